@@ -1,0 +1,88 @@
+# stubdm: top-level build.  GNU make; every library through pkg-config.
+#
+#   make            build in tree (stubdmd/stubdmd, stubdmctl/stubdmctl, hvsim)
+#   make check      install missing Debian packages, build strict, build again
+#                   with ASan+UBSan, run every test, print "N passed, N failed"
+#   make demo       run the lifecycle demo on the simulated host
+#
+# O=DIR puts objects and binaries under DIR (the sanitizer build uses it).
+
+O		?= .
+CC		?= cc
+PKG_CONFIG	?= pkg-config
+
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wformat=2 -Wpointer-arith -Wcast-qual -Wno-unused-parameter
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 $(WARN) -Werror -D_GNU_SOURCE -Iinclude -I.
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+pc	= $(shell $(PKG_CONFIG) --cflags --libs $(1) 2>/dev/null)
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs	= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+XEN_PKGS	:= xencontrol xenstore xenevtchn xenlight xenguest xentoollog
+EVENT_PKGS	:= libevent
+SYSTEMD_PKGS	:= libsystemd
+INIH_PKGS	:= inih
+JSON_PKGS	:= jansson
+
+XEN_LIBS	= $(call pc_libs,$(XEN_PKGS))
+XENSTORE_LIBS	= $(call pc_libs,xenstore)
+EVENT_LIBS	= $(call pc_libs,$(EVENT_PKGS))
+SYSTEMD_LIBS	= $(call pc_libs,$(SYSTEMD_PKGS))
+INIH_LIBS	= $(call pc_libs,$(INIH_PKGS))
+JSON_LIBS	= $(call pc_libs,$(JSON_PKGS))
+CFLAGS		+= $(call pc_cflags,$(XEN_PKGS) $(EVENT_PKGS) $(SYSTEMD_PKGS) \
+		   $(INIH_PKGS) $(JSON_PKGS))
+
+# Each directory adds its programs to BINS and its unit tests to TESTBINS
+# in its own module.mk.  link = link the object files of the prerequisites.
+BINS		:=
+TESTBINS	:=
+define link
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(1)
+endef
+
+all: build
+
+include stubdmd/module.mk
+include stubdmctl/module.mk
+include tests/module.mk
+
+build: $(BINS) $(TESTBINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# Debian bookworm packages the build, the tests and the demo need.
+DEB_PKGS := build-essential pkg-config libxen-dev xenstore-utils \
+	libevent-dev libsystemd-dev libinih-dev libjansson-dev \
+	clang libclang-rt-14-dev util-linux procps python3
+
+deps:
+	@tools/install-deps $(DEB_PKGS)
+
+check: deps
+	$(MAKE) build
+	$(MAKE) O=build/asan SANITIZE=1 build
+	tests/run
+
+demo: deps
+	$(MAKE) build
+	tests/demo/run
+
+clean:
+	rm -rf build
+	find . -name '*.o' -o -name '*.d' | grep -v '^./build' | xargs rm -f
+	rm -f $(BINS) $(TESTBINS)
+
+.PHONY: all build deps check demo clean

@@ -1,0 +1,27 @@
+/* Time for the daemon: CLOCK_MONOTONIC milliseconds (valid across daemon
+ * restarts within one boot, so persisted deadlines stay meaningful). */
+#ifndef STUBDMD_CLOCK_H
+#define STUBDMD_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+static inline uint64_t
+clock_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static inline uint64_t
+clock_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * The per-guest state machine: pure logic.  Each guest_on_* function takes
+ * an event and the time, changes the guest and returns the actions the
+ * supervisor must carry out (GUEST_DO_*).  No I/O happens here, so every
+ * transition is unit-tested with a fake clock (tests/unit/test-guest.c).
+ */
+#ifndef STUBDMD_GUEST_H
+#define STUBDMD_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stubdmd/policy.h"
+
+/* Xen gives each guest this many ioreq servers; a dead stub's stays. */
+#define GUEST_IOREQ_SLOTS	8
+/* Restart times remembered for the restart window (and persisted). */
+#define GUEST_RESTART_LOG	64
+#define GUEST_DYING_MAX		GUEST_IOREQ_SLOTS
+#define GUEST_REASON_MAX	200
+
+enum guest_state {
+	GUEST_DETECTED,
+	GUEST_IGNORED,
+	GUEST_SPAWNING,
+	GUEST_STARTING,
+	GUEST_RUNNING,
+	GUEST_BACKOFF,
+	GUEST_FAILED,
+	GUEST_STOPPING,
+	GUEST_STOPPED,
+	GUEST_NSTATES
+};
+
+/* Why the last stub domain ended. */
+enum guest_exit {
+	GUEST_EXIT_NONE,
+	GUEST_EXIT_CRASHED,		/* shut down: crash, watchdog, reboot */
+	GUEST_EXIT_SHUTDOWN,		/* shut down cleanly (poweroff) */
+	GUEST_EXIT_DESTROYED,		/* destroyed by someone else */
+	GUEST_EXIT_NEVER_READY,		/* start_timeout passed */
+	GUEST_EXIT_BUILD_FAILED,	/* build or set-up failed */
+	GUEST_EXIT_STOPPED,		/* operator stop */
+	GUEST_NEXITS
+};
+
+/* Actions, carried out by the supervisor in this order. */
+enum {
+	GUEST_DO_DESTROY_STUB	= 1 << 0,	/* destroy g->stub_domid */
+	GUEST_DO_BUILD		= 1 << 1,	/* build a new stub domain */
+	GUEST_DO_START_STUB	= 1 << 2,	/* set up, unpause, wait ready */
+	GUEST_DO_UNPAUSE_GUEST	= 1 << 3,
+	GUEST_DO_DM_DEATH	= 1 << 4,	/* apply cfg->on_dm_death */
+	GUEST_DO_GIVEUP		= 1 << 5,	/* apply cfg->on_giveup */
+	GUEST_DO_TIMER		= 1 << 6,	/* (re)arm timer at deadline */
+	GUEST_DO_FORGET		= 1 << 7,	/* guest gone: drop it */
+};
+
+struct guest {
+	uint32_t	 domid;
+	char		*name;
+	char		 uuid[37];
+	enum guest_state state;
+	uint64_t	 state_since;	/* monotonic ms */
+	const struct policy_settings *cfg;
+
+	int		 stub_domid;	/* -1: none */
+	char		 stub_uuid[37];	/* chosen before the build */
+	bool		 ever_ran;	/* the guest has been unpaused */
+	unsigned	 starts;	/* stubs unpaused: ioreq slots used */
+	unsigned	 restarts;	/* rebuilds, all time */
+	unsigned	 backoff_step;
+	uint64_t	 deadline;	/* start timeout or end of back-off */
+	uint64_t	 restart_log[GUEST_RESTART_LOG];
+	unsigned	 nrestart_log;
+
+	enum guest_exit	 last_exit;
+	uint64_t	 last_exit_wall; /* realtime ms, for people */
+	char		 reason[GUEST_REASON_MAX];
+
+	uint32_t	 dying[GUEST_DYING_MAX];	/* lingering dead stubs */
+	unsigned	 ndying;
+};
+
+/* The clock and the jitter source, injectable for tests. */
+struct guest_env {
+	uint64_t	now;		/* monotonic ms */
+	uint64_t	wall;		/* realtime ms */
+	uint32_t	random;		/* fresh random bits */
+};
+
+void	guest_init(struct guest *g, uint32_t domid, const char *name,
+	    const char *uuid, const struct policy_settings *cfg);
+void	guest_release(struct guest *g);
+
+unsigned guest_on_detected(struct guest *g, const struct guest_env *e);
+unsigned guest_on_built(struct guest *g, const struct guest_env *e,
+	    uint32_t stub_domid);
+unsigned guest_on_build_failed(struct guest *g, const struct guest_env *e,
+	    const char *why);
+unsigned guest_on_stub_started(struct guest *g, const struct guest_env *e);
+unsigned guest_on_ready(struct guest *g, const struct guest_env *e);
+unsigned guest_on_timer(struct guest *g, const struct guest_env *e);
+unsigned guest_on_stub_died(struct guest *g, const struct guest_env *e,
+	    enum guest_exit why, const char *detail);
+unsigned guest_on_gone(struct guest *g, const struct guest_env *e);
+unsigned guest_on_stop(struct guest *g, const struct guest_env *e);
+unsigned guest_on_start(struct guest *g, const struct guest_env *e);
+void	guest_observe_ran(struct guest *g);
+void	guest_set_policy(struct guest *g, const struct policy_settings *cfg);
+
+/* A dead stub that lingers (Xen keeps its ioreq server registered). */
+void	guest_add_dying(struct guest *g, uint32_t stub);
+void	guest_drop_dying(struct guest *g, uint32_t stub);
+bool	guest_is_dying_stub(const struct guest *g, uint32_t stub);
+
+uint64_t guest_backoff_ms(const struct policy_settings *cfg, unsigned step,
+	    uint32_t random);
+unsigned guest_restarts_in_window(const struct guest *g, uint64_t now);
+
+const char *guest_state_name(enum guest_state s);
+int	guest_state_parse(const char *s, enum guest_state *out);
+const char *guest_exit_name(enum guest_exit x);
+int	guest_exit_parse(const char *s, enum guest_exit *out);
+
+#endif

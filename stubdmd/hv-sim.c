@@ -1,0 +1,407 @@
+/*
+ * Simulated-host backend: the hypervisor calls become requests on hvsim's
+ * control socket (tests/hvsim/PROTOCOL.md).  Requests are small and local,
+ * so they are made synchronously; builds still complete through the event
+ * loop, as they do on real Xen.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "stubdmd/hv.h"
+
+#define SIM_LINE_MAX	65536
+
+struct hv_sim {
+	struct hv	 hv;
+	char		*ctl_path;
+	int		 fd;
+	FILE		*in;
+};
+
+struct hv_sim_build {
+	hv_build_cb	*cb;
+	void		*arg;
+	int		 err;
+	uint32_t	 domid;
+	char		 why[256];
+};
+
+static const char *const sim_errnames[] = {
+	[EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH",
+	[EIO] = "EIO", [E2BIG] = "E2BIG", [EAGAIN] = "EAGAIN",
+	[ENOMEM] = "ENOMEM", [EACCES] = "EACCES", [EBUSY] = "EBUSY",
+	[EEXIST] = "EEXIST", [EINVAL] = "EINVAL", [ENOSPC] = "ENOSPC",
+	[ENOSYS] = "ENOSYS",
+};
+
+static int
+sim_errno(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sim_errnames) / sizeof(sim_errnames[0]); i++)
+		if (sim_errnames[i] != NULL && strcmp(sim_errnames[i], name) == 0)
+			return (int)i;
+	return EIO;
+}
+
+static void
+sim_disconnect(struct hv_sim *s)
+{
+	if (s->in != NULL)
+		fclose(s->in);	/* closes s->fd too */
+	else if (s->fd != -1)
+		close(s->fd);
+	s->in = NULL;
+	s->fd = -1;
+}
+
+static int
+sim_connect(struct hv_sim *s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = -1;
+
+	if (strlen(s->ctl_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, s->ctl_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    (s->in = fdopen(fd, "r")) == NULL) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	s->fd = fd;
+	return 0;
+}
+
+/* Percent-encode one word of a request (PROTOCOL.md). */
+static void
+sim_encode(char *out, size_t size, const char *w)
+{
+	static const char safe[] = "._/:@=,+-*?[]~";
+	size_t o = 0;
+
+	if (*w == '\0') {
+		snprintf(out, size, "%%");	/* an empty word is a lone '%' */
+		return;
+	}
+	for (; *w != '\0' && o + 4 < size; w++) {
+		unsigned char c = (unsigned char)*w;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(safe, c) != NULL)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, size - o, "%%%02X", c);
+	}
+	out[o] = '\0';
+}
+
+static int
+sim_send(struct hv_sim *s, const char *const *words, size_t n)
+{
+	char *line = NULL, word[4096];
+	size_t len = 0, i;
+	FILE *m = open_memstream(&line, &len);
+	int rc = 0;
+
+	if (m == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		sim_encode(word, sizeof(word), words[i]);
+		fprintf(m, "%s%s", i ? " " : "", word);
+	}
+	fputc('\n', m);
+	fclose(m);
+	if (send(s->fd, line, len, MSG_NOSIGNAL) != (ssize_t)len)
+		rc = -errno ? -errno : -EIO;
+	free(line);
+	return rc;
+}
+
+/*
+ * One request: words out, first reply line back in *reply (malloc'd, the
+ * text after "OK").  "ERR NAME text" becomes -errno with *reply = text.
+ * Reconnects once if the connection was lost.
+ */
+static int
+sim_request(struct hv_sim *s, const char *const *words, size_t n,
+    char **reply)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc, attempt;
+
+	*reply = NULL;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (s->fd == -1 && (rc = sim_connect(s)) < 0)
+			return rc;
+		if ((rc = sim_send(s, words, n)) == 0 &&
+		    (len = getline(&line, &cap, s->in)) > 0)
+			break;
+		sim_disconnect(s);
+		rc = -ECONNRESET;
+	}
+	if (attempt == 2) {
+		free(line);
+		return rc;
+	}
+	line[strcspn(line, "\n")] = '\0';
+	if (strncmp(line, "OK", 2) == 0) {
+		*reply = strdup(line[2] == ' ' ? line + 3 : "");
+		free(line);
+		return *reply ? 0 : -ENOMEM;
+	}
+	rc = -EIO;
+	if (strncmp(line, "ERR ", 4) == 0) {
+		char *name = line + 4, *text = strchr(name, ' ');
+
+		if (text != NULL)
+			*text++ = '\0';
+		rc = -sim_errno(name);
+		*reply = strdup(text ? text : name);
+	}
+	free(line);
+	return rc;
+}
+
+static int
+sim_simple(struct hv *hv, const char *verb, uint32_t a, const char *b)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+	char id[16], *reply;
+	const char *w[3] = { verb, id, b };
+	int rc;
+
+	snprintf(id, sizeof(id), "%u", a);
+	rc = sim_request(s, w, b ? 3 : 2, &reply);
+	free(reply);
+	return rc;
+}
+
+static int
+sim_parse_dominfo(const char *line, struct hv_dominfo *d)
+{
+	unsigned hvm, paused, shut, dying;
+	char uuid[64];
+
+	memset(d, 0, sizeof(*d));
+	if (sscanf(line, "%u %u %x %u %u %d %u %lu %lu %63s", &d->domid,
+	    &hvm, &d->emu_flags, &paused, &shut, &d->shutdown_reason,
+	    &dying, &d->cpu_ns, &d->mem_kib, uuid) != 10)
+		return -EPROTO;
+	d->hvm = hvm;
+	d->paused = paused;
+	d->shutdown = shut;
+	d->dying = dying;
+	return hv_uuid_parse(uuid, d->uuid) == 0 ? 0 : -EPROTO;
+}
+
+static int
+sim_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+	const char *w[] = { "hv-list" };
+	struct hv_dominfo *v = NULL;
+	char *reply = NULL, *line = NULL;
+	size_t cap = 0, count, i;
+	int rc;
+
+	if ((rc = sim_request(s, w, 1, &reply)) < 0)
+		goto out;
+	rc = -EPROTO;
+	if (sscanf(reply, "%zu", &count) != 1 || count > 1000000)
+		goto out;
+	if ((v = calloc(count ? count : 1, sizeof(*v))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		if (getline(&line, &cap, s->in) <= 0 ||
+		    sim_parse_dominfo(line, &v[i]) < 0) {
+			sim_disconnect(s);	/* out of step: start afresh */
+			goto out;
+		}
+	}
+	*out = v;
+	*n = count;
+	v = NULL;
+	rc = 0;
+out:
+	free(v);
+	free(line);
+	free(reply);
+	return rc;
+}
+
+static void
+sim_build_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct hv_sim_build *b = arg;
+
+	b->cb(b->arg, b->err, b->domid, b->why);
+	free(b);
+}
+
+static int
+sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
+    void *arg)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+	struct hv_sim_build *b;
+	char mem[16], vcpus[16], uuid[48], *reply = NULL;
+	const char *w[] = { "build-pv", spec->name, mem, vcpus, spec->kernel,
+	    spec->ramdisk ? spec->ramdisk : "",
+	    spec->cmdline ? spec->cmdline : "", uuid };
+	struct timeval now = { 0, 0 };
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return -ENOMEM;
+	snprintf(mem, sizeof(mem), "%u", spec->memory_mib);
+	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus);
+	memcpy(uuid, "uuid=", 5);
+	hv_uuid_format(spec->uuid, uuid + 5);
+	b->cb = cb;
+	b->arg = arg;
+	b->err = sim_request(s, w, sizeof(w) / sizeof(w[0]), &reply);
+	if (b->err == 0 && sscanf(reply, "%u", &b->domid) != 1)
+		b->err = -EPROTO;
+	snprintf(b->why, sizeof(b->why), "%s", b->err == 0 ? "" :
+	    reply ? reply : strerror(-b->err));
+	free(reply);
+	if (event_base_once(hv->base, -1, EV_TIMEOUT, sim_build_done, b,
+	    &now) == -1) {
+		free(b);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+sim_set_target(struct hv *hv, uint32_t stub, uint32_t guest)
+{
+	char g[16];
+
+	snprintf(g, sizeof(g), "%u", guest);
+	return sim_simple(hv, "set-target", stub, g);
+}
+
+static int
+sim_pause(struct hv *hv, uint32_t domid)
+{
+	return sim_simple(hv, "pause", domid, NULL);
+}
+
+static int
+sim_unpause(struct hv *hv, uint32_t domid)
+{
+	return sim_simple(hv, "unpause", domid, NULL);
+}
+
+static int
+sim_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why)
+{
+	char r[16];
+
+	snprintf(r, sizeof(r), "%d", (int)why);
+	return sim_simple(hv, "shutdown", domid, r);
+}
+
+static int
+sim_destroy(struct hv *hv, uint32_t domid)
+{
+	return sim_simple(hv, "destroy", domid, NULL);
+}
+
+/* hvsim keeps what each simulated device model printed. */
+static char *
+sim_console_tail(struct hv *hv, uint32_t domid, unsigned lines)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+	char id[16], want[16], *reply = NULL, *line = NULL, *out = NULL;
+	const char *w[] = { "console", id, want };
+	size_t cap = 0, len = 0, count, i;
+	FILE *m;
+
+	snprintf(id, sizeof(id), "%u", domid);
+	snprintf(want, sizeof(want), "%u", lines);
+	if (sim_request(s, w, 3, &reply) < 0 ||
+	    sscanf(reply, "%zu", &count) != 1 || count > lines ||
+	    (m = open_memstream(&out, &len)) == NULL) {
+		free(reply);
+		return NULL;
+	}
+	for (i = 0; i < count; i++) {
+		if (getline(&line, &cap, s->in) <= 0) {
+			sim_disconnect(s);
+			break;
+		}
+		fputs(line, m);
+	}
+	fclose(m);
+	free(line);
+	free(reply);
+	return out;
+}
+
+static void
+sim_close(struct hv *hv)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+
+	if (s == NULL)
+		return;
+	sim_disconnect(s);
+	free(s->ctl_path);
+	free(s);
+}
+
+static const struct hv_ops sim_ops = {
+	.name = "sim",
+	.list = sim_list,
+	.build = sim_build,
+	.set_target = sim_set_target,
+	.pause = sim_pause,
+	.unpause = sim_unpause,
+	.shutdown = sim_shutdown,
+	.destroy = sim_destroy,
+	.console_tail = sim_console_tail,
+	.close = sim_close,
+};
+
+struct hv *
+hv_sim_open(struct event_base *base, const char *rundir, char **err)
+{
+	struct hv_sim *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*err = NULL;
+	if (s == NULL || asprintf(&s->ctl_path, "%s/ctl", rundir) == -1) {
+		free(s);
+		*err = strdup("out of memory");
+		return NULL;
+	}
+	s->hv.ops = &sim_ops;
+	s->hv.base = base;
+	s->fd = -1;
+	if ((rc = sim_connect(s)) < 0) {
+		if (asprintf(err, "cannot reach the simulated host at %s: %s",
+		    s->ctl_path, strerror(-rc)) == -1)
+			*err = NULL;
+		sim_close(&s->hv);
+		return NULL;
+	}
+	return &s->hv;
+}

@@ -1,0 +1,53 @@
+/* Helpers shared by the hypervisor backends. */
+#include <stdio.h>
+#include <string.h>
+#include <xenctrl.h>
+
+#include "stubdmd/hv.h"
+
+bool
+hv_needs_device_model(const struct hv_dominfo *d)
+{
+	/* PVH is HVM to Xen but emulates only the local APIC (and vPCI). */
+	uint32_t devices = XEN_X86_EMU_ALL &
+	    ~(XEN_X86_EMU_LAPIC | XEN_X86_EMU_VPCI);
+
+	return d->hvm && (d->emu_flags & devices) != 0;
+}
+
+const char *
+hv_shutdown_name(int reason)
+{
+	static const char *const names[] = {
+		"poweroff", "reboot", "suspend", "crash", "watchdog",
+		"soft_reset",
+	};
+
+	if (reason < 0 || (size_t)reason >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[reason];
+}
+
+void
+hv_uuid_format(const uint8_t u[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
+	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+int
+hv_uuid_parse(const char *s, uint8_t u[16])
+{
+	unsigned v[16];
+	int n = 0;
+
+	if (strlen(s) != 36 || sscanf(s, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-"
+	    "%2x%2x%2x%2x%2x%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+	    &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13],
+	    &v[14], &v[15], &n) != 16 || n != 36)
+		return -1;
+	for (n = 0; n < 16; n++)
+		u[n] = (uint8_t)v[n];
+	return 0;
+}

@@ -1,0 +1,89 @@
+/*
+ * The hypervisor interface: what stubdmd needs from Xen, behind one table
+ * of operations so that the simulated host can stand in for it in tests.
+ * Every operation returns 0 or a negative errno; the caller logs.
+ */
+#ifndef STUBDMD_HV_H
+#define STUBDMD_HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+/* Xen's SHUTDOWN_* reason codes (xen/sched.h). */
+enum hv_shutdown {
+	HV_SHUTDOWN_POWEROFF = 0,
+	HV_SHUTDOWN_REBOOT = 1,
+	HV_SHUTDOWN_SUSPEND = 2,
+	HV_SHUTDOWN_CRASH = 3,
+	HV_SHUTDOWN_WATCHDOG = 4,
+	HV_SHUTDOWN_SOFT_RESET = 5,
+};
+
+/* One domain as xc_domain_getinfolist reports it. */
+struct hv_dominfo {
+	uint32_t	domid;
+	bool		hvm;		/* XEN_DOMINF_hvm_guest */
+	bool		paused;
+	bool		shutdown;
+	bool		dying;
+	int		shutdown_reason; /* enum hv_shutdown, if shutdown */
+	uint32_t	emu_flags;	/* arch_config.emulation_flags */
+	uint64_t	cpu_ns;		/* > 0: the domain has run */
+	uint64_t	mem_kib;
+	uint8_t		uuid[16];
+};
+
+/* What a stub domain is built from. */
+struct hv_stub_spec {
+	const char	*name;		/* "<guest>-dm" */
+	uint8_t		 uuid[16];	/* chosen by stubdmd: finds it again */
+	uint32_t	 target;	/* the guest */
+	unsigned	 memory_mib;
+	unsigned	 vcpus;
+	const char	*kernel;
+	const char	*ramdisk;	/* "" or NULL: none */
+	const char	*cmdline;
+};
+
+/*
+ * A build completes later, from the event loop: err is 0 and domid the new
+ * (paused) domain, or err < 0 and why says what failed.
+ */
+typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
+
+struct hv;
+struct hv_ops {
+	const char *name;
+	int	(*list)(struct hv *, struct hv_dominfo **out, size_t *n);
+	int	(*build)(struct hv *, const struct hv_stub_spec *,
+		    hv_build_cb *cb, void *arg);
+	int	(*set_target)(struct hv *, uint32_t stub, uint32_t guest);
+	int	(*pause)(struct hv *, uint32_t domid);
+	int	(*unpause)(struct hv *, uint32_t domid);
+	int	(*shutdown)(struct hv *, uint32_t domid, enum hv_shutdown why);
+	int	(*destroy)(struct hv *, uint32_t domid);
+	/* The last lines the domain printed on its console (malloc'd). */
+	char	*(*console_tail)(struct hv *, uint32_t domid, unsigned lines);
+	void	(*close)(struct hv *);
+};
+
+struct hv {
+	const struct hv_ops	*ops;
+	struct event_base	*base;
+};
+
+/* Backends: NULL and *err set (malloc'd) on failure. */
+struct hv *hv_sim_open(struct event_base *base, const char *rundir,
+	    char **err);
+struct hv *hv_xen_open(struct event_base *base, char **err);
+
+/* A guest that needs a device model: HVM with device emulation (not PVH). */
+bool	hv_needs_device_model(const struct hv_dominfo *d);
+const char *hv_shutdown_name(int reason);
+void	hv_uuid_format(const uint8_t uuid[16], char out[37]);
+int	hv_uuid_parse(const char *s, uint8_t uuid[16]);
+
+#endif

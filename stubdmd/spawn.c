@@ -1,0 +1,214 @@
+/* Stub domain set-up following Xen's conventions (see spawn.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stubdmd/guest.h"
+#include "stubdmd/spawn.h"
+#include "stubdmd/xstore.h"
+
+#define SPAWN_PATH_MAX	256
+#define SPAWN_ARGS_MAX	4096	/* one xenstore value */
+
+int
+spawn_spec(const struct guest *g, struct hv_stub_spec *spec, char *name_buf,
+    size_t size)
+{
+	const struct policy_settings *c = g->cfg;
+	int n;
+
+	n = snprintf(name_buf, size, "%s%s", g->name, SPAWN_NAME_SUFFIX);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	memset(spec, 0, sizeof(*spec));
+	spec->name = name_buf;
+	if (hv_uuid_parse(g->stub_uuid, spec->uuid) < 0)
+		return -EINVAL;
+	spec->target = g->domid;
+	spec->memory_mib = c->memory_mib;
+	spec->vcpus = c->vcpus;
+	spec->kernel = c->kernel;
+	spec->ramdisk = c->ramdisk;
+	spec->cmdline = c->cmdline;
+	return 0;
+}
+
+void
+spawn_ready_path(const struct guest *g, char *buf, size_t size)
+{
+	snprintf(buf, size, "/local/domain/%d/device-model/%u/state",
+	    g->stub_domid, g->domid);
+}
+
+/* The step that failed, for the guest's reason line. */
+static int __attribute__((format(printf, 4, 5)))
+spawn_err(int rc, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < errlen)
+		snprintf(err + n, errlen - (size_t)n, ": %s", strerror(-rc));
+	return rc;
+}
+
+/* The guest's memory in MiB, for QEMU's -m; 0 if the toolstack left none. */
+static unsigned long
+spawn_guest_mib(struct xstore *xs, uint32_t guest)
+{
+	static const char *const keys[] = { "static-max", "target" };
+	char path[SPAWN_PATH_MAX];
+	unsigned long kib;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(path, sizeof(path), "/local/domain/%u/memory/%s",
+		    guest, keys[i]);
+		if (xstore_read_uint(xs, path, 1UL << 40, &kib) == 0)
+			return kib / 1024;
+	}
+	return 0;
+}
+
+/* Base arguments for QEMU (upstream) serving guest g, then the policy's. */
+static size_t
+spawn_argv(struct xstore *xs, const struct guest *g, char (*buf)[32],
+    const char **argv, size_t max)
+{
+	unsigned long mib = spawn_guest_mib(xs, g->domid);
+	size_t n = 0, i;
+
+	snprintf(buf[0], sizeof(buf[0]), "%u", g->domid);
+	snprintf(buf[1], sizeof(buf[1]), "%lu", mib);
+	argv[n++] = "-xen-domid";
+	argv[n++] = buf[0];
+	argv[n++] = "-machine";
+	argv[n++] = "xenfv";
+	if (mib > 0) {
+		argv[n++] = "-m";
+		argv[n++] = buf[1];
+	}
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-no-user-config";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	for (i = 0; i < g->cfg->dm_argc && n < max; i++)
+		argv[n++] = g->cfg->dm_argv[i];
+	return n;
+}
+
+/* Linux stubs read <vm>/image/dm-argv/NNN; mini-os reads <vm>/image/dmargs. */
+static int
+spawn_write_args(struct xstore *xs, const struct guest *g, const char *vm,
+    char *err, size_t errlen)
+{
+	char path[SPAWN_PATH_MAX], perms[32], joined[SPAWN_ARGS_MAX], num[32][32];
+	const char *argv[256];
+	size_t argc, i, o = 0;
+	int rc;
+
+	argc = spawn_argv(xs, g, num, argv, sizeof(argv) / sizeof(argv[0]));
+	snprintf(perms, sizeof(perms), "n0 r%d", g->stub_domid);
+	snprintf(path, sizeof(path), "%s/image/dm-argv", vm);
+	xstore_rm(xs, path);	/* a previous stub's arguments */
+	snprintf(path, sizeof(path), "%s/image/dmargs", vm);
+	xstore_rm(xs, path);
+	if (g->cfg->image == POLICY_IMAGE_MINIOS) {
+		for (i = 0; i < argc && o < sizeof(joined); i++)
+			o += (size_t)snprintf(joined + o, sizeof(joined) - o,
+			    " %s", argv[i]);
+		if (o >= sizeof(joined))
+			return spawn_err(-E2BIG, err, errlen, "dmargs");
+		if ((rc = xstore_mkdir_perms(xs, path, perms)) < 0 ||
+		    (rc = xstore_write(xs, path, joined)) < 0)
+			return spawn_err(rc, err, errlen, "writing %s", path);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/image/dm-argv", vm);
+	if ((rc = xstore_mkdir_perms(xs, path, perms)) < 0)
+		return spawn_err(rc, err, errlen, "creating %s", path);
+	for (i = 0; i < argc; i++) {
+		snprintf(path, sizeof(path), "%s/image/dm-argv/%03zu", vm, i + 1);
+		if ((rc = xstore_write(xs, path, argv[i])) < 0)
+			return spawn_err(rc, err, errlen, "writing %s", path);
+	}
+	return 0;
+}
+
+/* The guest's vm path comes from xenstore: accept only a sane /vm/ path. */
+static char *
+spawn_vm_path(struct xstore *xs, uint32_t guest)
+{
+	char path[SPAWN_PATH_MAX], *vm;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/vm", guest);
+	if ((vm = xstore_read(xs, path)) == NULL)
+		return NULL;
+	for (i = 0; vm[i] != '\0'; i++)
+		if (!(vm[i] == '/' || vm[i] == '-' || vm[i] == '_' ||
+		    (vm[i] >= '0' && vm[i] <= '9') ||
+		    (vm[i] >= 'a' && vm[i] <= 'z') ||
+		    (vm[i] >= 'A' && vm[i] <= 'Z')))
+			break;
+	if (strncmp(vm, "/vm/", 4) != 0 || vm[i] != '\0' || i > 128 ||
+	    strstr(vm, "//") != NULL) {
+		free(vm);
+		errno = EINVAL;
+		return NULL;
+	}
+	return vm;
+}
+
+int
+spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
+    char *err, size_t errlen)
+{
+	char path[SPAWN_PATH_MAX], perms[32], *vm = NULL;
+	uint32_t stub = (uint32_t)g->stub_domid;
+	int rc;
+
+	/* The order of libxl's spawn_stub_launch_dm. */
+	if ((vm = spawn_vm_path(xs, g->domid)) == NULL)
+		return spawn_err(-errno, err, errlen, "reading the guest's "
+		    "vm path");
+	rc = spawn_write_args(xs, g, vm, err, errlen);
+	free(vm);
+	if (rc < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/local/domain/%u/image/"
+	    "device-model-domid", g->domid);
+	if ((rc = xstore_printf(xs, path, "%u", stub)) < 0)
+		return spawn_err(rc, err, errlen, "writing %s", path);
+	snprintf(path, sizeof(path), "/local/domain/%u/target", stub);
+	if ((rc = xstore_printf(xs, path, "%u", g->domid)) < 0)
+		return spawn_err(rc, err, errlen, "writing %s", path);
+	if ((rc = hv->ops->set_target(hv, stub, g->domid)) < 0)
+		return spawn_err(rc, err, errlen, "set_target in Xen");
+	if ((rc = xstore_set_target(xs, stub, g->domid)) < 0)
+		return spawn_err(rc, err, errlen, "set_target in xenstore");
+	/* The device model's own directory: the stub's, readable by the guest. */
+	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u", stub,
+	    g->domid);
+	snprintf(perms, sizeof(perms), "n%u r%u", stub, g->domid);
+	if ((rc = xstore_mkdir_perms(xs, path, perms)) < 0)
+		return spawn_err(rc, err, errlen, "creating %s", path);
+	return 0;
+}
+
+void
+spawn_clear(struct xstore *xs, const struct guest *g, uint32_t stub)
+{
+	char path[SPAWN_PATH_MAX];
+	unsigned long cur;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/image/"
+	    "device-model-domid", g->domid);
+	if (xstore_read_uint(xs, path, 0x7fff, &cur) == 0 && cur == stub)
+		xstore_rm(xs, path);
+}

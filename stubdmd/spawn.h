@@ -1,0 +1,30 @@
+/*
+ * Setting up a stub domain the way Xen's own toolstack does (libxl_dm.c),
+ * so that existing stub domain images work: target, xenstore entries and
+ * permissions, device-model arguments.
+ */
+#ifndef STUBDMD_SPAWN_H
+#define STUBDMD_SPAWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stubdmd/hv.h"
+
+struct guest;
+struct xstore;
+
+#define SPAWN_NAME_SUFFIX	"-dm"
+
+/* Fill spec (its strings point into g, g->cfg and name_buf). */
+int	spawn_spec(const struct guest *g, struct hv_stub_spec *spec,
+	    char *name_buf, size_t size);
+/* Everything between a built (paused) stub and its unpause. */
+int	spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
+	    char *err, size_t errlen);
+/* Where the device model reports its state; "running" means ready. */
+void	spawn_ready_path(const struct guest *g, char *buf, size_t size);
+/* Remove what spawn_setup wrote about a stub that is gone. */
+void	spawn_clear(struct xstore *xs, const struct guest *g, uint32_t stub);
+
+#endif

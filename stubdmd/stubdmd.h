@@ -1,0 +1,51 @@
+/* The daemon state: one struct, passed to every callback. */
+#ifndef STUBDMD_STUBDMD_H
+#define STUBDMD_STUBDMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define STUBDMD_VERSION	"0.1.0"
+#ifndef STUBDMD_POLICY_DEFAULT
+#define STUBDMD_POLICY_DEFAULT	"/etc/stubdmd.ini"
+#endif
+
+struct event;
+struct event_base;
+struct hv;
+struct policy;
+struct control;
+struct super;
+struct xstore;
+
+struct stubdmd_opts {
+	const char	*policy_path;
+	const char	*socket_path;	/* -S: overrides the policy's */
+	const char	*sim_dir;	/* --sim: simulated host */
+	bool		 foreground;
+	bool		 verbose;
+};
+
+struct stubdmd {
+	struct stubdmd_opts	 opts;
+	struct event_base	*base;
+	struct policy		*policy;
+	struct hv		*hv;
+	struct xstore		*xs;
+	struct super		*super;
+	struct control		*control;
+	struct event		*ev_sig[4];
+	struct event		*ev_reconnect;
+	unsigned		 reconnect_ms;
+	uint64_t		 started_ms;
+	unsigned		 reloads;
+	unsigned		 reload_failures;
+};
+
+/* Parse, validate and swap the policy; on error keep the old one.  The
+ * diagnostics ("FILE:LINE: ...") go to the log and, if diag is not NULL,
+ * to the caller (the control socket returns them). */
+struct policy_diag;
+int	stubdmd_reload(struct stubdmd *sd, struct policy_diag *diag);
+
+#endif

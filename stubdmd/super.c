@@ -1,0 +1,1131 @@
+/*
+ * The supervisor.  Detection: every @introduceDomain/@releaseDomain (and
+ * the periodic reconcile) lists all domains in one call and diffs the list
+ * against what is known; watch events that arrive together share one scan.
+ * The decisions are guest.c's; this file carries them out through the
+ * hypervisor backend and xenstore, and keeps each guest's record in
+ * xenstore so that a restarted daemon re-adopts its stub domains.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "stubdmd/clock.h"
+#include "stubdmd/hv.h"
+#include "stubdmd/log.h"
+#include "stubdmd/persist.h"
+#include "stubdmd/policy.h"
+#include "stubdmd/spawn.h"
+#include "stubdmd/stubdmd.h"
+#include "stubdmd/super.h"
+#include "stubdmd/xstore.h"
+
+#define SUPER_DOMID_MAX		0x7ff0	/* DOMID_FIRST_RESERVED */
+#define SUPER_PATH_MAX		256
+#define SUPER_CONSOLE_LINES	20
+
+struct sguest {
+	struct super_guest	 pub;	/* first: super_guest * casts */
+	struct super		*s;
+	struct event		*timer;
+	char			 ready_path[96];
+	uint64_t		 build_serial;
+	TAILQ_ENTRY(sguest)	 link;
+};
+
+struct build_ticket {
+	struct super	*s;
+	uint32_t	 guest;
+	uint64_t	 serial;
+};
+
+struct super {
+	struct stubdmd		*sd;
+	TAILQ_HEAD(, sguest)	 guests;
+	size_t			 nguests;
+	struct sguest		**by_domid;
+	int32_t			*stub_owner;	/* stub domid -> guest domid */
+	uint8_t			*seen;		/* classified, not a guest */
+	uint8_t			*present;	/* in the last listing */
+	struct event		*ev_scan;
+	struct event		*ev_reconcile;
+	char			*state_path;
+	uint64_t		 next_serial;
+	uint64_t		 rng;
+	struct super_stats	 stats;
+	super_observer		*observer;
+	void			*observer_arg;
+};
+
+static void super_apply(struct super *s, struct sguest *sg, unsigned acts,
+	    enum guest_state old);
+
+static const char *const super_mode_names[] = {
+	[SUPER_MODE_OWN] = "own",
+	[SUPER_MODE_LIBXL] = "libxl",
+	[SUPER_MODE_DOM0] = "dom0-dm",
+	[SUPER_MODE_OTHER_DM] = "other-dm",
+};
+
+const char *
+super_mode_name(enum super_mode m)
+{
+	return super_mode_names[m];
+}
+
+static struct log_guest
+super_lg(const struct sguest *sg)
+{
+	const struct guest *g = &sg->pub.g;
+	struct log_guest lg = { g->name, (int)g->domid, g->stub_domid,
+	    guest_state_name(g->state) };
+
+	return lg;
+}
+
+/* xorshift64: jitter only needs to differ between guests. */
+static uint32_t
+super_random(struct super *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return (uint32_t)(s->rng >> 16);
+}
+
+static struct guest_env
+super_env(struct super *s)
+{
+	struct guest_env e = { clock_now_ms(), clock_wall_ms(),
+	    super_random(s) };
+
+	return e;
+}
+
+static const struct policy *
+super_policy(const struct super *s)
+{
+	return s->sd->policy;
+}
+
+static void
+super_persist(struct super *s, struct sguest *sg)
+{
+	char path[SUPER_PATH_MAX], rec[PERSIST_RECORD_MAX];
+	struct log_guest lg = super_lg(sg);
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/guests/%u", s->state_path,
+	    sg->pub.g.domid);
+	if (persist_encode(&sg->pub.g, rec, sizeof(rec)) < 0) {
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "state record too "
+		    "large; not saved");
+		return;
+	}
+	if ((rc = xstore_write(s->sd->xs, path, rec)) < 0)
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "cannot save state to "
+		    "%s: %s", path, strerror(-rc));
+}
+
+static void
+super_unpersist(struct super *s, uint32_t domid)
+{
+	char path[SUPER_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/guests/%u", s->state_path, domid);
+	xstore_rm(s->sd->xs, path);
+}
+
+static void
+super_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sguest *sg = arg;
+	struct super *s = sg->s;
+	struct guest_env e = super_env(s);
+	enum guest_state old = sg->pub.g.state;
+
+	super_apply(s, sg, guest_on_timer(&sg->pub.g, &e), old);
+}
+
+static void
+super_arm_timer(struct sguest *sg)
+{
+	uint64_t now = clock_now_ms(), d = sg->pub.g.deadline;
+	uint64_t ms = d > now ? d - now : 0;
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(sg->timer, &tv);
+}
+
+static struct sguest *
+super_guest_new(struct super *s, uint32_t domid, const char *name,
+    const char *uuid)
+{
+	struct sguest *sg = calloc(1, sizeof(*sg));
+	const struct policy_settings *cfg;
+
+	if (sg == NULL)
+		return NULL;
+	cfg = policy_match(super_policy(s), name, uuid, NULL);
+	guest_init(&sg->pub.g, domid, name, uuid, cfg);
+	sg->s = s;
+	if (sg->pub.g.name == NULL ||
+	    (sg->timer = evtimer_new(s->sd->base, super_on_timer, sg)) == NULL) {
+		guest_release(&sg->pub.g);
+		free(sg);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&s->guests, sg, link);
+	s->nguests++;
+	s->by_domid[domid] = sg;
+	return sg;
+}
+
+static void
+super_unwatch_ready(struct super *s, struct sguest *sg)
+{
+	if (sg->ready_path[0] == '\0')
+		return;
+	xstore_unwatch(s->sd->xs, sg->ready_path, sg);
+	sg->ready_path[0] = '\0';
+}
+
+static void
+super_guest_free(struct super *s, struct sguest *sg)
+{
+	super_unwatch_ready(s, sg);
+	TAILQ_REMOVE(&s->guests, sg, link);
+	s->nguests--;
+	s->by_domid[sg->pub.g.domid] = NULL;
+	event_free(sg->timer);
+	free(sg->pub.console);
+	guest_release(&sg->pub.g);
+	free(sg);
+}
+
+static void
+super_on_ready_event(void *arg, const char *path)
+{
+	struct sguest *sg = arg;
+	struct super *s = sg->s;
+	struct guest_env e = super_env(s);
+	enum guest_state old = sg->pub.g.state;
+	struct log_guest lg = super_lg(sg);
+	char *v = xstore_read(s->sd->xs, path);
+	bool ready = v != NULL && strcmp(v, "running") == 0;
+
+	free(v);
+	if (!ready || old != GUEST_STARTING)
+		return;
+	s->stats.ready++;
+	log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_READY, "device model ready "
+	    "after %llu ms", (unsigned long long)(e.now - sg->pub.g.state_since));
+	super_unwatch_ready(s, sg);
+	super_apply(s, sg, guest_on_ready(&sg->pub.g, &e), old);
+}
+
+static void
+super_watch_ready(struct super *s, struct sguest *sg)
+{
+	int rc;
+
+	spawn_ready_path(&sg->pub.g, sg->ready_path, sizeof(sg->ready_path));
+	if ((rc = xstore_watch(s->sd->xs, sg->ready_path, super_on_ready_event,
+	    sg)) < 0) {
+		struct log_guest lg = super_lg(sg);
+
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "cannot watch %s: %s; "
+		    "the reconcile will look", sg->ready_path, strerror(-rc));
+	}
+}
+
+static void
+super_built(void *arg, int err, uint32_t domid, const char *why)
+{
+	struct build_ticket *t = arg;
+	struct super *s = t->s;
+	struct sguest *sg = s->by_domid[t->guest];
+	struct guest_env e = super_env(s);
+	enum guest_state old;
+
+	if (sg == NULL || sg->build_serial != t->serial) {
+		/* The guest went away or was restarted during the build. */
+		if (err == 0 && s->sd->hv->ops->destroy(s->sd->hv, domid) == 0)
+			log_info("stub domain %u of a departed build destroyed",
+			    domid);
+		free(t);
+		return;
+	}
+	free(t);
+	old = sg->pub.g.state;
+	if (err < 0) {
+		s->stats.build_failures++;
+		super_apply(s, sg, guest_on_build_failed(&sg->pub.g, &e, why),
+		    old);
+		return;
+	}
+	s->stub_owner[domid] = (int32_t)sg->pub.g.domid;
+	super_apply(s, sg, guest_on_built(&sg->pub.g, &e, domid), old);
+}
+
+static void
+super_new_stub_uuid(struct super *s, struct guest *g)
+{
+	uint8_t u[16];
+	size_t i;
+
+	if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u))
+		for (i = 0; i < sizeof(u); i++)
+			u[i] = (uint8_t)super_random(s);
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);	/* version 4 */
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	hv_uuid_format(u, g->stub_uuid);
+}
+
+static unsigned
+super_do_build(struct super *s, struct sguest *sg)
+{
+	struct guest *g = &sg->pub.g;
+	struct guest_env e = super_env(s);
+	struct build_ticket *t = calloc(1, sizeof(*t));
+	struct hv_stub_spec spec;
+	char name[512], why[128];
+	int rc;
+
+	super_new_stub_uuid(s, g);
+	super_persist(s, sg);	/* a crash mid-build still finds the stub */
+	if (t == NULL)
+		return guest_on_build_failed(g, &e, "out of memory");
+	t->s = s;
+	t->guest = g->domid;
+	t->serial = sg->build_serial = ++s->next_serial;
+	s->stats.spawns++;
+	if ((rc = spawn_spec(g, &spec, name, sizeof(name))) < 0 ||
+	    (rc = s->sd->hv->ops->build(s->sd->hv, &spec, super_built,
+	    t)) < 0) {
+		free(t);
+		s->stats.build_failures++;
+		snprintf(why, sizeof(why), "build failed: %s", strerror(-rc));
+		return guest_on_build_failed(g, &e, why);
+	}
+	{
+		struct log_guest lg = super_lg(sg);
+
+		log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "building stub "
+		    "domain (%u MiB, %u vCPU, kernel %s)", spec.memory_mib,
+		    spec.vcpus, spec.kernel);
+	}
+	return 0;
+}
+
+static unsigned
+super_do_start_stub(struct super *s, struct sguest *sg)
+{
+	struct guest *g = &sg->pub.g;
+	struct guest_env e = super_env(s);
+	struct hv *hv = s->sd->hv;
+	char err[256];
+	int rc;
+
+	if (spawn_setup(hv, s->sd->xs, g, err, sizeof(err)) < 0)
+		return guest_on_build_failed(g, &e, err);
+	super_watch_ready(s, sg);
+	if ((rc = hv->ops->unpause(hv, (uint32_t)g->stub_domid)) < 0) {
+		snprintf(err, sizeof(err), "unpausing the stub domain: %s",
+		    strerror(-rc));
+		return guest_on_build_failed(g, &e, err);
+	}
+	return guest_on_stub_started(g, &e);
+}
+
+static void
+super_do_destroy_stub(struct super *s, struct sguest *sg)
+{
+	struct guest *g = &sg->pub.g;
+	struct hv *hv = s->sd->hv;
+	struct log_guest lg = super_lg(sg);
+	uint32_t stub = (uint32_t)g->stub_domid;
+	int rc;
+
+	super_unwatch_ready(s, sg);
+	if (hv->ops->console_tail != NULL) {
+		char *tail = hv->ops->console_tail(hv, stub, SUPER_CONSOLE_LINES);
+
+		if (tail != NULL) {
+			free(sg->pub.console);
+			sg->pub.console = tail;
+		}
+	}
+	if ((rc = hv->ops->destroy(hv, stub)) < 0 && rc != -ESRCH)
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "destroying stub domain "
+		    "%u: %s; the reconcile will retry", stub, strerror(-rc));
+	spawn_clear(s->sd->xs, g, stub);
+	g->stub_domid = -1;
+}
+
+static void
+super_do_guest_action(struct super *s, struct sguest *sg, const char *what,
+    const char *action)
+{
+	struct hv *hv = s->sd->hv;
+	struct log_guest lg = super_lg(sg);
+	uint32_t d = sg->pub.g.domid;
+	int rc = 0;
+
+	if (strcmp(action, "crash-guest") == 0)
+		rc = hv->ops->shutdown(hv, d, HV_SHUTDOWN_CRASH);
+	else if (strcmp(action, "destroy-guest") == 0)
+		rc = hv->ops->destroy(hv, d);
+	else if (strcmp(action, "pause-guest") == 0)
+		rc = hv->ops->pause(hv, d);
+	if (rc < 0)
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "%s %s: %s", what,
+		    action, strerror(-rc));
+}
+
+static void
+super_do_dm_death(struct super *s, struct sguest *sg)
+{
+	const char *act = policy_dm_death_name(sg->pub.g.cfg->on_dm_death);
+	struct log_guest lg = super_lg(sg);
+
+	s->stats.dm_deaths++;
+	log_guest(LOG_LVL_WARNING, &lg, LOG_MSGID_DIED, "device model died "
+	    "after the guest had run (%s); not restarting it under a running "
+	    "guest; on_dm_death = %s", sg->pub.g.reason, act);
+	super_do_guest_action(s, sg, "on_dm_death", act);
+}
+
+static void
+super_do_giveup(struct super *s, struct sguest *sg)
+{
+	const char *act = policy_giveup_name(sg->pub.g.cfg->on_giveup);
+	struct log_guest lg = super_lg(sg);
+
+	s->stats.giveups++;
+	log_guest(LOG_LVL_WARNING, &lg, LOG_MSGID_GAVE_UP, "%s; on_giveup = "
+	    "%s", sg->pub.g.reason, act);
+	super_do_guest_action(s, sg, "on_giveup", act);
+}
+
+static void
+super_do_unpause_guest(struct super *s, struct sguest *sg)
+{
+	struct log_guest lg = super_lg(sg);
+	int rc;
+
+	if ((rc = s->sd->hv->ops->unpause(s->sd->hv, sg->pub.g.domid)) < 0) {
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "unpausing the guest: "
+		    "%s", strerror(-rc));
+		return;
+	}
+	guest_observe_ran(&sg->pub.g);
+	log_guest(LOG_LVL_INFO, &lg, NULL, "guest unpaused");
+}
+
+static void
+super_log_transition(struct super *s, struct sguest *sg, enum guest_state old)
+{
+	const struct guest *g = &sg->pub.g;
+	struct log_guest lg = super_lg(sg);
+
+	if (g->state == GUEST_BACKOFF) {
+		s->stats.failures++;
+		log_guest(LOG_LVL_WARNING, &lg, LOG_MSGID_RESTARTING, "stub "
+		    "domain failed (%s: %s); restarting in %llu ms",
+		    guest_exit_name(g->last_exit), g->reason,
+		    (unsigned long long)(g->deadline - g->state_since));
+		return;
+	}
+	if (old == GUEST_BACKOFF && g->state == GUEST_SPAWNING)
+		s->stats.restarts++;
+	log_guest(LOG_LVL_INFO, &lg, NULL, "%s -> %s%s%s",
+	    guest_state_name(old), guest_state_name(g->state),
+	    g->state == GUEST_FAILED || g->state == GUEST_IGNORED ? ": " : "",
+	    g->state == GUEST_FAILED || g->state == GUEST_IGNORED ?
+	    g->reason : "");
+}
+
+/* Carry out what guest.c decided, in a fixed order. */
+static void
+super_apply(struct super *s, struct sguest *sg, unsigned acts,
+    enum guest_state old)
+{
+	struct guest *g = &sg->pub.g;
+
+	if (acts & GUEST_DO_DESTROY_STUB)
+		super_do_destroy_stub(s, sg);
+	if (acts & GUEST_DO_DM_DEATH)
+		super_do_dm_death(s, sg);
+	if (acts & GUEST_DO_GIVEUP)
+		super_do_giveup(s, sg);
+	if (acts & GUEST_DO_UNPAUSE_GUEST)
+		super_do_unpause_guest(s, sg);
+	if (acts & GUEST_DO_TIMER)
+		super_arm_timer(sg);
+	else if (g->state != GUEST_STARTING && g->state != GUEST_BACKOFF)
+		evtimer_del(sg->timer);
+	if (g->state != old) {
+		super_log_transition(s, sg, old);
+		if (s->observer != NULL)
+			s->observer(s->observer_arg, &sg->pub, old);
+	}
+	if (acts & GUEST_DO_FORGET) {
+		super_unpersist(s, g->domid);
+		super_guest_free(s, sg);
+		return;
+	}
+	super_persist(s, sg);
+	/* These report their own outcome, which is applied in turn. */
+	old = g->state;
+	if (acts & GUEST_DO_BUILD)
+		super_apply(s, sg, super_do_build(s, sg), old);
+	else if (acts & GUEST_DO_START_STUB)
+		super_apply(s, sg, super_do_start_stub(s, sg), old);
+}
+
+/* Which toolstack, if any, already provides this guest's device model. */
+static enum super_mode
+super_classify(struct super *s, uint32_t domid)
+{
+	static const struct {
+		const char	*pre, *post;
+		enum super_mode	 mode;
+	} probes[] = {
+		{ "/libxl/", "", SUPER_MODE_LIBXL },
+		{ "/local/domain/0/device-model/", "", SUPER_MODE_DOM0 },
+		{ "/local/domain/", "/image/device-model-domid",
+		    SUPER_MODE_OTHER_DM },
+	};
+	char path[SUPER_PATH_MAX], *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%u%s", probes[i].pre, domid,
+		    probes[i].post);
+		if ((v = xstore_read(s->sd->xs, path)) != NULL) {
+			free(v);
+			return probes[i].mode;
+		}
+	}
+	return SUPER_MODE_OWN;
+}
+
+static const char *const super_mode_reasons[] = {
+	[SUPER_MODE_OWN] = "",
+	[SUPER_MODE_LIBXL] = "created by libxl, which provides its device "
+	    "model",
+	[SUPER_MODE_DOM0] = "has a device model in dom0",
+	[SUPER_MODE_OTHER_DM] = "already has a device model domain",
+};
+
+static void
+super_detect(struct super *s, const struct hv_dominfo *d)
+{
+	char path[SUPER_PATH_MAX], uuid[37], *name;
+	struct guest_env e = super_env(s);
+	struct sguest *sg;
+	enum super_mode mode;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/name", d->domid);
+	if ((name = xstore_read(s->sd->xs, path)) == NULL)
+		return;	/* not introduced yet: the next scan looks again */
+	hv_uuid_format(d->uuid, uuid);
+	mode = super_classify(s, d->domid);
+	sg = super_guest_new(s, d->domid, name, uuid);
+	free(name);
+	if (sg == NULL) {
+		log_warnx("domain %u: out of memory; not supervised",
+		    d->domid);
+		return;
+	}
+	sg->pub.mode = mode;
+	if (!d->paused || d->cpu_ns > 0)
+		guest_observe_ran(&sg->pub.g);
+	if (mode != SUPER_MODE_OWN) {
+		snprintf(sg->pub.g.reason, sizeof(sg->pub.g.reason), "%s",
+		    super_mode_reasons[mode]);
+		sg->pub.g.state = GUEST_IGNORED;
+		super_log_transition(s, sg, GUEST_DETECTED);
+		return;
+	}
+	super_apply(s, sg, guest_on_detected(&sg->pub.g, &e), GUEST_DETECTED);
+}
+
+static int
+super_cmp_domid(const void *a, const void *b)
+{
+	uint32_t x = ((const struct hv_dominfo *)a)->domid;
+	uint32_t y = ((const struct hv_dominfo *)b)->domid;
+
+	return x < y ? -1 : x > y;
+}
+
+static const struct hv_dominfo *
+super_lookup(const struct hv_dominfo *v, size_t n, uint32_t domid)
+{
+	struct hv_dominfo key = { .domid = domid };
+
+	return bsearch(&key, v, n, sizeof(*v), super_cmp_domid);
+}
+
+static void
+super_scan_new(struct super *s, const struct hv_dominfo *v, size_t n)
+{
+	struct sguest *sg;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct hv_dominfo *d = &v[i];
+
+		if (d->domid == 0 || d->domid >= SUPER_DOMID_MAX ||
+		    s->stub_owner[d->domid] >= 0)
+			continue;
+		if ((sg = s->by_domid[d->domid]) != NULL) {
+			if (!sg->pub.g.ever_ran && (!d->paused || d->cpu_ns)) {
+				guest_observe_ran(&sg->pub.g);
+				super_persist(s, sg);
+			}
+			continue;
+		}
+		if (s->seen[d->domid])
+			continue;
+		if (!hv_needs_device_model(d) || d->dying || d->shutdown) {
+			s->seen[d->domid] = 1;
+			continue;
+		}
+		super_detect(s, d);
+	}
+}
+
+static enum guest_exit
+super_exit_of(const struct hv_dominfo *d, char *why, size_t size)
+{
+	if (d == NULL) {
+		snprintf(why, size, "stub domain disappeared");
+		return GUEST_EXIT_DESTROYED;
+	}
+	if (d->dying) {
+		snprintf(why, size, "stub domain %u destroyed by someone else",
+		    d->domid);
+		return GUEST_EXIT_DESTROYED;
+	}
+	snprintf(why, size, "stub domain %u shut down (%s)", d->domid,
+	    hv_shutdown_name(d->shutdown_reason));
+	return d->shutdown_reason == HV_SHUTDOWN_POWEROFF ?
+	    GUEST_EXIT_SHUTDOWN : GUEST_EXIT_CRASHED;
+}
+
+static void
+super_check_guest(struct super *s, struct sguest *sg,
+    const struct hv_dominfo *v, size_t n)
+{
+	struct guest *g = &sg->pub.g;
+	const struct hv_dominfo *d = super_lookup(v, n, g->domid), *sd;
+	struct guest_env e = super_env(s);
+	enum guest_state old = g->state;
+	char why[128];
+
+	if (d == NULL || d->dying) {
+		struct log_guest lg = super_lg(sg);
+
+		log_guest(LOG_LVL_INFO, &lg, NULL, "guest is gone%s",
+		    g->stub_domid >= 0 ? "; destroying its stub domain" : "");
+		super_apply(s, sg, guest_on_gone(g, &e), old);
+		return;
+	}
+	if (g->stub_domid < 0 ||
+	    (g->state != GUEST_STARTING && g->state != GUEST_RUNNING))
+		return;
+	sd = super_lookup(v, n, (uint32_t)g->stub_domid);
+	if (sd != NULL && !sd->dying && !sd->shutdown)
+		return;
+	if (sd != NULL && sd->dying)
+		guest_add_dying(g, sd->domid);
+	super_apply(s, sg, guest_on_stub_died(g, &e, super_exit_of(sd, why,
+	    sizeof(why)), why), old);
+}
+
+/* Old stubs: linger while dying, vanish with their guest; orphans go. */
+static void
+super_check_stubs(struct super *s, const struct hv_dominfo *v, size_t n)
+{
+	const struct hv_dominfo *d;
+	struct sguest *sg;
+	uint32_t id;
+
+	for (id = 1; id < SUPER_DOMID_MAX; id++) {
+		if (s->stub_owner[id] < 0)
+			continue;
+		d = super_lookup(v, n, id);
+		sg = s->by_domid[s->stub_owner[id]];
+		if (d == NULL) {
+			if (sg != NULL)
+				guest_drop_dying(&sg->pub.g, id);
+			s->stub_owner[id] = -1;
+		} else if (sg != NULL && sg->pub.g.stub_domid == (int)id) {
+			continue;
+		} else if (d->dying) {
+			if (sg != NULL && !guest_is_dying_stub(&sg->pub.g, id)) {
+				guest_add_dying(&sg->pub.g, id);
+				super_persist(s, sg);
+			}
+		} else if (sg == NULL || sg->pub.g.state != GUEST_SPAWNING) {
+			log_info("stub domain %u belongs to no live guest of "
+			    "stubdmd's; destroying it", id);
+			s->stats.orphans_destroyed++;
+			s->sd->hv->ops->destroy(s->sd->hv, id);
+		}
+	}
+}
+
+static void
+super_forget_absent(struct super *s, const struct hv_dominfo *v, size_t n)
+{
+	uint32_t id;
+
+	memset(s->present, 0, SUPER_DOMID_MAX / 8);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].domid < SUPER_DOMID_MAX)
+			s->present[v[i].domid / 8] |= (uint8_t)(1 << (v[i].domid % 8));
+	/* A domid Xen hands out again is a new domain. */
+	for (id = 1; id < SUPER_DOMID_MAX; id++)
+		if (s->seen[id] && !(s->present[id / 8] & (1 << (id % 8))))
+			s->seen[id] = 0;
+}
+
+static void
+super_scan(struct super *s)
+{
+	uint64_t t0 = clock_now_ms();
+	struct hv_dominfo *v = NULL;
+	struct sguest *sg, *next;
+	size_t n = 0;
+	int rc;
+
+	if (!xstore_connected(s->sd->xs))
+		return;	/* the reconnection scans */
+	if ((rc = s->sd->hv->ops->list(s->sd->hv, &v, &n)) < 0) {
+		log_warnx("listing domains: %s; will retry", strerror(-rc));
+		return;
+	}
+	qsort(v, n, sizeof(*v), super_cmp_domid);
+	s->stats.scans++;
+	super_scan_new(s, v, n);
+	for (sg = TAILQ_FIRST(&s->guests); sg != NULL; sg = next) {
+		next = TAILQ_NEXT(sg, link);
+		super_check_guest(s, sg, v, n);
+	}
+	super_check_stubs(s, v, n);
+	super_forget_absent(s, v, n);
+	free(v);
+	t0 = (clock_now_ms() - t0) * 1000;
+	s->stats.event_us_total += t0;
+	if (t0 > s->stats.event_us_max)
+		s->stats.event_us_max = t0;
+}
+
+static void
+super_on_scan(evutil_socket_t fd, short what, void *arg)
+{
+	super_scan(arg);
+}
+
+static void
+super_on_domain_event(void *arg, const char *path)
+{
+	struct super *s = arg;
+
+	s->stats.events++;
+	/* Watch events that arrive together share one listing. */
+	if (!event_pending(s->ev_scan, EV_TIMEOUT, NULL))
+		event_active(s->ev_scan, EV_TIMEOUT, 0);
+}
+
+void
+super_reconcile(struct super *s, const char *why)
+{
+	s->stats.reconciles++;
+	log_debug("reconcile (%s)", why);
+	super_scan(s);
+}
+
+static void
+super_on_reconcile(evutil_socket_t fd, short what, void *arg)
+{
+	struct super *s = arg;
+	char *v;
+
+	/* A cheap read also notices a xenstored that went away quietly. */
+	if ((v = xstore_read(s->sd->xs, "/local/domain/0/name")) != NULL)
+		free(v);
+	super_reconcile(s, "timer");
+}
+
+static void
+super_arm_reconcile(struct super *s)
+{
+	uint64_t ms = policy_global(super_policy(s))->reconcile_interval_ms;
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
+
+	event_del(s->ev_reconcile);
+	event_add(s->ev_reconcile, &tv);
+}
+
+struct super *
+super_new(struct stubdmd *sd)
+{
+	struct super *s = calloc(1, sizeof(*s));
+	uint32_t i;
+
+	if (s == NULL)
+		return NULL;
+	s->sd = sd;
+	TAILQ_INIT(&s->guests);
+	s->by_domid = calloc(SUPER_DOMID_MAX, sizeof(*s->by_domid));
+	s->stub_owner = calloc(SUPER_DOMID_MAX, sizeof(*s->stub_owner));
+	s->seen = calloc(SUPER_DOMID_MAX, 1);
+	s->present = calloc(SUPER_DOMID_MAX / 8, 1);
+	s->state_path = strdup(policy_global(super_policy(s))->state_path);
+	s->ev_scan = event_new(sd->base, -1, 0, super_on_scan, s);
+	s->ev_reconcile = event_new(sd->base, -1, EV_PERSIST,
+	    super_on_reconcile, s);
+	s->rng = clock_wall_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+	if (s->by_domid == NULL || s->stub_owner == NULL || s->seen == NULL ||
+	    s->present == NULL || s->state_path == NULL || s->ev_scan == NULL ||
+	    s->ev_reconcile == NULL) {
+		super_free(s);
+		return NULL;
+	}
+	for (i = 0; i < SUPER_DOMID_MAX; i++)
+		s->stub_owner[i] = -1;
+	return s;
+}
+
+void
+super_free(struct super *s)
+{
+	struct sguest *sg;
+
+	if (s == NULL)
+		return;
+	while ((sg = TAILQ_FIRST(&s->guests)) != NULL)
+		super_guest_free(s, sg);
+	if (s->ev_scan != NULL)
+		event_free(s->ev_scan);
+	if (s->ev_reconcile != NULL)
+		event_free(s->ev_reconcile);
+	free(s->by_domid);
+	free(s->stub_owner);
+	free(s->seen);
+	free(s->present);
+	free(s->state_path);
+	free(s);
+}
+
+/*
+ * Re-adoption.  The record says what the last daemon knew; Xen says what
+ * is still there.  A stub is recognised by the UUID stubdmd chose for it
+ * before the build, so a daemon killed mid-build finds it too.
+ */
+static const struct hv_dominfo *
+super_find_uuid(const struct hv_dominfo *v, size_t n, const char *uuid)
+{
+	uint8_t u[16];
+	size_t i;
+
+	if (hv_uuid_parse(uuid, u) < 0)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (memcmp(v[i].uuid, u, sizeof(u)) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static void
+super_adopt_stub(struct super *s, struct sguest *sg,
+    const struct hv_dominfo *v, size_t n)
+{
+	struct guest *g = &sg->pub.g;
+	const struct hv_dominfo *stub = super_find_uuid(v, n, g->stub_uuid);
+	unsigned i;
+
+	for (i = 0; i < g->ndying; i++)
+		s->stub_owner[g->dying[i]] = (int32_t)g->domid;
+	if (stub != NULL && stub->domid < SUPER_DOMID_MAX)
+		s->stub_owner[stub->domid] = (int32_t)g->domid;
+	if (g->state == GUEST_SPAWNING || g->state == GUEST_DETECTED ||
+	    g->state == GUEST_STOPPING) {
+		/* Killed mid-build: that stub was never unpaused. */
+		if (stub != NULL && !stub->dying)
+			s->sd->hv->ops->destroy(s->sd->hv, stub->domid);
+		g->stub_domid = -1;
+		g->state = GUEST_DETECTED;
+		return;
+	}
+	/* A recorded stub that is gone: the first scan reports its death. */
+}
+
+/* The guest of a record is gone: its stub (found by UUID) goes too. */
+static void
+super_adopt_departed(struct super *s, uint32_t domid, const struct guest *rec,
+    const struct hv_dominfo *v, size_t n)
+{
+	const struct hv_dominfo *stub = super_find_uuid(v, n, rec->stub_uuid);
+
+	log_info("guest domain %u went away while stubdmd was down", domid);
+	if (stub != NULL && !stub->dying && stub->domid != domid) {
+		log_info("destroying its stub domain %u", stub->domid);
+		s->stats.orphans_destroyed++;
+		s->sd->hv->ops->destroy(s->sd->hv, stub->domid);
+	}
+	super_unpersist(s, domid);
+}
+
+static void
+super_adopt_resume(struct super *s, struct sguest *sg)
+{
+	struct guest *g = &sg->pub.g;
+	struct guest_env e = super_env(s);
+	struct log_guest lg = super_lg(sg);
+
+	s->stats.adopted++;
+	log_guest(LOG_LVL_INFO, &lg, NULL, "adopted: %s, %u restarts",
+	    guest_state_name(g->state), g->restarts);
+	switch (g->state) {
+	case GUEST_DETECTED:
+		super_apply(s, sg, guest_on_detected(g, &e), GUEST_DETECTED);
+		break;
+	case GUEST_STARTING:
+		g->deadline = e.now + g->cfg->start_timeout_ms;
+		super_arm_timer(sg);
+		super_watch_ready(s, sg);
+		break;
+	case GUEST_BACKOFF:
+		super_arm_timer(sg);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+super_adopt_one(struct super *s, uint32_t domid, const char *rec,
+    const struct hv_dominfo *v, size_t n)
+{
+	const struct hv_dominfo *d = super_lookup(v, n, domid);
+	char path[SUPER_PATH_MAX], uuid[37] = "", *name = NULL;
+	struct guest tmp;
+	struct sguest *sg;
+
+	guest_init(&tmp, domid, NULL, NULL, NULL);
+	if (persist_decode(&tmp, rec) < 0) {
+		log_warnx("%s/guests/%u: malformed record; ignoring it",
+		    s->state_path, domid);
+		super_unpersist(s, domid);
+		goto out;
+	}
+	if (d != NULL)
+		hv_uuid_format(d->uuid, uuid);
+	if (d == NULL || d->dying || strcmp(uuid, tmp.uuid) != 0) {
+		super_adopt_departed(s, domid, &tmp, v, n);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+	if ((name = xstore_read(s->sd->xs, path)) == NULL ||
+	    (sg = super_guest_new(s, domid, name, uuid)) == NULL)
+		goto out;	/* the scan detects it afresh */
+	/* Keep the new guest's name and policy, the record's state. */
+	free(tmp.name);
+	tmp.name = sg->pub.g.name;
+	tmp.cfg = sg->pub.g.cfg;
+	sg->pub.g = tmp;
+	tmp.name = NULL;
+	super_adopt_stub(s, sg, v, n);
+	super_adopt_resume(s, sg);
+out:
+	guest_release(&tmp);
+	free(name);
+}
+
+static void
+super_adopt(struct super *s)
+{
+	char path[SUPER_PATH_MAX], **ents, *rec, *end;
+	struct hv_dominfo *v = NULL;
+	unsigned i, count = 0;
+	unsigned long domid;
+	size_t n = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/guests", s->state_path);
+	if ((ents = xstore_directory(s->sd->xs, path, &count)) == NULL)
+		return;
+	if ((rc = s->sd->hv->ops->list(s->sd->hv, &v, &n)) < 0) {
+		log_warnx("listing domains for re-adoption: %s", strerror(-rc));
+		free(ents);
+		return;
+	}
+	qsort(v, n, sizeof(*v), super_cmp_domid);
+	for (i = 0; i < count; i++) {
+		domid = strtoul(ents[i], &end, 10);
+		if (*end != '\0' || domid == 0 || domid >= SUPER_DOMID_MAX)
+			continue;
+		snprintf(path, sizeof(path), "%s/guests/%s", s->state_path,
+		    ents[i]);
+		if ((rec = xstore_read(s->sd->xs, path)) == NULL)
+			continue;
+		super_adopt_one(s, (uint32_t)domid, rec, v, n);
+		free(rec);
+	}
+	free(ents);
+	free(v);
+}
+
+static int
+super_prepare_state_path(struct super *s)
+{
+	char path[SUPER_PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/guests", s->state_path);
+	/* Only dom0 may read or change the daemon's records. */
+	if ((rc = xstore_mkdir_perms(s->sd->xs, s->state_path, "n0")) < 0 ||
+	    (rc = xstore_mkdir_perms(s->sd->xs, path, "n0")) < 0)
+		log_warnx("cannot create %s: %s; re-adoption after a restart "
+		    "will not work", path, strerror(-rc));
+	return rc;
+}
+
+void
+super_start(struct super *s)
+{
+	super_prepare_state_path(s);
+	super_adopt(s);
+	if (xstore_watch(s->sd->xs, "@introduceDomain", super_on_domain_event,
+	    s) < 0 || xstore_watch(s->sd->xs, "@releaseDomain",
+	    super_on_domain_event, s) < 0)
+		fatalx("cannot watch @introduceDomain/@releaseDomain");
+	super_reconcile(s, "start-up");
+	super_arm_reconcile(s);
+}
+
+void
+super_set_policy(struct super *s, const struct policy *p)
+{
+	struct sguest *sg;
+
+	/* Running stubs keep running; the next build uses the new settings. */
+	TAILQ_FOREACH(sg, &s->guests, link)
+		guest_set_policy(&sg->pub.g, policy_match(p, sg->pub.g.name,
+		    sg->pub.g.uuid, NULL));
+	if (strcmp(policy_global(p)->state_path, s->state_path) != 0)
+		log_warnx("state_path changes take effect at the next start");
+	if (policy_global(p)->reconcile_interval_ms !=
+	    policy_global(super_policy(s))->reconcile_interval_ms) {
+		uint64_t ms = policy_global(p)->reconcile_interval_ms;
+		struct timeval tv = { (time_t)(ms / 1000),
+		    (suseconds_t)(ms % 1000) * 1000 };
+
+		event_del(s->ev_reconcile);
+		event_add(s->ev_reconcile, &tv);
+	}
+}
+
+void
+super_set_observer(struct super *s, super_observer *cb, void *arg)
+{
+	s->observer = cb;
+	s->observer_arg = arg;
+}
+
+struct super_guest *
+super_find(struct super *s, const char *key)
+{
+	struct sguest *sg;
+	unsigned long id;
+	char *end;
+
+	id = strtoul(key, &end, 10);
+	if (*key >= '0' && *key <= '9' && *end == '\0')
+		return id < SUPER_DOMID_MAX && s->by_domid[id] ?
+		    &s->by_domid[id]->pub : NULL;
+	TAILQ_FOREACH(sg, &s->guests, link)
+		if (strcmp(sg->pub.g.name, key) == 0)
+			return &sg->pub;
+	return NULL;
+}
+
+struct super_guest *
+super_next(struct super *s, struct super_guest *prev)
+{
+	struct sguest *sg = prev == NULL ? TAILQ_FIRST(&s->guests) :
+	    TAILQ_NEXT((struct sguest *)prev, link);
+
+	return sg != NULL ? &sg->pub : NULL;
+}
+
+size_t
+super_count(const struct super *s, int state)
+{
+	const struct sguest *sg;
+	size_t n = 0;
+
+	if (state < 0)
+		return s->nguests;
+	TAILQ_FOREACH(sg, &s->guests, link)
+		if ((int)sg->pub.g.state == state)
+			n++;
+	return n;
+}
+
+const struct super_stats *
+super_stats(const struct super *s)
+{
+	return &s->stats;
+}
+
+int
+super_stop_guest(struct super *s, struct super_guest *pub)
+{
+	struct sguest *sg = (struct sguest *)pub;
+	struct guest_env e = super_env(s);
+	enum guest_state old = pub->g.state;
+
+	if (pub->mode != SUPER_MODE_OWN)
+		return -EPERM;
+	super_apply(s, sg, guest_on_stop(&pub->g, &e), old);
+	return 0;
+}
+
+int
+super_start_guest(struct super *s, struct super_guest *pub)
+{
+	struct sguest *sg = (struct sguest *)pub;
+	struct guest_env e = super_env(s);
+	enum guest_state old = pub->g.state;
+
+	if (pub->mode != SUPER_MODE_OWN)
+		return -EPERM;
+	if (pub->g.cfg != NULL && !pub->g.cfg->stubdom)
+		return -EPERM;
+	super_apply(s, sg, guest_on_start(&pub->g, &e), old);
+	return 0;
+}
+
+int
+super_restart_guest(struct super *s, struct super_guest *pub)
+{
+	int rc;
+
+	if ((rc = super_stop_guest(s, pub)) < 0)
+		return rc;
+	return super_start_guest(s, pub);
+}

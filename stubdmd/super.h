@@ -1,0 +1,71 @@
+/*
+ * The supervisor: the table of guests, detection from the domain list,
+ * and the execution of what the state machine (guest.c) decides.
+ */
+#ifndef STUBDMD_SUPER_H
+#define STUBDMD_SUPER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stubdmd/guest.h"
+
+struct stubdmd;
+struct policy;
+struct super;
+
+/* What a guest's device model is, as seen from Xen and xenstore. */
+enum super_mode {
+	SUPER_MODE_OWN,		/* stubdmd builds its stub domain */
+	SUPER_MODE_LIBXL,	/* created by libxl: its device model is libxl's */
+	SUPER_MODE_DOM0,	/* a device model process in dom0 */
+	SUPER_MODE_OTHER_DM,	/* a device model domain stubdmd did not build */
+};
+
+struct super_guest {
+	struct guest	 g;
+	enum super_mode	 mode;
+	char		*console;	/* last console lines of a dead stub */
+};
+
+struct super_stats {
+	uint64_t	spawns;
+	uint64_t	build_failures;
+	uint64_t	failures;
+	uint64_t	restarts;
+	uint64_t	giveups;
+	uint64_t	dm_deaths;
+	uint64_t	ready;
+	uint64_t	scans;
+	uint64_t	reconciles;
+	uint64_t	events;
+	uint64_t	event_us_total;
+	uint64_t	event_us_max;
+	uint64_t	adopted;
+	uint64_t	orphans_destroyed;
+};
+
+/* Called after every state change (the control socket streams them). */
+typedef void super_observer(void *arg, const struct super_guest *sg,
+	    enum guest_state old);
+
+struct super *super_new(struct stubdmd *sd);
+void	super_free(struct super *s);
+void	super_start(struct super *s);
+void	super_reconcile(struct super *s, const char *why);
+void	super_set_policy(struct super *s, const struct policy *p);
+void	super_set_observer(struct super *s, super_observer *cb, void *arg);
+
+struct super_guest *super_find(struct super *s, const char *name_or_domid);
+struct super_guest *super_next(struct super *s, struct super_guest *prev);
+size_t	super_count(const struct super *s, int state);	/* -1: all */
+const struct super_stats *super_stats(const struct super *s);
+
+/* Operator requests; 0 or a negative errno. */
+int	super_stop_guest(struct super *s, struct super_guest *sg);
+int	super_start_guest(struct super *s, struct super_guest *sg);
+int	super_restart_guest(struct super *s, struct super_guest *sg);
+
+const char *super_mode_name(enum super_mode m);
+
+#endif

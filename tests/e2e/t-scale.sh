@@ -1,0 +1,20 @@
+#!/bin/bash
+# 200 guests created at once: all reach running with exactly 200 stubs.
+. "$TOP/tests/lib.sh"
+hvsim_start --boot-delay 100
+write_policy <<'P'
+start_timeout = 60s
+P
+stubdmd_start
+for i in $(seq 200); do hvsimctl create-hvm "g$i" >/dev/null & 
+	[ $((i % 20)) = 0 ] && wait; done
+wait
+all_running() { [ "$(hvsimctl list | awk '$2 ~ /^g[0-9]+$/ && $4 == "running"' | wc -l)" = 200 ]; }
+wait_until 60 all_running || fail "not all guests running: $(hvsimctl list | awk '$2 ~ /^g[0-9]+$/ { print $4 }' | sort | uniq -c)"
+wait_until 10 test "$(all_live_stubs)" = 200
+check "200 guests running" all_running
+check "exactly 200 stub domains" test "$(all_live_stubs)" = 200
+dups=$(hvsimctl list | awk '$2 ~ /-dm$/ { print $2 }' | sort | uniq -d)
+check "none duplicated" test -z "$dups"
+check "no failures" test "$(grep -c 'restarting in\|gave up' "$T/stubdmd.log")" = 0
+done_testing

@@ -1,0 +1,18 @@
+# Test programs: the simulated host and the unit tests.
+include tests/hvsim/module.mk
+
+# tests/unit/test-X.c links with the daemon objects it tests.
+UNIT_policy_OBJS := stubdmd/policy.o
+UNIT_policy_LIBS = $(INIH_LIBS)
+
+$(O)/tests/unit/test-policy: $(O)/tests/unit/test-policy.o \
+		$(addprefix $(O)/,$(UNIT_policy_OBJS))
+	$(call link,$(UNIT_policy_LIBS))
+
+TESTBINS += $(O)/tests/unit/test-policy
+
+$(O)/tests/unit/test-guest: $(O)/tests/unit/test-guest.o \
+		$(O)/stubdmd/guest.o $(O)/stubdmd/persist.o
+	$(call link,)
+
+TESTBINS += $(O)/tests/unit/test-guest
