@@ -34,6 +34,7 @@ struct sguest {
 	struct super		*s;
 	struct event		*timer;
 	char			 ready_path[96];
+	bool			 ready_armed;	/* else the scans poll it */
 	uint64_t		 build_serial;
 	TAILQ_ENTRY(sguest)	 link;
 };
@@ -194,6 +195,7 @@ super_unwatch_ready(struct super *s, struct sguest *sg)
 		return;
 	xstore_unwatch(s->sd->xs, sg->ready_path, sg);
 	sg->ready_path[0] = '\0';
+	sg->ready_armed = false;
 }
 
 static void
@@ -236,8 +238,9 @@ super_watch_ready(struct super *s, struct sguest *sg)
 	int rc;
 
 	spawn_ready_path(&sg->pub.g, sg->ready_path, sizeof(sg->ready_path));
-	if ((rc = xstore_watch(s->sd->xs, sg->ready_path, super_on_ready_event,
-	    sg)) < 0) {
+	rc = xstore_watch(s->sd->xs, sg->ready_path, super_on_ready_event, sg);
+	sg->ready_armed = rc == 0;
+	if (rc < 0) {
 		struct log_guest lg = super_lg(sg);
 
 		log_guest(LOG_LVL_WARNING, &lg, NULL, "cannot watch %s: %s; "
@@ -644,8 +647,11 @@ super_check_guest(struct super *s, struct sguest *sg,
 	    (g->state != GUEST_STARTING && g->state != GUEST_RUNNING))
 		return;
 	sd = super_lookup(v, n, (uint32_t)g->stub_domid);
-	if (sd != NULL && !sd->dying && !sd->shutdown)
+	if (sd != NULL && !sd->dying && !sd->shutdown) {
+		if (g->state == GUEST_STARTING && !sg->ready_armed)
+			super_on_ready_event(sg, sg->ready_path);
 		return;
+	}
 	if (sd != NULL && sd->dying)
 		guest_add_dying(g, sd->domid);
 	super_apply(s, sg, guest_on_stub_died(g, &e, super_exit_of(sd, why,
