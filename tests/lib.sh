@@ -18,9 +18,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
 # wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+# A single argument is shell code, evaluated afresh each time: use that
+# form for conditions with $(...), which the caller's shell would
+# otherwise expand once:  wait_until 10 'test "$(gfield g1 restarts)" = 1'
 wait_until() {
 	local limit=$1 i=0; shift
-	while ! "$@" >/dev/null 2>&1; do
+	while ! if [ $# -eq 1 ]; then eval "$1"; else "$@"; fi >/dev/null 2>&1; do
 		i=$((i + 1))
 		[ "$i" -ge $((limit * 20)) ] && return 1
 		sleep 0.05
@@ -73,9 +76,12 @@ check_sanitizer_log() {
 # --- the daemon -----------------------------------------------------------
 
 # A test policy: fast timings, a kernel file that exists.  Extra lines on
-# stdin are appended ([defaults] is the open section).
+# stdin are appended; those before any [section] header go to [defaults]
+# and replace the base value of a key they set (a key set twice in one
+# section is an error in a policy).
 write_policy() {
-	local f=${1:-$T/policy.ini}
+	local f=${1:-$T/policy.ini} extra
+	extra=$(cat)
 	: >"$T/kernel"
 	{
 		printf '[global]\nreconcile_interval = 500ms\n'
@@ -83,8 +89,17 @@ write_policy() {
 		printf '[defaults]\nkernel = %s\nramdisk =\nmemory = 32\n' "$T/kernel"
 		printf 'backoff_initial = 100ms\nbackoff_max = 400ms\n'
 		printf 'start_timeout = 2s\nrestart_window = 1m\nmax_restarts = 3\n'
-		cat
-	} >"$f"
+	} | awk -v extra="$extra" '
+		BEGIN {
+			n = split(extra, x, "\n")
+			for (i = 1; i <= n && x[i] !~ /^\[/; i++)
+				if (split(x[i], kv, "=") > 1) {
+					k = kv[1]; gsub(/[ \t]/, "", k); set[k] = 1
+				}
+		}
+		{ k = $1; if (!(k in set) || $0 ~ /^\[/) print }
+		END { if (extra != "") print extra }
+	' >"$f"
 	chmod 0644 "$f"
 }
 
@@ -97,7 +112,7 @@ stubdmd_start() {
 		>>"$T/stubdmd.log" 2>&1 &
 	STUBDMD_PID=$!
 	_pids="$_pids $STUBDMD_PID"
-	wait_until 20 test "$(grep -c 'supervising' "$T/stubdmd.log")" -gt "${n:-0}" ||
+	wait_until 20 'test "$(grep -c supervising "$T/stubdmd.log")" -gt "${n:-0}"' ||
 		fail "stubdmd did not start: $(tail -5 "$T/stubdmd.log")"
 }
 

@@ -17,7 +17,7 @@ hvsimctl fault '*' crash-after 50 >/dev/null
 for g in leave1 pause1 destroy1; do hvsimctl create-hvm "$g" >/dev/null; done
 wait_gstate leave1 failed 15
 wait_gstate pause1 failed 15
-wait_until 15 test -z "$(domid_of destroy1)" || fail "destroy1 not destroyed"
+wait_until 15 'test -z "$(domid_of destroy1)"' || fail "destroy1 not destroyed"
 check "leave: guest left as it was" test "$(dom_state "$(domid_of leave1)")" = paused
 check "leave: 2 restarts, then gave up" test "$(gfield leave1 restarts)" = 2
 check "leave: no live stub" test "$(live_stubs leave1)" = 0

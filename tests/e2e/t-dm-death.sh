@@ -18,7 +18,7 @@ for g in crash1 destroy1 pause1 leave1; do hvsimctl create-hvm "$g" >/dev/null; 
 for g in crash1 destroy1 pause1 leave1; do wait_gstate "$g" running; done
 for g in crash1 destroy1 pause1 leave1; do hvsimctl crash "$(stub_of $g)" >/dev/null; done
 wait_gstate crash1 failed
-wait_until 10 test -z "$(domid_of destroy1)" || fail "destroy1 survived"
+wait_until 10 'test -z "$(domid_of destroy1)"' || fail "destroy1 survived"
 wait_gstate pause1 failed
 wait_gstate leave1 failed
 check "crash-guest: guest shut down with reason crash" test "$(dom_state "$(domid_of crash1)")" = shutdown:crash

@@ -9,7 +9,7 @@ P
 stubdmd_start
 hvsimctl fault 'slow*' never-ready count=1 >/dev/null
 g=$(hvsimctl create-hvm slow1)
-wait_until 5 test -n "$(stub_of slow1)"
+wait_until 5 'test -n "$(stub_of slow1)"'
 s1=$(stub_of slow1)
 wait_gstate slow1 running 10
 check "rebuilt after the timeout" test "$(stub_of slow1)" != "$s1"

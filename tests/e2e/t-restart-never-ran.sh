@@ -12,7 +12,7 @@ wait_gstate build1 running
 s1=$(stub_of build1)
 check "guest still paused (unpause_guest = no)" test "$(dom_state $g)" = paused
 hvsimctl crash "$s1"
-wait_until 10 test "$(gfield build1 restarts)" = 1 || fail "no restart"
+wait_until 10 'test "$(gfield build1 restarts)" = 1' || fail "no restart"
 wait_gstate build1 running
 s2=$(stub_of build1)
 check "a new stub domain" test -n "$s2" -a "$s2" != "$s1"
@@ -25,6 +25,6 @@ check "back-off logged" grep -q 'restarting in' "$T/stubdmd.log"
 sleep 1.2
 check "the dying stub is not destroyed again and again" test "$(grep -c "destroying stub domain $s1" "$T/stubdmd.log")" -le 1
 hvsimctl destroy build1 >/dev/null
-wait_until 10 test "$(hvsimctl list | wc -l)" = 1 || fail "leftovers: $(hvsimctl list)"
+wait_until 10 'test "$(hvsimctl list | wc -l)" = 1' || fail "leftovers: $(hvsimctl list)"
 check "guest destroyed: no stub and no dying stub left" test "$(hvsimctl list | wc -l)" = 1
 done_testing

@@ -6,12 +6,15 @@ write_policy <<'P'
 start_timeout = 60s
 P
 stubdmd_start
-for i in $(seq 200); do hvsimctl create-hvm "g$i" >/dev/null & 
-	[ $((i % 20)) = 0 ] && wait; done
-wait
+# 20 toolstack calls at a time (a bare wait would wait for the daemons too).
+for i in $(seq 200); do
+	hvsimctl create-hvm "g$i" >/dev/null &
+	jobs_=("${jobs_[@]}" $!)
+	if [ $((i % 20)) = 0 ]; then wait "${jobs_[@]}"; jobs_=(); fi
+done
 all_running() { [ "$(hvsimctl list | awk '$2 ~ /^g[0-9]+$/ && $4 == "running"' | wc -l)" = 200 ]; }
 wait_until 60 all_running || fail "not all guests running: $(hvsimctl list | awk '$2 ~ /^g[0-9]+$/ { print $4 }' | sort | uniq -c)"
-wait_until 10 test "$(all_live_stubs)" = 200
+wait_until 10 'test "$(all_live_stubs)" = 200'
 check "200 guests running" all_running
 check "exactly 200 stub domains" test "$(all_live_stubs)" = 200
 dups=$(hvsimctl list | awk '$2 ~ /-dm$/ { print $2 }' | sort | uniq -d)

@@ -9,7 +9,7 @@ for g in a1 a2 a3; do wait_gstate "$g" running; done
 hvsimctl destroy a1 >/dev/null
 hvsimctl shutdown a2 poweroff >/dev/null
 hvsimctl destroy a2 >/dev/null
-wait_until 10 test "$(all_live_stubs)" = 1 || fail "stubs left: $(hvsimctl list)"
+wait_until 10 'test "$(all_live_stubs)" = 1' || fail "stubs left: $(hvsimctl list)"
 check "a1's stub destroyed" test "$(live_stubs a1)" = 0
 check "a2's stub destroyed" test "$(live_stubs a2)" = 0
 check "a3 untouched" test "$(live_stubs a3)" = 1
