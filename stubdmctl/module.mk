@@ -1,5 +1,8 @@
-# stubdmctl: the command line client.
-STUBDMCTL_SRCS := stubdmctl/stubdmctl.c
+# stubdmctl: the command line client (one file per verb group, a verb table).
+STUBDMCTL_SRCS := stubdmctl/stubdmctl.c stubdmctl/conn.c stubdmctl/error.c \
+	stubdmctl/output.c stubdmctl/cmd-list.c stubdmctl/cmd-status.c \
+	stubdmctl/cmd-guest.c stubdmctl/cmd-admin.c stubdmctl/cmd-events.c \
+	stubdmctl/cmd-info.c
 STUBDMCTL_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMCTL_SRCS))
 
 $(O)/stubdmctl/stubdmctl: $(STUBDMCTL_OBJS)

@@ -18,6 +18,7 @@
 
 #include "stubdmd/log.h"
 #include "stubdmd/policy.h"
+#include "stubdmd/proto.h"
 
 #define POLICY_SECTIONS_MAX	1024
 #define POLICY_PATTERN_MAX	255
@@ -96,7 +97,7 @@ static const char *const policy_builtin[NKEYS] = {
 	"yes",
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
-	"/run/stubdmd/stubdmd.sock", "", "info", "30s", "/tool/stubdmd",
+	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd",
 };
 
 /* One section as written: each value and the line it came from. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "stubdmd/clock.h"
+#include "stubdmd/control.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
 #include "stubdmd/policy.h"
@@ -246,6 +247,7 @@ stubdmd_free(struct stubdmd *sd)
 {
 	size_t i;
 
+	control_free(sd->control);
 	super_free(sd->super);
 	xstore_free(sd->xs);
 	if (sd->hv != NULL)
@@ -266,6 +268,7 @@ main(int argc, char **argv)
 	struct stubdmd sd = { 0 };
 	const char *guest = NULL;
 	bool check = false;
+	int rc;
 
 	stubdmd_parse_args(&sd.opts, argc, argv, &check, &guest);
 	if (check)
@@ -280,6 +283,10 @@ main(int argc, char **argv)
 	stubdmd_open_backends(&sd);
 	if ((sd.super = super_new(&sd)) == NULL)
 		fatalx("out of memory");
+	if ((rc = control_new(&sd, &sd.control)) < 0)
+		fatalx("control socket %s: %s", control_path(&sd),
+		    rc == -EADDRINUSE ? "another stubdmd answers on it" :
+		    strerror(-rc));
 	if (!sd.opts.foreground) {
 		log_detach();
 		if (daemon(0, 0) == -1)

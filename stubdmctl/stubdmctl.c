@@ -1,0 +1,118 @@
+/* stubdmctl: options, the verb table, usage and exit codes. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stubdmctl/stubdmctl.h"
+#include "stubdmd/proto.h"
+
+static const struct ctl_verb ctl_verbs[] = {
+	{ "list", "", "every guest stubdmd knows and its state", 0, 0,
+	    ctl_cmd_list },
+	{ "status", "GUEST", "one guest in detail, with its console tail",
+	    1, 1, ctl_cmd_status },
+	{ "start", "GUEST", "build a stub domain for a stopped guest", 1, 1,
+	    ctl_cmd_start },
+	{ "stop", "GUEST", "destroy the guest's stub domain; no restarts",
+	    1, 1, ctl_cmd_stop },
+	{ "restart", "GUEST", "stop, then start", 1, 1, ctl_cmd_restart },
+	{ "reload", "", "reload the policy (errors: FILE:LINE)", 0, 0,
+	    ctl_cmd_reload },
+	{ "events", "[--follow]", "recent state changes (--follow: then "
+	    "live ones)", 0, 1, ctl_cmd_events },
+	{ "stats", "", "the daemon's counters", 0, 0, ctl_cmd_stats },
+	{ "set-log-level", "LEVEL", "error, warning, info or debug", 1, 1,
+	    ctl_cmd_set_log_level },
+	{ "version", "", "this client's version and the daemon's", 0, 0,
+	    ctl_cmd_version },
+	{ "help", "", "this text", 0, 0, ctl_cmd_help },
+};
+#define CTL_NVERBS	(sizeof(ctl_verbs) / sizeof(ctl_verbs[0]))
+
+static void
+ctl_usage(FILE *out)
+{
+	char synopsis[64];
+	size_t i;
+
+	fprintf(out, "usage: stubdmctl [-S PATH|--socket PATH] [--json] "
+	    "VERB [ARGS]\n\n");
+	for (i = 0; i < CTL_NVERBS; i++) {
+		snprintf(synopsis, sizeof(synopsis), "%s %s", ctl_verbs[i].name,
+		    ctl_verbs[i].args);
+		fprintf(out, "  %-24s %s\n", synopsis, ctl_verbs[i].help);
+	}
+	fprintf(out, "\nGUEST is a name or a domid.  Default socket: %s\n"
+	    "Exit: 0 ok, 1 stubdmd returned an error, 2 usage, 3 cannot "
+	    "reach stubdmd.\n", PROTO_SOCKET_DEFAULT);
+}
+
+int
+ctl_cmd_help(struct ctl *ctl, int argc, char **argv)
+{
+	ctl_usage(stdout);
+	return CTL_OK;
+}
+
+static const struct ctl_verb *
+ctl_verb_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_NVERBS; i++)
+		if (strcmp(ctl_verbs[i].name, name) == 0)
+			return &ctl_verbs[i];
+	return NULL;
+}
+
+static int
+ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	/* "+": options end at the verb, whose own options follow it. */
+	while ((c = getopt_long(argc, argv, "+S:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S': ctl->socket = optarg; break;
+		case 'j': ctl->json = true; break;
+		case 'h': ctl_usage(stdout); exit(CTL_OK);
+		default: return -1;
+		}
+	}
+	return optind < argc ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl ctl = { .socket = PROTO_SOCKET_DEFAULT, .fd = -1 };
+	const struct ctl_verb *v;
+	int rc, nargs;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (ctl_parse_opts(&ctl, argc, argv) < 0) {
+		ctl_usage(stderr);
+		return CTL_EUSAGE;
+	}
+	nargs = argc - optind - 1;
+	if ((v = ctl_verb_find(argv[optind])) == NULL) {
+		fprintf(stderr, "stubdmctl: unknown verb \"%s\" (try "
+		    "\"stubdmctl help\")\n", argv[optind]);
+		return CTL_EUSAGE;
+	}
+	if (nargs < v->min_args || nargs > v->max_args) {
+		fprintf(stderr, "usage: stubdmctl [OPTIONS] %s %s\n", v->name,
+		    v->args);
+		return CTL_EUSAGE;
+	}
+	rc = v->fn(&ctl, nargs + 1, argv + optind);
+	ctl_close(&ctl);
+	return rc;
+}

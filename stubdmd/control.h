@@ -1,0 +1,18 @@
+/* The control socket server: accept, peer credentials, dispatch. */
+#ifndef STUBDMD_CONTROL_H
+#define STUBDMD_CONTROL_H
+
+struct control;
+struct stubdmd;
+
+/*
+ * Listen on the socket systemd handed over, else on the -S path or the
+ * policy's control_socket.  0 and *out set, or a negative errno
+ * (-EADDRINUSE: another daemon answers on the socket).
+ */
+int	control_new(struct stubdmd *sd, struct control **out);
+void	control_free(struct control *c);
+/* The socket path in use, for messages. */
+const char *control_path(const struct stubdmd *sd);
+
+#endif

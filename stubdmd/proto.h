@@ -1,0 +1,44 @@
+/* The control protocol (io.stubdm.varlink), shared by stubdmd and stubdmctl. */
+#ifndef STUBDMD_PROTO_H
+#define STUBDMD_PROTO_H
+
+/*
+ * Varlink framing: each message is one JSON object followed by a NUL byte.
+ * A call is {"method": M, "parameters": {...}} with optional "more" and
+ * "oneway"; a reply is {"parameters": {...}} or {"error": E, "parameters":
+ * {...}}, with "continues": true on all but the last of a streamed reply.
+ */
+
+/* The built-in control_socket of the policy, and stubdmctl's default. */
+#define PROTO_SOCKET_DEFAULT	"/run/stubdmd/stubdmd.sock"
+
+#define PROTO_INTERFACE		"io.stubdm"
+#define PROTO_INTERFACE_VERSION	1
+
+/* A call larger than this is refused before it is buffered. */
+#define PROTO_CALL_MAX		(64 * 1024)
+/* What a client accepts in one reply (a List of many guests). */
+#define PROTO_REPLY_MAX		(16 * 1024 * 1024)
+
+#define PROTO_GET_INFO		PROTO_INTERFACE ".GetInfo"
+#define PROTO_LIST		PROTO_INTERFACE ".List"
+#define PROTO_STATUS		PROTO_INTERFACE ".Status"
+#define PROTO_START		PROTO_INTERFACE ".Start"
+#define PROTO_STOP		PROTO_INTERFACE ".Stop"
+#define PROTO_RESTART		PROTO_INTERFACE ".Restart"
+#define PROTO_RELOAD		PROTO_INTERFACE ".Reload"
+#define PROTO_EVENTS		PROTO_INTERFACE ".Events"
+#define PROTO_STATS		PROTO_INTERFACE ".Stats"
+#define PROTO_SET_LOG_LEVEL	PROTO_INTERFACE ".SetLogLevel"
+
+/* Error names: stable, never reused for something else. */
+#define PROTO_E_NO_SUCH_GUEST	PROTO_INTERFACE ".NoSuchGuest"
+#define PROTO_E_NOT_SUPERVISED	PROTO_INTERFACE ".NotSupervised"
+#define PROTO_E_PERMISSION	PROTO_INTERFACE ".PermissionDenied"
+#define PROTO_E_POLICY_REJECTED	PROTO_INTERFACE ".PolicyRejected"
+#define PROTO_E_INVALID_PARAM	PROTO_INTERFACE ".InvalidParameter"
+#define PROTO_E_NO_METHOD	PROTO_INTERFACE ".MethodNotFound"
+#define PROTO_E_INVALID_MSG	PROTO_INTERFACE ".InvalidMessage"
+#define PROTO_E_TOO_LARGE	PROTO_INTERFACE ".MessageTooLarge"
+
+#endif
