@@ -683,8 +683,8 @@ super_check_stubs(struct super *s, const struct hv_dominfo *v, size_t n)
 				super_persist(s, sg);
 			}
 		} else if (sg == NULL || sg->pub.g.state != GUEST_SPAWNING) {
-			log_info("stub domain %u belongs to no live guest of "
-			    "stubdmd's; destroying it", id);
+			log_info("stub domain %u is no live guest's current stub; "
+			    "destroying it", id);
 			s->stats.orphans_destroyed++;
 			s->sd->hv->ops->destroy(s->sd->hv, id);
 		}
@@ -724,11 +724,12 @@ super_scan(struct super *s)
 	qsort(v, n, sizeof(*v), super_cmp_domid);
 	s->stats.scans++;
 	super_scan_new(s, v, n);
+	/* Stubs first: the listing predates what the guest checks destroy. */
+	super_check_stubs(s, v, n);
 	for (sg = TAILQ_FIRST(&s->guests); sg != NULL; sg = next) {
 		next = TAILQ_NEXT(sg, link);
 		super_check_guest(s, sg, v, n);
 	}
-	super_check_stubs(s, v, n);
 	super_forget_absent(s, v, n);
 	free(v);
 	t0 = (clock_now_ms() - t0) * 1000;
