@@ -226,13 +226,17 @@ policy_diag_sort(struct policy_diag *d)
 
 /* ---- value parsers ---------------------------------------------------- */
 
-int
-policy_parse_duration(const char *s, uint64_t *ms)
+/* A unit and what one of it is worth in the base unit. */
+struct policy_unit {
+	const char	*name;
+	uint64_t	 scale;
+};
+
+/* "<digits><unit>" -> digits * scale, up to max; 0 or -EINVAL. */
+static int
+policy_parse_scaled(const char *s, const struct policy_unit *units,
+    size_t n, uint64_t max, uint64_t *out)
 {
-	static const struct { const char *unit; uint64_t ms; } units[] = {
-		{ "", SEC }, { "ms", 1 }, { "s", SEC }, { "m", MIN },
-		{ "min", MIN }, { "h", HOUR }, { "d", 24 * HOUR },
-	};
 	unsigned long long v;
 	char *end;
 	size_t i;
@@ -243,45 +247,44 @@ policy_parse_duration(const char *s, uint64_t *ms)
 	v = strtoull(s, &end, 10);
 	if (errno != 0)
 		return -EINVAL;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) != 0)
+	for (i = 0; i < n; i++) {
+		if (strcmp(end, units[i].name) != 0)
 			continue;
-		if (v > UINT64_MAX / units[i].ms)
+		if (v > max / units[i].scale)
 			return -EINVAL;
-		*ms = v * units[i].ms;
+		*out = v * units[i].scale;
 		return 0;
 	}
 	return -EINVAL;
 }
 
 int
+policy_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct policy_unit units[] = {
+		{ "", SEC }, { "ms", 1 }, { "s", SEC }, { "m", MIN },
+		{ "min", MIN }, { "h", HOUR }, { "d", 24 * HOUR },
+	};
+
+	return policy_parse_scaled(s, units, sizeof(units) / sizeof(units[0]),
+	    UINT64_MAX, ms);
+}
+
+int
 policy_parse_size_mib(const char *s, unsigned *mib)
 {
-	static const struct { const char *unit; uint64_t kib; } units[] = {
+	static const struct policy_unit units[] = {
 		{ "", 1024 }, { "K", 1 }, { "KiB", 1 }, { "M", 1024 },
 		{ "MiB", 1024 }, { "G", 1024 * 1024 }, { "GiB", 1024 * 1024 },
 		{ "T", 1024ULL * 1024 * 1024 }, { "TiB", 1024ULL * 1024 * 1024 },
 	};
-	unsigned long long v;
-	char *end;
-	size_t i;
+	uint64_t kib;
 
-	if (*s < '0' || *s > '9')
+	if (policy_parse_scaled(s, units, sizeof(units) / sizeof(units[0]),
+	    1ULL << 40, &kib) < 0 || kib % 1024 != 0)
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -EINVAL;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) != 0)
-			continue;
-		if (v > (1ULL << 40) / units[i].kib ||
-		    (v * units[i].kib) % 1024 != 0)
-			return -EINVAL;
-		*mib = (unsigned)(v * units[i].kib / 1024);
-		return 0;
-	}
-	return -EINVAL;
+	*mib = (unsigned)(kib / 1024);
+	return 0;
 }
 
 /* Words separated by blanks; "..." or '...' keep blanks; no shell. */
@@ -443,16 +446,16 @@ policy_set_uint(const struct policy_key *k, const char *v, void *f,
 static void
 policy_format_ms(uint64_t ms, char *buf, size_t size)
 {
-	static const struct { const char *unit; uint64_t ms; } units[] = {
+	static const struct policy_unit units[] = {
 		{ "d", 24 * HOUR }, { "h", HOUR }, { "m", MIN }, { "s", SEC },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ms != 0 && ms % units[i].ms == 0) {
+		if (ms != 0 && ms % units[i].scale == 0) {
 			snprintf(buf, size, "%llu%s",
-			    (unsigned long long)(ms / units[i].ms),
-			    units[i].unit);
+			    (unsigned long long)(ms / units[i].scale),
+			    units[i].name);
 			return;
 		}
 	}

@@ -5,19 +5,7 @@
 
 #include "stubdmd/guest.h"
 #include "stubdmd/persist.h"
-
-static int tests, failures;
-
-#define CHECK(cond, name) do {						\
-	tests++;							\
-	if (cond)							\
-		printf("ok %d - %s\n", tests, name);			\
-	else {								\
-		failures++;						\
-		printf("not ok %d - %s (%s:%d: %s)\n", tests, name,	\
-		    __FILE__, __LINE__, #cond);				\
-	}								\
-} while (0)
+#include "tests/unit/unit.h"
 
 static struct policy_settings
 cfg_default(void)
@@ -379,6 +367,5 @@ main(void)
 	test_dying();
 	test_persist();
 	test_names();
-	printf("# %d tests, %d failures\n", tests, failures);
-	return failures ? 1 : 0;
+	return unit_done();
 }

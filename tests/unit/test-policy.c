@@ -6,19 +6,8 @@
 #include <unistd.h>
 
 #include "stubdmd/policy.h"
+#include "tests/unit/unit.h"
 
-static int tests, failures;
-
-#define CHECK(cond, name) do {						\
-	tests++;							\
-	if (cond)							\
-		printf("ok %d - %s\n", tests, name);			\
-	else {								\
-		failures++;						\
-		printf("not ok %d - %s (%s:%d: %s)\n", tests, name,	\
-		    __FILE__, __LINE__, #cond);				\
-	}								\
-} while (0)
 
 static uint64_t
 ms(const char *s)
@@ -166,6 +155,5 @@ main(void)
 	test_sizes();
 	test_args();
 	test_match();
-	printf("1..%d\n", tests);
-	return failures ? 1 : 0;
+	return unit_done();
 }
