@@ -8,7 +8,6 @@
 #include "stubdmd/policy.h"
 #include "tests/unit/unit.h"
 
-
 static uint64_t
 ms(const char *s)
 {
