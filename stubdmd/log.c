@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
+/* CODE_FILE= etc. would always name log.c: leave them out. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "stubdmd/log.h"
@@ -118,38 +121,70 @@ log_quote(char *buf, size_t size, const char *s)
 	return buf;
 }
 
+/* One NAME=value field of a journal entry, formatted into buf. */
+static void __attribute__((format(printf, 5, 6)))
+log_field(struct iovec *iov, size_t *n, char *buf, size_t size,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	iov[*n].iov_base = buf;
+	iov[*n].iov_len = (size_t)len < size ? (size_t)len : size - 1;
+	(*n)++;
+}
+
+/* A guest line: the fields a guest has, none invented for the others. */
+static void
+log_journal_guest(enum log_level level, const struct log_guest *g,
+    const char *msgid, const char *msg)
+{
+	char m[LOG_LINE_MAX + 16], prio[16], name[96], guest[112], dom[32],
+	    stub[32], state[64], id[64], ident[64];
+	struct iovec iov[9];
+	size_t n = 0;
+
+	log_field(iov, &n, m, sizeof(m), "MESSAGE=%s", msg);
+	log_field(iov, &n, prio, sizeof(prio), "PRIORITY=%d", log_prio[level]);
+	log_field(iov, &n, guest, sizeof(guest), "GUEST=%s",
+	    log_quote(name, sizeof(name), g->name));
+	log_field(iov, &n, dom, sizeof(dom), "GUEST_DOMID=%d", g->domid);
+	if (g->stub_domid >= 0)
+		log_field(iov, &n, stub, sizeof(stub), "STUBDOM_DOMID=%d",
+		    g->stub_domid);
+	if (g->state != NULL)
+		log_field(iov, &n, state, sizeof(state), "STUBDM_STATE=%s",
+		    g->state);
+	if (msgid != NULL)
+		log_field(iov, &n, id, sizeof(id), "MESSAGE_ID=%s", msgid);
+	log_field(iov, &n, ident, sizeof(ident), "SYSLOG_IDENTIFIER=%s",
+	    log_cfg.ident);
+	sd_journal_sendv(iov, (int)n);
+}
+
 static void
 log_emit(enum log_level level, const struct log_guest *g, const char *msgid,
     const char *msg)
 {
-	char dom[16] = "", stub[16] = "", name[96];
-
 	if (level > log_cfg.level)
 		return;
-	if (log_cfg.syslog) {
+	if (log_cfg.syslog)
 		syslog(log_prio[level], "%s", msg);
-		return;
-	}
-	if (!log_cfg.journal || g == NULL) {
-		if (log_cfg.journal)
-			sd_journal_print(log_prio[level], "%s", msg);
-		else
-			fprintf(stderr, "%s: %s: %s\n", log_cfg.ident,
-			    log_names[level], msg);
-		return;
-	}
-	snprintf(dom, sizeof(dom), "%d", g->domid);
-	snprintf(stub, sizeof(stub), "%d", g->stub_domid);
-	log_quote(name, sizeof(name), g->name);
-	sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", log_prio[level],
-	    "GUEST=%s", name, "GUEST_DOMID=%s", dom,
-	    g->stub_domid >= 0 ? "STUBDOM_DOMID=%s" : "STUBDOM_DOMID_NONE=%s",
-	    stub, "STUBDM_STATE=%s", g->state ? g->state : "",
-	    msgid ? "MESSAGE_ID=%s" : "MESSAGE_ID_NONE=%s",
-	    msgid ? msgid : "", "SYSLOG_IDENTIFIER=%s", log_cfg.ident, NULL);
+	else if (log_cfg.journal && g != NULL)
+		log_journal_guest(level, g, msgid, msg);
+	else if (log_cfg.journal)
+		sd_journal_print(log_prio[level], "%s", msg);
+	else
+		fprintf(stderr, "%s: %s: %s\n", log_cfg.ident,
+		    log_names[level], msg);
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char msg[LOG_LINE_MAX];

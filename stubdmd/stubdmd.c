@@ -12,6 +12,7 @@
 #include "stubdmd/control.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
+#include "stubdmd/notify.h"
 #include "stubdmd/policy.h"
 #include "stubdmd/stubdmd.h"
 #include "stubdmd/super.h"
@@ -62,12 +63,15 @@ stubdmd_reload(struct stubdmd *sd, struct policy_diag *out)
 	struct policy *p = NULL;
 	int rc;
 
+	notify_reloading(sd->notify);
 	rc = policy_load(sd->opts.policy_path, &p, &diag);
 	stubdmd_log_diag(&diag);
 	if (rc < 0) {
 		sd->reload_failures++;
 		log_warnx("policy %s rejected (%zu errors); keeping the "
 		    "policy in force", sd->opts.policy_path, diag.nerrors);
+		notify_ready(sd->notify, "policy reload rejected, the old "
+		    "policy stays in force");
 	} else {
 		super_set_policy(sd->super, p);
 		policy_free(sd->policy);
@@ -75,6 +79,7 @@ stubdmd_reload(struct stubdmd *sd, struct policy_diag *out)
 		sd->reloads++;
 		log_set_level(stubdmd_log_level(sd));
 		log_info("policy %s loaded", sd->opts.policy_path);
+		notify_ready(sd->notify, NULL);
 	}
 	if (out != NULL)
 		*out = diag;
@@ -247,6 +252,7 @@ stubdmd_free(struct stubdmd *sd)
 {
 	size_t i;
 
+	notify_free(sd->notify);
 	control_free(sd->control);
 	super_free(sd->super);
 	xstore_free(sd->xs);
@@ -292,12 +298,18 @@ main(int argc, char **argv)
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
 	}
+	/* After daemon(3): the pid that runs the loop is the one to watch. */
+	if (notify_new(&sd, &sd.notify) < 0)
+		fatalx("out of memory");
 	log_info("stubdmd %s started (policy %s)", STUBDMD_VERSION,
 	    sd.opts.policy_path);
 	super_start(sd.super);
 	log_info("supervising %zu guests (%zu running)", super_count(sd.super,
 	    -1), super_count(sd.super, GUEST_RUNNING));
+	/* Listening, watching, first reconcile done: clients may come. */
+	notify_ready(sd.notify, NULL);
 	event_base_dispatch(sd.base);
+	notify_stopping(sd.notify);
 	log_info("stubdmd stopped");
 	stubdmd_free(&sd);
 	return 0;

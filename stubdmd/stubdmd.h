@@ -15,6 +15,7 @@ struct event_base;
 struct hv;
 struct policy;
 struct control;
+struct notify;
 struct super;
 struct xstore;
 
@@ -34,6 +35,7 @@ struct stubdmd {
 	struct xstore		*xs;
 	struct super		*super;
 	struct control		*control;
+	struct notify		*notify;	/* NULL: not under systemd */
 	struct event		*ev_sig[4];
 	struct event		*ev_reconnect;
 	unsigned		 reconnect_ms;
