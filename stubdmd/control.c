@@ -692,7 +692,8 @@ control_stats(struct control_call *call)
 	json_t *o;
 	size_t i;
 
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "backend_stall_us_max", (json_int_t)c->sd->hv->max_stall_us,
 	    "reloads", (json_int_t)c->sd->reloads,
 	    "reload_failures", (json_int_t)c->sd->reload_failures,
 	    "connections_served", (json_int_t)c->served,
@@ -984,6 +985,50 @@ control_on_resume(evutil_socket_t fd, short what, void *arg)
 	struct control *c = arg;
 
 	evconnlistener_enable(c->listener);
+}
+
+/*
+ * One client of uid sends buf (as if read from its socket, in reads of at
+ * most the read watermark); what the daemon would send it is moved to out.
+ * No event loop turn: the fuzz target drives decoding and dispatch this way.
+ */
+int
+control_feed(struct control *c, uid_t uid, const void *buf, size_t len,
+    struct evbuffer *out)
+{
+	struct ucred cred = { 1, uid, (gid_t)uid };
+	const char *p = buf;
+	struct control_conn *cc;
+	struct evbuffer *in;
+	int fds[2], rc = 0;
+	size_t room;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == -1)
+		return -errno;
+	if ((cc = control_conn_new(c, fds[0], &cred)) == NULL) {
+		close(fds[0]);
+		close(fds[1]);
+		return -ENOMEM;
+	}
+	in = bufferevent_get_input(cc->bev);
+	while (len > 0 && !cc->dead && !cc->closing) {
+		room = PROTO_CALL_MAX + 1 - evbuffer_get_length(in);
+		room = len < room ? len : room;
+		/* A socket bufferevent's input takes data from the socket only. */
+		evbuffer_unfreeze(in, 0);
+		evbuffer_add(in, p, room);
+		evbuffer_freeze(in, 0);
+		p += room;
+		len -= room;
+		control_on_read(cc->bev, cc);
+	}
+	evbuffer_unfreeze(bufferevent_get_output(cc->bev), 1);
+	if (evbuffer_add_buffer(out, bufferevent_get_output(cc->bev)) == -1)
+		rc = -ENOMEM;
+	control_kill(cc);
+	control_on_reap(-1, 0, c);
+	close(fds[1]);
+	return rc;
 }
 
 /* ---- the listening socket ----------------------------------------- */

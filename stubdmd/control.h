@@ -2,7 +2,11 @@
 #ifndef STUBDMD_CONTROL_H
 #define STUBDMD_CONTROL_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 struct control;
+struct evbuffer;
 struct stubdmd;
 
 /*
@@ -14,5 +18,9 @@ int	control_new(struct stubdmd *sd, struct control **out);
 void	control_free(struct control *c);
 /* The socket path in use, for messages. */
 const char *control_path(const struct stubdmd *sd);
+
+/* For the fuzz target: one client's bytes in, its replies out (see .c). */
+int	control_feed(struct control *c, uid_t uid, const void *buf,
+	    size_t len, struct evbuffer *out);
 
 #endif

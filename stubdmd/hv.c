@@ -1,4 +1,5 @@
 /* Helpers shared by the hypervisor backends. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <xenctrl.h>
@@ -42,6 +43,11 @@ hv_uuid_parse(const char *s, uint8_t u[16])
 	unsigned v[16];
 	int n = 0;
 
+	/* sscanf's %x alone would take signs, spaces and "0x". */
+	for (n = 0; n < 36; n++)
+		if (s[n] == '\0' || (n == 8 || n == 13 || n == 18 || n == 23 ?
+		    s[n] != '-' : !isxdigit((unsigned char)s[n])))
+			return -1;
 	if (strlen(s) != 36 || sscanf(s, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-"
 	    "%2x%2x%2x%2x%2x%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
 	    &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13],

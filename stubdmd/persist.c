@@ -239,3 +239,16 @@ persist_decode(struct guest *g, const char *rec)
 	}
 	return 0;
 }
+
+int
+persist_parse_domid(const char *ent, unsigned long max, uint32_t *out)
+{
+	unsigned long domid;
+	char *end;
+
+	domid = strtoul(ent, &end, 10);
+	if (*end != '\0' || domid == 0 || domid >= max)
+		return -1;
+	*out = (uint32_t)domid;
+	return 0;
+}

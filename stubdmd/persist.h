@@ -7,6 +7,7 @@
 #define STUBDMD_PERSIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "stubdmd/guest.h"
 
@@ -16,5 +17,8 @@
 int	persist_encode(const struct guest *g, char *buf, size_t size);
 /* Decode into g (name and cfg untouched); -1 on any malformed word. */
 int	persist_decode(struct guest *g, const char *rec);
+
+/* A directory entry under <state_path>/guests: a domid in 1..max-1. */
+int	persist_parse_domid(const char *ent, unsigned long max, uint32_t *out);
 
 #endif

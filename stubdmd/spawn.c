@@ -140,24 +140,31 @@ spawn_write_args(struct xstore *xs, const struct guest *g, const char *vm,
 	return 0;
 }
 
-/* The guest's vm path comes from xenstore: accept only a sane /vm/ path. */
-static char *
-spawn_vm_path(struct xstore *xs, uint32_t guest)
+bool
+spawn_vm_path_ok(const char *vm)
 {
-	char path[SPAWN_PATH_MAX], *vm;
 	size_t i;
 
-	snprintf(path, sizeof(path), "/local/domain/%u/vm", guest);
-	if ((vm = xstore_read(xs, path)) == NULL)
-		return NULL;
 	for (i = 0; vm[i] != '\0'; i++)
 		if (!(vm[i] == '/' || vm[i] == '-' || vm[i] == '_' ||
 		    (vm[i] >= '0' && vm[i] <= '9') ||
 		    (vm[i] >= 'a' && vm[i] <= 'z') ||
 		    (vm[i] >= 'A' && vm[i] <= 'Z')))
 			break;
-	if (strncmp(vm, "/vm/", 4) != 0 || vm[i] != '\0' || i > 128 ||
-	    strstr(vm, "//") != NULL) {
+	return strncmp(vm, "/vm/", 4) == 0 && vm[i] == '\0' && i <= 128 &&
+	    strstr(vm, "//") == NULL;
+}
+
+/* The guest's vm path comes from xenstore: accept only a sane /vm/ path. */
+static char *
+spawn_vm_path(struct xstore *xs, uint32_t guest)
+{
+	char path[SPAWN_PATH_MAX], *vm;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/vm", guest);
+	if ((vm = xstore_read(xs, path)) == NULL)
+		return NULL;
+	if (!spawn_vm_path_ok(vm)) {
 		free(vm);
 		errno = EINVAL;
 		return NULL;

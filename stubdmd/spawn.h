@@ -6,6 +6,7 @@
 #ifndef STUBDMD_SPAWN_H
 #define STUBDMD_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,8 @@ int	spawn_spec(const struct guest *g, struct hv_stub_spec *spec,
 /* Everything between a built (paused) stub and its unpause. */
 int	spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
 	    char *err, size_t errlen);
+/* A guest's vm path as read from xenstore: "/vm/..." of [A-Za-z0-9/_-]. */
+bool	spawn_vm_path_ok(const char *vm);
 /* Where the device model reports its state; "running" means ready. */
 void	spawn_ready_path(const struct guest *g, char *buf, size_t size);
 /* Remove what spawn_setup wrote about a stub that is gone. */

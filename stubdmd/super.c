@@ -357,6 +357,8 @@ super_do_destroy_stub(struct super *s, struct sguest *sg)
 	int rc;
 
 	super_unwatch_ready(s, sg);
+	if (g->stub_domid < 0)
+		return;	/* already gone (see super_check_guest) */
 	if (hv->ops->console_tail != NULL) {
 		char *tail = hv->ops->console_tail(hv, stub, SUPER_CONSOLE_LINES);
 
@@ -522,8 +524,8 @@ super_classify(struct super *s, uint32_t domid)
 
 static const char *const super_mode_reasons[] = {
 	[SUPER_MODE_OWN] = "",
-	[SUPER_MODE_LIBXL] = "created by libxl, which provides its device "
-	    "model",
+	[SUPER_MODE_LIBXL] = ("created by libxl, which provides its device "
+	    "model"),
 	[SUPER_MODE_DOM0] = "has a device model in dom0",
 	[SUPER_MODE_OTHER_DM] = "already has a device model domain",
 };
@@ -542,12 +544,15 @@ super_detect(struct super *s, const struct hv_dominfo *d)
 	hv_uuid_format(d->uuid, uuid);
 	mode = super_classify(s, d->domid);
 	sg = super_guest_new(s, d->domid, name, uuid);
-	free(name);
 	if (sg == NULL) {
-		log_warnx("domain %u: out of memory; not supervised",
-		    d->domid);
-		return;
+		struct log_guest lg = { name, (int)d->domid, -1, NULL };
+
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "out of memory; not "
+		    "supervised");
 	}
+	free(name);
+	if (sg == NULL)
+		return;
 	sg->pub.mode = mode;
 	if (!d->paused || d->cpu_ns > 0)
 		guest_observe_ran(&sg->pub.g);
@@ -625,6 +630,16 @@ super_exit_of(const struct hv_dominfo *d, char *why, size_t size)
 	    GUEST_EXIT_SHUTDOWN : GUEST_EXIT_CRASHED;
 }
 
+/* A stub is recognised by the UUID stubdmd chose, never by domid alone. */
+static bool
+super_is_stub_of(const struct hv_dominfo *d, const struct guest *g)
+{
+	char uuid[37];
+
+	hv_uuid_format(d->uuid, uuid);
+	return !hv_needs_device_model(d) && strcmp(uuid, g->stub_uuid) == 0;
+}
+
 static void
 super_check_guest(struct super *s, struct sguest *sg,
     const struct hv_dominfo *v, size_t n)
@@ -647,6 +662,10 @@ super_check_guest(struct super *s, struct sguest *sg,
 	    (g->state != GUEST_STARTING && g->state != GUEST_RUNNING))
 		return;
 	sd = super_lookup(v, n, (uint32_t)g->stub_domid);
+	if (sd != NULL && !super_is_stub_of(sd, g)) {
+		sd = NULL;	/* the domid was reused: ours is gone */
+		g->stub_domid = -1;
+	}
 	if (sd != NULL && !sd->dying && !sd->shutdown) {
 		if (g->state == GUEST_STARTING && !sg->ready_armed)
 			super_on_ready_event(sg, sg->ready_path);
@@ -682,6 +701,8 @@ super_check_stubs(struct super *s, const struct hv_dominfo *v, size_t n)
 				guest_add_dying(&sg->pub.g, id);
 				super_persist(s, sg);
 			}
+		} else if (hv_needs_device_model(d)) {
+			s->stub_owner[id] = -1;	/* a reused domid: a guest */
 		} else if (sg == NULL || sg->pub.g.state != GUEST_SPAWNING) {
 			log_info("stub domain %u is no live guest's current stub; "
 			    "destroying it", id);
@@ -850,8 +871,10 @@ super_find_uuid(const struct hv_dominfo *v, size_t n, const char *uuid)
 
 	if (hv_uuid_parse(uuid, u) < 0)
 		return NULL;
+	/* A domain that needs a device model is a guest, never a stub. */
 	for (i = 0; i < n; i++)
-		if (memcmp(v[i].uuid, u, sizeof(u)) == 0)
+		if (memcmp(v[i].uuid, u, sizeof(u)) == 0 &&
+		    !hv_needs_device_model(&v[i]))
 			return &v[i];
 	return NULL;
 }
@@ -861,13 +884,24 @@ super_adopt_stub(struct super *s, struct sguest *sg,
     const struct hv_dominfo *v, size_t n)
 {
 	struct guest *g = &sg->pub.g;
-	const struct hv_dominfo *stub = super_find_uuid(v, n, g->stub_uuid);
-	unsigned i;
+	const struct hv_dominfo *stub = super_find_uuid(v, n, g->stub_uuid), *d;
+	unsigned i, kept = 0;
 
-	for (i = 0; i < g->ndying; i++)
-		s->stub_owner[g->dying[i]] = (int32_t)g->domid;
-	if (stub != NULL && stub->domid < SUPER_DOMID_MAX)
+	/* A recorded domid is only a hint: it may have been reused since. */
+	for (i = 0; i < g->ndying; i++) {
+		d = super_lookup(v, n, g->dying[i]);
+		if (d == NULL || !d->dying || hv_needs_device_model(d))
+			continue;
+		s->stub_owner[d->domid] = (int32_t)g->domid;
+		g->dying[kept++] = d->domid;
+	}
+	g->ndying = kept;
+	if (stub != NULL && stub->domid < SUPER_DOMID_MAX) {
 		s->stub_owner[stub->domid] = (int32_t)g->domid;
+		if (g->stub_domid >= 0)
+			g->stub_domid = (int)stub->domid;
+	} else if (g->state != GUEST_STARTING && g->state != GUEST_RUNNING)
+		g->stub_domid = -1;
 	if (g->state == GUEST_SPAWNING || g->state == GUEST_DETECTED ||
 	    g->state == GUEST_STOPPING) {
 		/* Killed mid-build: that stub was never unpaused. */
@@ -886,10 +920,14 @@ super_adopt_departed(struct super *s, uint32_t domid, const struct guest *rec,
     const struct hv_dominfo *v, size_t n)
 {
 	const struct hv_dominfo *stub = super_find_uuid(v, n, rec->stub_uuid);
+	bool orphan = stub != NULL && !stub->dying && stub->domid != domid;
+	struct log_guest lg = { "(gone)", (int)domid, orphan ?
+	    (int)stub->domid : -1, guest_state_name(rec->state) };
 
-	log_info("guest domain %u went away while stubdmd was down", domid);
-	if (stub != NULL && !stub->dying && stub->domid != domid) {
-		log_info("destroying its stub domain %u", stub->domid);
+	/* The record has no name: the journal still gets GUEST_DOMID=. */
+	log_guest(LOG_LVL_INFO, &lg, NULL, "went away while stubdmd was "
+	    "down%s", orphan ? "; destroying its stub domain" : "");
+	if (orphan) {
 		s->stats.orphans_destroyed++;
 		s->sd->hv->ops->destroy(s->sd->hv, stub->domid);
 	}
@@ -965,10 +1003,10 @@ out:
 static void
 super_adopt(struct super *s)
 {
-	char path[SUPER_PATH_MAX], **ents, *rec, *end;
+	char path[SUPER_PATH_MAX], **ents, *rec;
 	struct hv_dominfo *v = NULL;
 	unsigned i, count = 0;
-	unsigned long domid;
+	uint32_t domid;
 	size_t n = 0;
 	int rc;
 
@@ -982,14 +1020,13 @@ super_adopt(struct super *s)
 	}
 	qsort(v, n, sizeof(*v), super_cmp_domid);
 	for (i = 0; i < count; i++) {
-		domid = strtoul(ents[i], &end, 10);
-		if (*end != '\0' || domid == 0 || domid >= SUPER_DOMID_MAX)
+		if (persist_parse_domid(ents[i], SUPER_DOMID_MAX, &domid) < 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/guests/%s", s->state_path,
 		    ents[i]);
 		if ((rec = xstore_read(s->sd->xs, path)) == NULL)
 			continue;
-		super_adopt_one(s, (uint32_t)domid, rec, v, n);
+		super_adopt_one(s, domid, rec, v, n);
 		free(rec);
 	}
 	free(ents);

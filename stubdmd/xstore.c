@@ -237,19 +237,28 @@ xstore_read(struct xstore *x, const char *path)
 }
 
 int
-xstore_read_uint(struct xstore *x, const char *path, unsigned long max,
-    unsigned long *out)
+xstore_parse_uint(const char *v, unsigned long max, unsigned long *out)
 {
-	char *v = xstore_read(x, path), *end;
-	int rc = -EINVAL;
+	char *end;
 
-	if (v == NULL)
-		return -errno;
 	errno = 0;
 	*out = strtoul(v, &end, 10);
 	if (v[0] >= '0' && v[0] <= '9' && *end == '\0' && errno == 0 &&
 	    *out <= max)
-		rc = 0;
+		return 0;
+	return -EINVAL;
+}
+
+int
+xstore_read_uint(struct xstore *x, const char *path, unsigned long max,
+    unsigned long *out)
+{
+	char *v = xstore_read(x, path);
+	int rc;
+
+	if (v == NULL)
+		return -errno;
+	rc = xstore_parse_uint(v, max, out);
 	free(v);
 	return rc;
 }

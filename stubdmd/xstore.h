@@ -38,6 +38,8 @@ size_t	xstore_nwatches(const struct xstore *x);
 char	*xstore_read(struct xstore *x, const char *path);
 int	xstore_read_uint(struct xstore *x, const char *path, unsigned long max,
 	    unsigned long *out);
+/* A decimal number read from xenstore, at most max: 0, or -EINVAL. */
+int	xstore_parse_uint(const char *v, unsigned long max, unsigned long *out);
 char	**xstore_directory(struct xstore *x, const char *path,
 	    unsigned *n);
 int	xstore_write(struct xstore *x, const char *path, const char *value);

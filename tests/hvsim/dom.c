@@ -147,6 +147,7 @@ dom_append(struct hvsim *h, struct dom *d)
 {
 	struct dom_table *t = h->doms;
 	struct dom **v;
+	size_t i;
 
 	if (t->n == t->cap) {
 		v = reallocarray(t->v, t->cap ? t->cap * 2 : 16, sizeof(*v));
@@ -155,8 +156,28 @@ dom_append(struct hvsim *h, struct dom *d)
 		t->v = v;
 		t->cap = t->cap ? t->cap * 2 : 16;
 	}
-	t->v[t->n++] = d;	/* domids only grow: still sorted */
+	/* Sorted by domid: after a wrap a new domid may be a small one. */
+	for (i = t->n; i > 0 && t->v[i - 1]->domid > d->domid; i--)
+		t->v[i] = t->v[i - 1];
+	t->v[i] = d;
+	t->n++;
 	return 0;
+}
+
+/* Like Xen: the next domid after the last one given, wrapping, not in use. */
+static int
+dom_next_free(struct hvsim *h)
+{
+	uint32_t tries;
+
+	for (tries = 0; tries < DOM_FIRST_RESERVED; tries++) {
+		if (h->doms->next_domid >= DOM_FIRST_RESERVED)
+			h->doms->next_domid = 1;
+		if (dom_find(h, h->doms->next_domid) == NULL)
+			return 0;
+		h->doms->next_domid++;
+	}
+	return -ENOSPC;
 }
 
 static void
@@ -335,8 +356,8 @@ dom_create(struct hvsim *h, const struct dom_spec *s, struct dom **out)
 
 	if ((rc = dom_name_ok(h, s)) < 0)
 		return rc;
-	if (h->doms->next_domid >= DOM_FIRST_RESERVED)
-		return -ENOSPC;
+	if ((rc = dom_next_free(h)) < 0)
+		return rc;
 	if ((d = dom_new(h, s)) == NULL)
 		return -ENOMEM;
 	if ((rc = dom_append(h, d)) < 0) {

@@ -1,0 +1,46 @@
+# tests/fuzz: libFuzzer targets, built with clang into their own tree:
+#   make fuzz-build                  (O=build/fuzz CC=clang FUZZ=1 fuzz-bins)
+#   make fuzz FUZZ_SECONDS=N         run each target N seconds (default 60)
+# Seeds and dictionaries: tests/fuzz/corpus/<target>/, <target>.dict;
+# inputs that once crashed: tests/fuzz/regress/<target>/.
+FUZZ_TARGETS := fuzz-control fuzz-policy fuzz-xsvalue fuzz-super
+
+ifeq ($(FUZZ),1)
+CFLAGS	+= -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
+endif
+
+FUZZ_control_OBJS := stubdmd/control.o stubdmd/super.o stubdmd/policy.o \
+	stubdmd/log.o stubdmd/guest.o stubdmd/persist.o stubdmd/spawn.o \
+	stubdmd/xstore.o stubdmd/hv.o
+FUZZ_control_LIBS = $(EVENT_LIBS) $(JSON_LIBS) $(INIH_LIBS) \
+	$(XENSTORE_LIBS) $(SYSTEMD_LIBS)
+FUZZ_policy_OBJS := stubdmd/policy.o
+FUZZ_policy_LIBS = $(INIH_LIBS)
+FUZZ_xsvalue_OBJS := stubdmd/persist.o stubdmd/guest.o stubdmd/spawn.o \
+	stubdmd/xstore.o stubdmd/hv.o stubdmd/log.o stubdmd/policy.o
+FUZZ_xsvalue_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(XENSTORE_LIBS) \
+	$(SYSTEMD_LIBS)
+# fuzz-super.c stands in for xstore.c and the hypervisor.
+FUZZ_super_OBJS := stubdmd/super.o stubdmd/guest.o stubdmd/persist.o \
+	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o
+FUZZ_super_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS)
+
+define fuzz_rule
+$(O)/tests/fuzz/fuzz-$(1): $(O)/tests/fuzz/fuzz-$(1).o \
+		$(addprefix $(O)/,$(FUZZ_$(1)_OBJS))
+	$$(call link,$$(FUZZ_LDFLAGS) $$(FUZZ_$(1)_LIBS))
+endef
+$(foreach t,$(FUZZ_TARGETS:fuzz-%=%),$(eval $(call fuzz_rule,$(t))))
+
+fuzz-bins: $(addprefix $(O)/tests/fuzz/,$(FUZZ_TARGETS))
+
+fuzz-build: deps
+	$(MAKE) O=build/fuzz CC=clang FUZZ=1 fuzz-bins
+
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-build
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+.PHONY: fuzz fuzz-bins fuzz-build
