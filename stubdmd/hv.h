@@ -73,6 +73,8 @@ struct hv_ops {
 struct hv {
 	const struct hv_ops	*ops;
 	struct event_base	*base;
+	/* The longest any one backend call held up the event loop. */
+	uint64_t		 max_stall_us;
 };
 
 /* Backends: NULL and *err set (malloc'd) on failure. */

@@ -1,0 +1,5 @@
+# The real-Xen test bed: the test toolstack mkguest (see tests/xen/README.md).
+$(O)/tests/xen/mkguest: $(O)/tests/xen/mkguest.o
+	$(call link,$(call pc_libs,xencontrol xenguest xenstore))
+
+TESTBINS += $(O)/tests/xen/mkguest
