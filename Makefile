@@ -4,6 +4,10 @@
 #   make check      install missing Debian packages, build strict, build again
 #                   with ASan+UBSan, run every test, print "N passed, N failed"
 #   make demo       run the lifecycle demo on the simulated host
+#   make fuzz       run each libFuzzer target FUZZ_SECONDS (tests/fuzz)
+#   make soak       the long lifecycle soak on the simulated host (tests/soak)
+#   make install    install (PREFIX, DESTDIR, sbindir, mandir, sysconfdir,
+#                   unitdir: see install.mk); make uninstall
 #
 # O=DIR puts objects and binaries under DIR (the sanitizer build uses it).
 
@@ -54,6 +58,7 @@ all: build
 include stubdmd/module.mk
 include stubdmctl/module.mk
 include tests/module.mk
+include install.mk
 
 build: $(BINS) $(TESTBINS)
 
@@ -61,12 +66,15 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# build/ holds other trees (sanitizer objects, the Xen test bed's files).
+-include $(shell find $(O) -path ./build -prune -o -name '*.d' -type f \
+	-print 2>/dev/null)
 
 # Debian bookworm packages the build, the tests and the demo need.
 DEB_PKGS := build-essential pkg-config libxen-dev xenstore-utils \
 	libevent-dev libsystemd-dev libinih-dev libjansson-dev \
-	clang libclang-rt-14-dev util-linux procps python3
+	util-linux procps python3 mandoc systemd clang libclang-rt-14-dev \
+	debhelper
 
 deps:
 	@tools/install-deps $(DEB_PKGS)
@@ -74,7 +82,24 @@ deps:
 check: deps
 	$(MAKE) build
 	$(MAKE) O=build/asan SANITIZE=1 build
+	$(MAKE) O=build/fuzz CC=clang FUZZ=1 fuzz-bins
 	tests/run
+
+# The real-Xen test bed (tests/xen/README.md): Xen booted under QEMU.
+XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip
+
+deps-xen:
+	@tools/install-deps $(DEB_PKGS) $(XEN_DEB_PKGS)
+
+check-xen: deps-xen
+	$(MAKE) build
+	tests/xen/run
+
+# The soak (tests/soak/run): not in check; bounded, prints its figures.
+soak: deps
+	@tools/install-deps valgrind
+	$(MAKE) build
+	tests/soak/run
 
 demo: deps
 	$(MAKE) build
@@ -85,4 +110,4 @@ clean:
 	find . -name '*.o' -o -name '*.d' | grep -v '^./build' | xargs rm -f
 	rm -f $(BINS) $(TESTBINS)
 
-.PHONY: all build deps check demo clean
+.PHONY: all build deps check demo clean deps-xen check-xen soak

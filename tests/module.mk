@@ -1,5 +1,7 @@
 # Test programs: the simulated host and the unit tests.
 include tests/hvsim/module.mk
+include tests/xen/module.mk
+include tests/fuzz/module.mk
 
 # tests/unit/test-X.c links with the daemon objects it tests.
 UNIT_policy_OBJS := stubdmd/policy.o
