@@ -212,16 +212,14 @@ dom_free(struct dom *d)
 void
 dom_console(struct dom *d, const char *fmt, ...)
 {
-	char buf[DOM_CONSOLE_WIDTH], *line, *p;
+	char buf[DOM_CONSOLE_WIDTH], *line;
 	size_t slot;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	for (p = buf; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';	/* one line stays one line */
+	hvsim_printable(buf);
 	if ((line = strdup(buf)) == NULL)
 		return;
 	slot = (d->con_first + d->con_n) % DOM_CONSOLE_LINES;

@@ -35,18 +35,24 @@ hvsim_now_ns(void)
 }
 
 void
+hvsim_printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+void
 hvsim_log(struct hvsim *h, const char *fmt, ...)
 {
-	char buf[HVSIM_LOG_MAX], *p;
+	char buf[HVSIM_LOG_MAX];
 	uint64_t ms = (hvsim_now_ns() - h->t0_ns) / 1000000;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	for (p = buf; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';	/* names come from clients */
+	hvsim_printable(buf);	/* names come from clients */
 	fprintf(stderr, "hvsim[%llu.%03llu]: %s\n",
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
 	    buf);

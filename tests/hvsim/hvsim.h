@@ -27,6 +27,8 @@ struct hvsim {
 };
 
 /* One line on stderr per notable event. */
+/* Control characters become '?': one line stays one line. */
+void	hvsim_printable(char *s);
 void	hvsim_log(struct hvsim *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 uint64_t hvsim_now_ns(void);
