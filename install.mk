@@ -2,6 +2,9 @@
 #
 #   make install PREFIX=/usr DESTDIR=/tmp/stage
 #
+# make install-images installs the linux-qemu stub image (make images) to
+# $(xenbootdir), /usr/lib/xen/boot; make uninstall-images removes it.
+#
 # PREFIX (default /usr/local), DESTDIR (a staging root), sbindir, mandir,
 # sysconfdir, unitdir, bashcompdir and docdir may each be set.  sysconfdir
 # is /etc whatever PREFIX is: the daemon reads /etc/stubdmd.ini unless -f
@@ -66,4 +69,23 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(docdir)/,$(notdir $(INST_DOCS)))
 	-rmdir $(DESTDIR)$(docdir) 2>/dev/null
 
-.PHONY: install uninstall
+# The linux-qemu stub image (make images; images/README.md), under the
+# names Xen gives a Linux stub domain.  Not part of install: it is built
+# from the package archive, not from this tree.
+xenbootdir	?= /usr/lib/xen/boot
+IMAGE_DIR	?= build/images/linux-qemu
+IMAGE_FILES	:= qemu-stubdom-linux-kernel qemu-stubdom-linux-rootfs
+
+install-images:
+	@for f in $(IMAGE_FILES); do \
+		[ -f $(IMAGE_DIR)/$$f ] || { echo "$(IMAGE_DIR)/$$f is not" \
+		    "built (make images)" >&2; exit 1; }; \
+	done
+	$(INSTALL) -d $(DESTDIR)$(xenbootdir)
+	$(INSTALL) -m 0644 $(addprefix $(IMAGE_DIR)/,$(IMAGE_FILES)) \
+		$(DESTDIR)$(xenbootdir)/
+
+uninstall-images:
+	rm -f $(addprefix $(DESTDIR)$(xenbootdir)/,$(IMAGE_FILES))
+
+.PHONY: install uninstall install-images uninstall-images

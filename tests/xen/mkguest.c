@@ -6,10 +6,18 @@
  * xenstore directory and vm path, then introduces it to xenstored so that
  * @introduceDomain fires.  Prints the new domid.  The guest need not run.
  * --destroy takes a guest away the way such a toolstack would (hypercall,
- * then its xenstore entries), without libxl.
+ * then its xenstore entries), without libxl.  --vcpu also creates the
+ * guest's vCPU (XEN_DOMCTL_max_vcpus, as libxl does), never initialised so
+ * it never runs: a real QEMU needs it (Xen gives each vCPU its ioreq event
+ * channel, which QEMU binds).
  *
- *   mkguest [--pvh] [--unpause] [--mem MIB] NAME
+ * --run unpauses an existing domain with the bare hypercall (xl unpause
+ * also asks the guest's device model to resume, over QMP, which the test
+ * stub image does not serve).
+ *
+ *   mkguest [--pvh] [--unpause] [--vcpu] [--mem MIB] NAME
  *   mkguest --destroy DOMID
+ *   mkguest --run DOMID
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +40,9 @@ struct mkguest {
 	const char	*name;
 	bool		 pvh;
 	bool		 unpause;
+	bool		 vcpu;
 	bool		 destroy;
+	bool		 run;
 	unsigned long	 mem_mib;
 	uint8_t		 uuid[16];
 	char		 uuid_str[37];
@@ -219,7 +229,10 @@ mkguest_run(struct mkguest *m)
 	}
 	if ((rc = mkguest_create(m)) < 0)
 		goto out;
-	if ((rc = mkguest_memory(m)) < 0 || (rc = mkguest_store(m)) < 0) {
+	if (m->vcpu && xc_domain_max_vcpus(m->xch, m->domid, 1) < 0)
+		rc = mkguest_fail("xc_domain_max_vcpus");
+	if (rc < 0 || (rc = mkguest_memory(m)) < 0 ||
+	    (rc = mkguest_store(m)) < 0) {
 		xc_domain_destroy(m->xch, m->domid);
 		goto out;
 	}
@@ -265,11 +278,26 @@ out:
 	return rc;
 }
 
+/* Unpause the domain, nothing else. */
+static int
+mkguest_unpause_only(struct mkguest *m)
+{
+	int rc = 0;
+
+	if ((m->xch = xc_interface_open(NULL, NULL, 0)) == NULL)
+		return mkguest_fail("xc_interface_open");
+	if (xc_domain_unpause(m->xch, m->domid) < 0)
+		rc = mkguest_fail("xc_domain_unpause");
+	xc_interface_close(m->xch);
+	return rc;
+}
+
 static void
 mkguest_usage(void)
 {
-	fprintf(stderr, "usage: mkguest [--pvh] [--unpause] [--mem MIB] "
-	    "NAME\n       mkguest --destroy DOMID\n");
+	fprintf(stderr, "usage: mkguest [--pvh] [--unpause] [--vcpu] "
+	    "[--mem MIB] NAME\n       mkguest --destroy DOMID\n"
+	    "       mkguest --run DOMID\n");
 	exit(2);
 }
 
@@ -279,19 +307,23 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pvh", no_argument, NULL, 'p' },
 		{ "unpause", no_argument, NULL, 'u' },
+		{ "vcpu", no_argument, NULL, 'v' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "destroy", no_argument, NULL, 'd' },
+		{ "run", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mkguest m = { .mem_mib = 64 };
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "pum:d", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "puvm:dr", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': m.destroy = true; break;
+		case 'r': m.run = true; break;
 		case 'p': m.pvh = true; break;
 		case 'u': m.unpause = true; break;
+		case 'v': m.vcpu = true; break;
 		case 'm':
 			m.mem_mib = strtoul(optarg, &end, 10);
 			if (*end != '\0' || m.mem_mib == 0 ||
@@ -303,10 +335,12 @@ main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || strlen(argv[optind]) > 64)
 		mkguest_usage();
-	if (m.destroy) {
+	if (m.destroy || m.run) {
 		m.domid = (uint32_t)strtoul(argv[optind], &end, 10);
 		if (*end != '\0' || m.domid == 0 || m.domid >= 0x7ff0)
 			mkguest_usage();
+		if (m.run)
+			return mkguest_unpause_only(&m) < 0 ? 1 : 0;
 		return mkguest_destroy(&m) < 0 ? 1 : 0;
 	}
 	m.name = argv[optind];
