@@ -17,6 +17,7 @@
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
 #include "tests/hvsim/word.h"
+#include "tests/hvsim/xl.h"
 #include "tests/hvsim/xsconn.h"
 
 #define CTL_MEM_MAX_MIB		(1024ul * 1024)
@@ -95,15 +96,19 @@ static int
 ctl_hv_list(struct hvsim *h, char **args, int n, struct ctl_out *o)
 {
 	const struct dom *d;
+	unsigned long first = 0;
 	size_t i;
 
+	if (n > 0 && ctl_number(args[0], DOM_FIRST_RESERVED, &first) < 0)
+		return ctl_err(o, -EINVAL, "bad first domid %s", args[0]);
 	o->counted = 1;
 	for (i = 0; (d = dom_at(h, i)) != NULL; i++)
-		ctl_line(o, "%u %u %x %u %u %d %u %llu %llu %s", d->domid,
-		    d->type != DOM_PV, dom_emu_flags(d), d->paused,
-		    d->shutdown, d->shutdown ? d->reason : 0, d->dying,
-		    (unsigned long long)dom_cpu_ns(d),
-		    (unsigned long long)d->mem_kib, d->uuid);
+		if (d->domid >= first)
+			ctl_line(o, "%u %u %x %u %u %d %u %llu %llu %s",
+			    d->domid, d->type != DOM_PV, dom_emu_flags(d),
+			    d->paused, d->shutdown, d->shutdown ? d->reason :
+			    0, d->dying, (unsigned long long)dom_cpu_ns(d),
+			    (unsigned long long)d->mem_kib, d->uuid);
 	return 0;
 }
 
@@ -124,6 +129,35 @@ ctl_list(struct hvsim *h, char **args, int n, struct ctl_out *o)
 		    d->domid, name, dom_type_name(d->type), state, target,
 		    d->ever_unpaused, d->ioreq,
 		    (unsigned long long)(d->mem_kib / 1024));
+	}
+	return 0;
+}
+
+/* A time in monotonic microseconds, or "-" for never. */
+static const char *
+ctl_us(uint64_t ns, char *buf, size_t size)
+{
+	if (ns == 0)
+		return "-";
+	snprintf(buf, size, "%llu", (unsigned long long)(ns / 1000));
+	return buf;
+}
+
+/* When each domain was created, first unpaused, and its DM got ready. */
+static int
+ctl_times(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	char name[DOM_NAME_MAX * 3 + 2], c[24], u[24], r[24];
+	const struct dom *d;
+	size_t i;
+
+	o->counted = 1;
+	for (i = 0; (d = dom_at(h, i)) != NULL; i++) {
+		word_encode(name, sizeof(name), d->name);
+		ctl_line(o, "%u %s %s %s %s", d->domid, name,
+		    ctl_us(d->created_ns, c, sizeof(c)),
+		    ctl_us(d->unpaused_ns, u, sizeof(u)),
+		    ctl_us(d->ready_ns, r, sizeof(r)));
 	}
 	return 0;
 }
@@ -291,12 +325,40 @@ ctl_build_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 		dom_destroy(h, d);
 		return ctl_err(o, rc, "out of memory");
 	}
+	xl_write_pv_image(h, d, args[3], args[4], args[5]);
 	dom_console(d, "built: %u vCPU, kernel %s ramdisk %s cmdline %s",
 	    d->vcpus, args[3], args[4][0] ? args[4] : "-",
 	    args[5][0] ? args[5] : "-");
 	hvsim_log(h, "domain %u (%s) built: pv stub, %s MiB", d->domid,
 	    d->name, args[1]);
 	ctl_text(o, "%u", d->domid);
+	return 0;
+}
+
+static int
+ctl_rename(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	struct dom *d;
+	int rc;
+
+	if ((rc = ctl_dom(h, args[0], 0, &d, o)) < 0)
+		return rc;
+	if ((rc = dom_rename(h, d, args[1])) < 0)
+		return ctl_err(o, rc, rc == -EEXIST ? "name in use" :
+		    "bad name");
+	return 0;
+}
+
+static int
+ctl_xl_create(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	uint32_t domid;
+	int rc;
+
+	if ((rc = xl_create_cmd(h, args, n, &domid, o->err,
+	    sizeof(o->err))) < 0)
+		return rc;
+	ctl_text(o, "%u", domid);
 	return 0;
 }
 
@@ -415,8 +477,9 @@ static const struct ctl_verb {
 	ctl_fn		*fn;
 	const char	*usage;
 } ctl_verbs[] = {
-	{ "hv-list", 0, 0, ctl_hv_list, "" },
+	{ "hv-list", 0, 1, ctl_hv_list, "[FIRST]" },
 	{ "list", 0, 0, ctl_list, "" },
+	{ "times", 0, 0, ctl_times, "" },
 	{ "console", 1, 2, ctl_console, "DOM [LINES]" },
 	{ "create-hvm", 1, 3, ctl_create_hvm, "NAME [--running] [mem=MIB]" },
 	{ "create-pvh", 1, 3, ctl_create_pvh, "NAME [--paused] [mem=MIB]" },
@@ -424,6 +487,10 @@ static const struct ctl_verb {
 	{ "build-pv", 7, 7, ctl_build_pv, "NAME MEM_MIB VCPUS KERNEL RAMDISK "
 	    "CMDLINE uuid=UUID" },
 	{ "set-target", 2, 2, ctl_set_target, "STUB GUEST" },
+	{ "rename", 2, 2, ctl_rename, "DOM NAME" },
+	{ "xl-create", 1, 8, ctl_xl_create, "NAME [-p] (--dom0-dm | "
+	    "kernel=PATH [ramdisk=PATH] [cmdline=TEXT] [stubmem=MIB]) "
+	    "[mem=MIB]" },
 	{ "pause", 1, 1, ctl_pause, "DOM" },
 	{ "unpause", 1, 1, ctl_unpause, "DOM" },
 	{ "shutdown", 2, 2, ctl_shutdown, "DOM REASON" },

@@ -9,6 +9,7 @@
 #include "tests/hvsim/dm.h"
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
+#include "tests/hvsim/xl.h"
 #include "tests/hvsim/xsd.h"
 
 #define DM_SHUTDOWN_CRASH	3
@@ -376,16 +377,31 @@ dm_run(struct hvsim *h, struct dom *d)
 		    r.why);
 		dom_shutdown(h, d, DM_SHUTDOWN_CRASH);
 	} else {
+		d->ready_ns = hvsim_now_ns();
 		dom_console(d, "device model running");
 		hvsim_log(h, "domain %u: device model for domain %u running",
 		    d->domid, r.guest);
+		xl_dm_running(h, r.guest);
 	}
 }
 
 /* --- timers ----------------------------------------------------------- */
 
+static void dm_arm(struct event *ev, unsigned ms);
+
+/* Its target is written (last, by the toolstack): QEMU starts. */
+static int
+dm_has_target(struct dom *d)
+{
+	char *val = NULL;
+	int rc = dm_read(d, "target", &val);
+
+	free(val);
+	return rc == 0;
+}
+
 static void
-dm_boot_cb(evutil_socket_t fd, short what, void *arg)
+dm_qemu_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dm *m = arg;
 
@@ -394,6 +410,25 @@ dm_boot_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	dm_run(m->d->h, m->d);
+}
+
+/* Booted: a spare (no target yet) waits for one, polling as its init does. */
+static void
+dm_boot_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dm *m = arg;
+
+	if (!dm_has_target(m->d)) {
+		if (!m->spare)
+			dom_console(m->d, "booted with no target: a spare, "
+			    "waiting for one");
+		m->spare = 1;
+		dm_arm(m->wait, 10);
+		return;
+	}
+	if (m->spare)
+		dom_console(m->d, "target %ld assigned", m->d->target);
+	dm_arm(m->qemu, m->d->h->qemu_start_ms);
 }
 
 static void
@@ -425,7 +460,10 @@ dm_attach(struct hvsim *h, struct dom *d, const struct dm_cfg *cfg)
 	m->cfg = *cfg;
 	m->boot = evtimer_new(h->base, dm_boot_cb, m);
 	m->crash = evtimer_new(h->base, dm_crash_cb, m);
-	if (m->boot == NULL || m->crash == NULL) {
+	m->wait = evtimer_new(h->base, dm_boot_cb, m);
+	m->qemu = evtimer_new(h->base, dm_qemu_cb, m);
+	if (m->boot == NULL || m->crash == NULL || m->wait == NULL ||
+	    m->qemu == NULL) {
 		dm_free(m);
 		return -ENOMEM;
 	}
@@ -447,7 +485,7 @@ dm_unpaused(struct hvsim *h, struct dom *d)
 	if (m->deferred) {
 		m->deferred = 0;
 		dm_run(h, d);
-	} else if (!m->booting && d->target >= 0) {
+	} else if (!m->booting) {
 		m->booting = 1;
 		dom_console(d, "stub domain booting; device model in %u ms",
 		    m->cfg.boot_ms);
@@ -462,6 +500,8 @@ dm_stop(struct hvsim *h, struct dom *d)
 		return;
 	evtimer_del(d->dm->boot);
 	evtimer_del(d->dm->crash);
+	evtimer_del(d->dm->wait);
+	evtimer_del(d->dm->qemu);
 	d->dm->stopped = 1;
 }
 
@@ -474,5 +514,9 @@ dm_free(struct dm *m)
 		event_free(m->boot);
 	if (m->crash != NULL)
 		event_free(m->crash);
+	if (m->wait != NULL)
+		event_free(m->wait);
+	if (m->qemu != NULL)
+		event_free(m->qemu);
 	free(m);
 }

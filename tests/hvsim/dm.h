@@ -45,10 +45,13 @@ struct dm {
 	struct dm_cfg	 cfg;
 	struct event	*boot;
 	struct event	*crash;
+	struct event	*wait;		/* a spare polls for its target */
+	struct event	*qemu;		/* target known: QEMU starting */
 	int		 booting;	/* boot timer armed (once) */
 	int		 crash_armed;	/* crash timer armed (once) */
 	int		 deferred;	/* boot time came while paused */
 	int		 stopped;	/* the domain died: no more steps */
+	int		 spare;		/* booted with no target: waiting */
 };
 
 int	dm_init(struct hvsim *);

@@ -338,6 +338,7 @@ dom_new(struct hvsim *h, const struct dom_spec *s)
 	d->mem_kib = s->mem_kib;
 	d->vcpus = s->vcpus;
 	d->paused = 1;
+	d->created_ns = hvsim_now_ns();
 	d->target = d->ioreq_in = -1;
 	if (s->uuid != NULL)
 		snprintf(d->uuid, sizeof(d->uuid), "%s", s->uuid);
@@ -433,6 +434,26 @@ dom_stop_clock(struct dom *d)
 	d->run_since = 0;
 }
 
+/* libxl_domain_rename: the table's name and xenstore's two. */
+int
+dom_rename(struct hvsim *h, struct dom *d, const char *name)
+{
+	struct dom_spec s = { name, d->type, 0, 0, NULL, 1 };
+	char path[96];
+	int rc;
+
+	if ((rc = dom_name_ok(h, &s)) < 0)
+		return rc;
+	hvsim_log(h, "domain %u renamed from %s to %s", d->domid, d->name,
+	    name);
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(path, sizeof(path), "/local/domain/%u/name", d->domid);
+	xsd_put(h, path, name);
+	snprintf(path, sizeof(path), "/vm/%s/name", d->uuid);
+	xsd_put(h, path, name);
+	return 0;
+}
+
 int
 dom_set_target(struct hvsim *h, uint32_t stub, uint32_t guest)
 {
@@ -469,6 +490,8 @@ dom_unpause(struct hvsim *h, struct dom *d)
 	d->paused = 0;
 	if (!d->shutdown)
 		d->run_since = hvsim_now_ns();
+	if (!d->ever_unpaused)
+		d->unpaused_ns = hvsim_now_ns();
 	d->ever_unpaused = 1;
 	hvsim_log(h, "domain %u unpaused", d->domid);
 	dm_unpaused(h, d);

@@ -36,8 +36,12 @@ struct dom {
 	int		 reason;	/* SHUTDOWN_*, if shutdown */
 	int		 dying;
 	int		 ever_unpaused;
+	int		 xl_unpause;	/* xl-create: unpause when its DM runs */
 	uint64_t	 cpu_ns;	/* up to run_since */
 	uint64_t	 run_since;	/* 0: not running */
+	uint64_t	 created_ns;	/* hvsim_now_ns() at creation */
+	uint64_t	 unpaused_ns;	/* at the first unpause; 0: never */
+	uint64_t	 ready_ns;	/* its device model wrote running; 0: not */
 	uint64_t	 mem_kib;
 	unsigned	 vcpus;
 	long		 target;	/* -1: none */
@@ -78,6 +82,7 @@ struct dom *dom_at(struct hvsim *, size_t i);
 
 int	dom_create(struct hvsim *, const struct dom_spec *, struct dom **out);
 int	dom_set_target(struct hvsim *, uint32_t stub, uint32_t guest);
+int	dom_rename(struct hvsim *, struct dom *, const char *name);
 int	dom_pause(struct hvsim *, struct dom *);
 int	dom_unpause(struct hvsim *, struct dom *);
 int	dom_shutdown(struct hvsim *, struct dom *, int reason);

@@ -109,7 +109,8 @@ hvsim_listen(const char *path)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: hvsim --rundir DIR [--boot-delay MS]\n"
+	fprintf(f, "usage: hvsim --rundir DIR [--boot-delay MS] "
+	    "[--qemu-start MS]\n"
 	    "\n"
 	    "A simulated Xen host for tests: xenstore on DIR/socket, the\n"
 	    "control protocol on DIR/ctl (tests/hvsim/PROTOCOL.md); DIR/ready\n"
@@ -122,6 +123,7 @@ hvsim_options(struct hvsim *h, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "rundir", required_argument, NULL, 'r' },
 		{ "boot-delay", required_argument, NULL, 'b' },
+		{ "qemu-start", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -130,14 +132,15 @@ hvsim_options(struct hvsim *h, int argc, char **argv)
 	int c;
 
 	h->boot_delay_ms = HVSIM_BOOT_DELAY_MS;
-	while ((c = getopt_long(argc, argv, "r:b:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:b:q:h", opts, NULL)) != -1) {
 		if (c == 'r' && (h->rundir = strdup(optarg)) == NULL)
 			return -ENOMEM;
-		if (c == 'b') {
+		if (c == 'b' || c == 'q') {
 			ms = strtoul(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || ms > 3600000)
 				return -EINVAL;
-			h->boot_delay_ms = (unsigned)ms;
+			*(c == 'b' ? &h->boot_delay_ms : &h->qemu_start_ms) =
+			    (unsigned)ms;
 		}
 		if (c == 'h' || c == '?')
 			return c == 'h' ? 1 : -EINVAL;

@@ -16,6 +16,7 @@ struct hvsim {
 	struct event_base	*base;
 	char			*rundir;
 	unsigned		 boot_delay_ms;	/* a stub's default */
+	unsigned		 qemu_start_ms;	/* target known -> running */
 	uint64_t		 t0_ns;		/* start, for the log */
 	struct xsd		*xsd;		/* the xenstore tree */
 	struct xsconn_set	*xs;		/* xenstore clients */

@@ -11,7 +11,8 @@
 #include "tests/hvsim/word.h"
 
 /* Replies "OK N" followed by N lines. */
-static const char *const hvsimctl_counted[] = { "hv-list", "list", "console" };
+static const char *const hvsimctl_counted[] = { "hv-list", "list", "console",
+    "times" };
 
 static void
 usage(void)

@@ -197,6 +197,17 @@ check "the content survived" test "$(xenstore-read /keep/me)" = 1
 check "a device model kept working through the outage" is_ready "$s" "$g"
 check "domain sockets are back too" test "$(XENSTORED_PATH=$s5 xenstore-read /keep/me 2>&1)" = 1
 
+# rename: the table and xenstore; names stay unique.
+sp=$(hvsimctl build-pv spare1 32 1 "$T/kernel" "" "" uuid=0a1b2c3d-1111-4222-8333-444455556666)
+check "rename" quiet hvsimctl rename "$sp" renamed1
+check "rename: the table's name" test "$(hvsimctl list | awk -v s="$sp" '$1 == s { print $2 }')" = renamed1
+check "rename: xenstore's name" test "$(xenstore-read /local/domain/$sp/name)" = renamed1
+check "rename: the vm path's name" test "$(xenstore-read "$(xenstore-read /local/domain/$sp/vm)/name")" = renamed1
+sp2=$(hvsimctl build-pv spare2 32 1 "$T/kernel" "" "" uuid=0a1b2c3d-1111-4222-8333-444455556667)
+check "rename to a name in use: EEXIST" sh -c "'$HVSIMCTL' --rundir '$SIM' rename $sp2 renamed1 2>&1 | grep -q EEXIST"
+check "build-pv writes libxl's image entries" test "$(xenstore-read "$(xenstore-read /local/domain/$sp/vm)/image/kernel")" = "$T/kernel"
+check "xl-create needs a kernel or --dom0-dm" not quiet hvsimctl xl-create lonely1 2>/dev/null
+
 kill -TERM "$HVSIM_PID"
 wait "$HVSIM_PID"
 check "hvsim exits 0 on SIGTERM" test $? = 0

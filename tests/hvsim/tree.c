@@ -16,6 +16,7 @@ tree_node_free(struct tree *t, struct tree_node *n)
 	for (i = 0; i < n->nkids; i++)
 		tree_node_free(t, n->kids[i]);
 	free(n->kids);
+	free(n->kidx);
 	free(n->name);
 	free(n->data);
 	tree_perms_clear(&n->perms);
@@ -65,6 +66,71 @@ tree_free(struct tree *t)
 	free(t);
 }
 
+static size_t
+tree_hash(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return h;
+}
+
+static void
+tree_kidx_put(struct tree_node **v, size_t cap, struct tree_node *k)
+{
+	size_t i = tree_hash(k->name, strlen(k->name)) & (cap - 1);
+
+	while (v[i] != NULL)
+		i = (i + 1) & (cap - 1);
+	v[i] = k;
+}
+
+/* Index n's children again, in a table at most half full. */
+static void
+tree_kidx_build(struct tree_node *n)
+{
+	size_t cap = 4 * TREE_KIDX_MIN, i;
+	struct tree_node **v;
+
+	while (cap < 4 * n->nkids)
+		cap *= 2;
+	free(n->kidx);
+	n->kidx = NULL;
+	n->kidxcap = 0;
+	if ((v = calloc(cap, sizeof(*v))) == NULL)
+		return;	/* lookups stay linear */
+	for (i = 0; i < n->nkids; i++)
+		tree_kidx_put(v, cap, n->kids[i]);
+	n->kidx = v;
+	n->kidxcap = cap;
+}
+
+/* Linear probing: shift back what the hole would make unreachable. */
+static void
+tree_kidx_del(struct tree_node *p, const struct tree_node *k)
+{
+	size_t mask = p->kidxcap - 1, i, j, home;
+
+	i = tree_hash(k->name, strlen(k->name)) & mask;
+	while (p->kidx[i] != k) {
+		if (p->kidx[i] == NULL)
+			return;
+		i = (i + 1) & mask;
+	}
+	p->kidx[i] = NULL;
+	for (j = (i + 1) & mask; p->kidx[j] != NULL; j = (j + 1) & mask) {
+		home = tree_hash(p->kidx[j]->name,
+		    strlen(p->kidx[j]->name)) & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			p->kidx[i] = p->kidx[j];
+			p->kidx[j] = NULL;
+			i = j;
+		}
+	}
+}
+
 static int
 tree_kid_append(struct tree_node *parent, struct tree_node *kid)
 {
@@ -80,6 +146,11 @@ tree_kid_append(struct tree_node *parent, struct tree_node *kid)
 	}
 	parent->kids[parent->nkids++] = kid;
 	kid->parent = parent;
+	if (parent->nkids >= TREE_KIDX_MIN &&
+	    2 * parent->nkids > parent->kidxcap)
+		tree_kidx_build(parent);
+	else if (parent->kidx != NULL)
+		tree_kidx_put(parent->kidx, parent->kidxcap, kid);
 	return 0;
 }
 
@@ -132,12 +203,20 @@ tree_clone(const struct tree *t)
 static struct tree_node *
 tree_kid(const struct tree_node *n, const char *name, size_t len)
 {
-	size_t i;
+	struct tree_node *k;
+	size_t i, mask = n->kidxcap - 1;
 
-	for (i = 0; i < n->nkids; i++)
-		if (strncmp(n->kids[i]->name, name, len) == 0 &&
-		    n->kids[i]->name[len] == '\0')
-			return n->kids[i];
+	if (n->kidx == NULL) {
+		for (i = 0; i < n->nkids; i++)
+			if (strncmp(n->kids[i]->name, name, len) == 0 &&
+			    n->kids[i]->name[len] == '\0')
+				return n->kids[i];
+		return NULL;
+	}
+	for (i = tree_hash(name, len) & mask; (k = n->kidx[i]) != NULL;
+	    i = (i + 1) & mask)
+		if (strncmp(k->name, name, len) == 0 && k->name[len] == '\0')
+			return k;
 	return NULL;
 }
 
@@ -277,6 +356,8 @@ tree_remove(struct tree *t, struct tree_node *n)
 		memmove(&parent->kids[i], &parent->kids[i + 1],
 		    (parent->nkids - i - 1) * sizeof(parent->kids[0]));
 	parent->nkids--;
+	if (parent->kidx != NULL)
+		tree_kidx_del(parent, n);
 	parent->gen = ++*t->gen;
 	tree_node_free(t, n);
 }

@@ -14,8 +14,9 @@
 #define TREE_PERM_WRITE	2u
 #define TREE_PERM_OWNER	8u	/* never stored: perm_for_conn's answer */
 #define TREE_PERMS_MAX	64	/* entries in one node's list */
-#define TREE_NODES_MAX	200000		/* the whole tree */
+#define TREE_NODES_MAX	1000000		/* the tree: ~40 a guest and stub */
 #define TREE_BYTES_MAX	(64u << 20)	/* its values, all together */
+#define TREE_KIDX_MIN	16		/* children before they are indexed */
 
 struct tree_perm {
 	uint32_t	id;
@@ -34,6 +35,12 @@ struct tree_node {
 	struct tree_node	**kids;		/* in creation order */
 	size_t			  nkids;
 	size_t			  kidcap;
+	/* Past TREE_KIDX_MIN children, a hash index of them (open
+	 * addressing, kidxcap a power of two): /local/domain has one child
+	 * per domain, and thousands of domains must not make every path
+	 * lookup linear (xenstored hashes whole paths). */
+	struct tree_node	**kidx;
+	size_t			  kidxcap;
 	char			 *data;
 	size_t			  len;
 	struct tree_perms	  perms;

@@ -6,6 +6,7 @@
 #define HVSIM_WATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tests/hvsim/tree.h"
 
@@ -16,7 +17,9 @@ struct hvsim;
 struct xsconn;
 
 struct watch {
-	struct watch	*next;
+	struct watch	*next, *prev;	/* the connection's, in order */
+	struct watch	*hnext;	/* in its bucket of the connection's index */
+	uint64_t	 seq;	/* the order it was set in */
 	char		*path;	/* canonical, or "@..." */
 	char		*token;
 	size_t		 strip;	/* a relative watch: its home's length */

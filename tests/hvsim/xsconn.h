@@ -20,6 +20,7 @@ struct event;
 struct hvsim;
 struct txn;
 struct watch;
+struct watch_index;
 
 struct xsconn {
 	struct xsconn		*next;
@@ -28,8 +29,10 @@ struct xsconn {
 	uint32_t		 domid;	/* 0: privileged */
 	int			 dead;	/* freed by the reaper */
 	int			 closing; /* flush, then die */
-	struct watch		*watches;
+	struct watch		*watches;	/* in the order they were set */
+	struct watch		*watches_last;	/* appending costs no walk */
 	size_t			 nwatches;
+	struct watch_index	*widx;		/* the same, by path */
 	struct txn		*txs;
 	size_t			 ntxs;
 };
