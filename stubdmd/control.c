@@ -549,12 +549,12 @@ control_status(struct control_call *call)
 		    control_guest_detail(call->cc->c, sg)));
 }
 
-/* Operator requests apply to the guests whose stub stubdmd builds. */
+/* Operator requests apply to the guests whose stub stubdmd keeps. */
 static bool
 control_supervised(const struct super_guest *sg)
 {
-	return sg->mode == SUPER_MODE_OWN &&
-	    (sg->g.cfg == NULL || sg->g.cfg->stubdom);
+	return super_supervised(sg) && (sg->mode == SUPER_MODE_ADOPTED ||
+	    sg->g.cfg == NULL || sg->g.cfg->stubdom);
 }
 
 typedef int control_op(struct super *, struct super_guest *);
@@ -682,6 +682,11 @@ static const struct {
 	CONTROL_STAT(scans), CONTROL_STAT(reconciles), CONTROL_STAT(events),
 	CONTROL_STAT(event_us_total), CONTROL_STAT(event_us_max),
 	CONTROL_STAT(adopted), CONTROL_STAT(orphans_destroyed),
+	CONTROL_STAT(reconcile_us_last), CONTROL_STAT(reconcile_us_max),
+	CONTROL_STAT(pool_target), CONTROL_STAT(pool_ready),
+	CONTROL_STAT(pool_building), CONTROL_STAT(pool_memory_mib),
+	CONTROL_STAT(pool_built), CONTROL_STAT(pool_taken),
+	CONTROL_STAT(pool_build_failures), CONTROL_STAT(pool_died),
 };
 
 static void

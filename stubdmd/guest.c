@@ -87,10 +87,29 @@ guest_init(struct guest *g, uint32_t domid, const char *name,
 }
 
 void
+guest_build_free(struct guest_build *b)
+{
+	if (b == NULL)
+		return;
+	free(b->kernel);
+	free(b->ramdisk);
+	free(b->cmdline);
+	free(b);
+}
+
+void
+guest_set_adopted(struct guest *g, struct guest_build *b)
+{
+	guest_build_free(g->adopted);
+	g->adopted = b;
+}
+
+void
 guest_release(struct guest *g)
 {
 	free(g->name);
 	g->name = NULL;
+	guest_set_adopted(g, NULL);
 }
 
 static void
@@ -207,6 +226,21 @@ guest_on_detected(struct guest *g, const struct guest_env *e)
 }
 
 unsigned
+guest_on_adopted(struct guest *g, const struct guest_env *e,
+    uint32_t stub_domid, bool running)
+{
+	g->stub_domid = (int)stub_domid;
+	g->starts++;	/* its device model holds one ioreq slot */
+	if (running) {
+		guest_set_state(g, e, GUEST_RUNNING);
+		return 0;
+	}
+	g->deadline = e->now + g->cfg->start_timeout_ms;
+	guest_set_state(g, e, GUEST_STARTING);
+	return GUEST_DO_TIMER;
+}
+
+unsigned
 guest_on_built(struct guest *g, const struct guest_env *e,
     uint32_t stub_domid)
 {
@@ -243,7 +277,8 @@ guest_on_ready(struct guest *g, const struct guest_env *e)
 		return 0;
 	guest_set_state(g, e, GUEST_RUNNING);
 	g->backoff_step = 0;
-	if (g->cfg->unpause_guest && !g->ever_ran)
+	/* An adopted guest's toolstack decides when it runs (xl create -p). */
+	if (g->cfg->unpause_guest && !g->ever_ran && g->adopted == NULL)
 		return GUEST_DO_UNPAUSE_GUEST;
 	return 0;
 }

@@ -57,6 +57,20 @@ enum {
 	GUEST_DO_FORGET		= 1 << 7,	/* guest gone: drop it */
 };
 
+/*
+ * What libxl built an adopted stub domain from (its vm path's image/
+ * kernel, ramdisk, cmdline; its memory and vCPUs): a rebuild uses the same,
+ * with the arguments libxl wrote for the guest.  An empty kernel means
+ * "ask libxl's saved configuration of the guest" (the real backend does).
+ */
+struct guest_build {
+	char		*kernel;
+	char		*ramdisk;
+	char		*cmdline;
+	unsigned	 memory_mib;
+	unsigned	 vcpus;
+};
+
 struct guest {
 	uint32_t	 domid;
 	char		*name;
@@ -81,6 +95,8 @@ struct guest {
 
 	uint32_t	 dying[GUEST_DYING_MAX];	/* lingering dead stubs */
 	unsigned	 ndying;
+
+	struct guest_build *adopted;	/* NULL: stubdmd's own stub */
 };
 
 /* The clock and the jitter source, injectable for tests. */
@@ -95,6 +111,12 @@ void	guest_init(struct guest *g, uint32_t domid, const char *name,
 void	guest_release(struct guest *g);
 
 unsigned guest_on_detected(struct guest *g, const struct guest_env *e);
+/* Supervise a stub someone else built (running: its DM said so). */
+unsigned guest_on_adopted(struct guest *g, const struct guest_env *e,
+	    uint32_t stub_domid, bool running);
+/* Take b (malloc'd strings) as the adopted stub's build; NULL: none. */
+void	guest_set_adopted(struct guest *g, struct guest_build *b);
+void	guest_build_free(struct guest_build *b);
 unsigned guest_on_built(struct guest *g, const struct guest_env *e,
 	    uint32_t stub_domid);
 unsigned guest_on_build_failed(struct guest *g, const struct guest_env *e,

@@ -210,16 +210,18 @@ sim_parse_dominfo(const char *line, struct hv_dominfo *d)
 }
 
 static int
-sim_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
+sim_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
 {
 	struct hv_sim *s = (struct hv_sim *)hv;
-	const char *w[] = { "hv-list" };
+	char from[16];
+	const char *w[] = { "hv-list", from };
 	struct hv_dominfo *v = NULL;
 	char *reply = NULL, *line = NULL;
 	size_t cap = 0, count, i;
 	int rc;
 
-	if ((rc = sim_request(s, w, 1, &reply)) < 0)
+	snprintf(from, sizeof(from), "%u", first);
+	if ((rc = sim_request(s, w, first > 0 ? 2 : 1, &reply)) < 0)
 		goto out;
 	rc = -EPROTO;
 	if (sscanf(reply, "%zu", &count) != 1 || count > 1000000)
@@ -325,6 +327,12 @@ sim_destroy(struct hv *hv, uint32_t domid)
 	return sim_simple(hv, "destroy", domid, NULL);
 }
 
+static int
+sim_rename(struct hv *hv, uint32_t domid, const char *name)
+{
+	return sim_simple(hv, "rename", domid, name);
+}
+
 /* hvsim keeps what each simulated device model printed. */
 static char *
 sim_console_tail(struct hv *hv, uint32_t domid, unsigned lines)
@@ -378,6 +386,7 @@ static const struct hv_ops sim_ops = {
 	.shutdown = sim_shutdown,
 	.destroy = sim_destroy,
 	.console_tail = sim_console_tail,
+	.rename = sim_rename,
 	.close = sim_close,
 };
 

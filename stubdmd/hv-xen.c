@@ -159,12 +159,13 @@ xen_destroying(const struct hv_xen *x, uint32_t domid)
 }
 
 static int
-xen_list_all(struct hv_xen *x, struct hv_dominfo **out, size_t *n)
+xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
+    size_t *n)
 {
 	xc_domaininfo_t batch[XEN_LIST_BATCH];
 	struct hv_dominfo *v = NULL, *nv;
 	size_t count = 0, cap = 0;
-	uint32_t next = 0;
+	uint32_t next = first;
 	int got, i;
 
 	for (;;) {
@@ -196,11 +197,11 @@ xen_list_all(struct hv_xen *x, struct hv_dominfo **out, size_t *n)
 }
 
 static int
-xen_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
+xen_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
 	uint64_t t0 = xen_now_us();
-	int rc = xen_list_all(x, out, n);
+	int rc = xen_list_all(x, first, out, n);
 
 	xen_stall(x, t0, "list");
 	return rc;
@@ -301,10 +302,46 @@ xen_child_devices(libxl_ctx *ctx, uint32_t guest, libxl_domain_config *dc)
 	}
 }
 
+/*
+ * Rebuilding the stub libxl built for a guest, when the daemon could not
+ * read its kernel from xenstore: from libxl's saved configuration of the
+ * guest (its stubdomain_kernel, _ramdisk, _cmdline, _memkb), the disks
+ * too.  Only then: libxl also asks the guest's device model (QMP, through
+ * the dead stub) and logs that it cannot.  The strings stay owned by saved.
+ */
+static void
+xen_child_from_libxl(libxl_ctx *ctx, struct hv_stub_spec *spec,
+    libxl_domain_config *saved, libxl_domain_config *dc)
+{
+	const libxl_domain_build_info *b = &saved->b_info;
+	int i;
+
+	if (libxl_retrieve_domain_configuration(ctx, spec->target, saved,
+	    NULL) != 0)
+		return;	/* xenstore's view and the device lists stand */
+	if (spec->kernel[0] == '\0' && b->stubdomain_kernel != NULL)
+		spec->kernel = b->stubdomain_kernel;
+	if (spec->ramdisk[0] == '\0' && b->stubdomain_ramdisk != NULL)
+		spec->ramdisk = b->stubdomain_ramdisk;
+	if (spec->cmdline[0] == '\0' && b->stubdomain_cmdline != NULL)
+		spec->cmdline = b->stubdomain_cmdline;
+	if (spec->memory_mib == 0 && b->stubdomain_memkb > 0)
+		spec->memory_mib = (unsigned)(b->stubdomain_memkb / 1024);
+	for (i = 0; i < dc->num_disks; i++)
+		libxl_device_disk_dispose(&dc->disks[i]);
+	free(dc->disks);
+	dc->disks = saved->disks;
+	dc->num_disks = saved->num_disks;
+	saved->disks = NULL;
+	saved->num_disks = 0;
+}
+
 /* libxl_domain_create_new leaves the domain paused, as `xl create -p`. */
 static void
-xen_child_build(const struct hv_stub_spec *spec, char *out, size_t size)
+xen_child_build(const struct hv_stub_spec *want, char *out, size_t size)
 {
+	struct hv_stub_spec copy = *want, *spec = &copy;
+	libxl_domain_config saved;
 	struct xen_logger lg;
 	libxl_ctx *ctx = NULL;
 	libxl_domain_config dc;
@@ -313,16 +350,26 @@ xen_child_build(const struct hv_stub_spec *spec, char *out, size_t size)
 
 	xen_logger_init(&lg, spec->name);
 	libxl_domain_config_init(&dc);
+	libxl_domain_config_init(&saved);
 	if (libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &lg.vt) != 0) {
 		snprintf(out, size, "error %d cannot open libxl: %s\n", EIO,
 		    lg.first);
+		goto out;
+	}
+	if (spec->target != 0)	/* a spare for the pool has none yet */
+		xen_child_devices(ctx, spec->target, &dc);
+	if (spec->from_libxl && spec->kernel[0] == '\0')
+		xen_child_from_libxl(ctx, spec, &saved, &dc);
+	if (spec->kernel[0] == '\0') {
+		snprintf(out, size, "error %d no kernel: libxl's saved "
+		    "configuration of domain %u names none\n", ENOENT,
+		    spec->target);
 		goto out;
 	}
 	if ((rc = xen_child_config(ctx, spec, &dc)) < 0) {
 		snprintf(out, size, "error %d %s\n", -rc, strerror(-rc));
 		goto out;
 	}
-	xen_child_devices(ctx, spec->target, &dc);
 	rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
 	if (rc == 0)
 		snprintf(out, size, "domid %u\n", domid);
@@ -332,6 +379,7 @@ xen_child_build(const struct hv_stub_spec *spec, char *out, size_t size)
 		    lg.first);
 out:
 	libxl_domain_config_dispose(&dc);
+	libxl_domain_config_dispose(&saved);
 	libxl_ctx_free(ctx);
 }
 
@@ -483,7 +531,7 @@ xen_destroy_uuid(struct hv_xen *x, const uint8_t uuid[16])
 	struct hv_dominfo *v = NULL;
 	size_t n = 0, i;
 
-	if (xen_list_all(x, &v, &n) < 0)
+	if (xen_list_all(x, 0, &v, &n) < 0)
 		return;
 	for (i = 0; i < n; i++)
 		if (memcmp(v[i].uuid, uuid, 16) == 0 && !v[i].dying) {
@@ -685,7 +733,9 @@ xen_spec_check(const struct hv_stub_spec *spec)
 	if (spec->name == NULL || spec->name[0] == '\0' ||
 	    strlen(spec->name) >= XEN_NAME_MAX)
 		return -EINVAL;
-	if (spec->kernel == NULL || spec->kernel[0] == '\0')
+	/* Empty for an adopted stub: libxl's saved configuration names it. */
+	if (spec->kernel == NULL || (spec->kernel[0] == '\0' &&
+	    !spec->from_libxl))
 		return -ENOENT;
 	if (spec->memory_mib == 0 || spec->vcpus == 0 || spec->vcpus > 128)
 		return -EINVAL;
@@ -809,22 +859,10 @@ out:
 
 /* ---- consoles ------------------------------------------------------ */
 
-/* The name xenconsoled logs a domain under: xenstore, else our builds. */
+/* A usable log name, or NULL (freed). */
 static char *
-xen_domain_name(struct hv_xen *x, uint32_t domid)
+xen_log_name(char *name)
 {
-	struct xs_handle *xsh;
-	char path[64], *name = NULL;
-	unsigned len = 0, i;
-
-	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
-	if ((xsh = xs_open(0)) != NULL) {
-		name = xs_read(xsh, XBT_NULL, path, &len);
-		xs_close(xsh);
-	}
-	for (i = 0; name == NULL && i < XEN_NAMES; i++)
-		if (x->names[i].domid == domid && x->names[i].name[0] != '\0')
-			name = strdup(x->names[i].name);
 	if (name != NULL && (name[0] == '\0' || name[0] == '.' ||
 	    strchr(name, '/') != NULL || strlen(name) >= XEN_NAME_MAX)) {
 		free(name);
@@ -833,7 +871,29 @@ xen_domain_name(struct hv_xen *x, uint32_t domid)
 	return name;
 }
 
-/* Up to XEN_CONSOLE_READ_MAX bytes from the end of a regular file. */
+/*
+ * The names xenconsoled may log a domain under: xenstore's (first), and
+ * the name stubdmd built it with (a spare from the pool was renamed after
+ * xenconsoled opened its log).
+ */
+static void
+xen_domain_names(struct hv_xen *x, uint32_t domid, char *names[2])
+{
+	struct xs_handle *xsh;
+	char path[64];
+	unsigned len = 0, i;
+
+	names[0] = names[1] = NULL;
+	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+	if ((xsh = xs_open(0)) != NULL) {
+		names[0] = xen_log_name(xs_read(xsh, XBT_NULL, path, &len));
+		xs_close(xsh);
+	}
+	for (i = 0; names[1] == NULL && i < XEN_NAMES; i++)
+		if (x->names[i].domid == domid && x->names[i].name[0] != '\0')
+			names[1] = xen_log_name(strdup(x->names[i].name));
+}
+
 static char *
 xen_read_end(const char *path)
 {
@@ -888,21 +948,27 @@ xen_console_tail(struct hv *hv, uint32_t domid, unsigned lines)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
 	uint64_t t0 = xen_now_us();
-	char *name, *path = NULL, *text = NULL;
+	char *names[2], *path = NULL, *text = NULL;
+	unsigned i;
 
-	if ((name = xen_domain_name(x, domid)) == NULL)
-		goto out;
-	if (asprintf(&path, "%s/guest-%s.log", x->console_dir, name) < 0)
-		path = NULL;
-	else
-		text = xen_read_end(path);
+	xen_domain_names(x, domid, names);
+	for (i = 0; i < 2 && text == NULL; i++) {
+		if (names[i] == NULL)
+			continue;
+		free(path);
+		if (asprintf(&path, "%s/guest-%s.log", x->console_dir,
+		    names[i]) < 0)
+			path = NULL;
+		else
+			text = xen_read_end(path);
+	}
 	if (text != NULL)
 		xen_last_lines(text, lines);
 	log_debug("xen: console of domain %u: %s (%zu bytes)", domid,
 	    path != NULL ? path : "?", text != NULL ? strlen(text) : 0);
-out:
 	free(path);
-	free(name);
+	free(names[0]);
+	free(names[1]);
 	xen_stall(x, t0, "console_tail");
 	return text;
 }
@@ -922,6 +988,9 @@ xen_close(struct hv *hv)
 		if (j->kind == XEN_JOB_BUILD && j->pid > 0) {
 			kill(j->pid, SIGKILL);
 			waitpid(j->pid, NULL, 0);
+		} else if (j->pid > 0) {
+			/* A destroy finishes: its helper dies with the daemon. */
+			waitpid(j->pid, NULL, 0);
 		}
 		xen_job_free(j);
 	}
@@ -929,6 +998,45 @@ xen_close(struct hv *hv)
 		xc_interface_close(x->xch);
 	free(x->console_dir);
 	free(x);
+}
+
+/*
+ * A domain's name is xenstore's (what libxl_domain_rename writes): the
+ * domain's name and its vm path's, in one transaction.
+ */
+static int
+xen_rename(struct hv *hv, uint32_t domid, const char *name)
+{
+	uint64_t t0 = xen_now_us();
+	char vmkey[64], namekey[64], vmname[256], *vm = NULL;
+	struct xs_handle *xsh;
+	xs_transaction_t t;
+	int rc = 0;
+
+	if ((xsh = xs_open(0)) == NULL)
+		return xen_timed(hv, t0, "rename", -errno);
+	snprintf(vmkey, sizeof(vmkey), "/local/domain/%u/vm", domid);
+	snprintf(namekey, sizeof(namekey), "/local/domain/%u/name", domid);
+	do {
+		if ((t = xs_transaction_start(xsh)) == XBT_NULL) {
+			rc = -errno;
+			break;
+		}
+		free(vm);
+		if ((vm = xs_read(xsh, t, vmkey, NULL)) != NULL)
+			snprintf(vmname, sizeof(vmname), "%.200s/name", vm);
+		if (!xs_write(xsh, t, namekey, name, strlen(name)) ||
+		    (vm != NULL && !xs_write(xsh, t, vmname, name,
+		    strlen(name)))) {
+			rc = -errno;
+			xs_transaction_end(xsh, t, true);
+			break;
+		}
+	} while (!xs_transaction_end(xsh, t, false) && errno == EAGAIN);
+	free(vm);
+	xs_close(xsh);
+	/* The build's name stays remembered: xenconsoled's log has it. */
+	return xen_timed(hv, t0, "rename", rc);
 }
 
 static const struct hv_ops xen_ops = {
@@ -941,6 +1049,7 @@ static const struct hv_ops xen_ops = {
 	.shutdown = xen_shutdown,
 	.destroy = xen_destroy,
 	.console_tail = xen_console_tail,
+	.rename = xen_rename,
 	.close = xen_close,
 };
 

@@ -1,7 +1,9 @@
 /* Helpers shared by the hypervisor backends. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <xenctrl.h>
 
 #include "stubdmd/hv.h"
@@ -27,6 +29,16 @@ hv_shutdown_name(int reason)
 	if (reason < 0 || (size_t)reason >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
 	return names[reason];
+}
+
+int
+hv_uuid_random(uint8_t u[16])
+{
+	if (getrandom(u, 16, 0) != 16)
+		return -EIO;
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);	/* version 4 */
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	return 0;
 }
 
 void

@@ -46,6 +46,11 @@ struct hv_stub_spec {
 	const char	*kernel;
 	const char	*ramdisk;	/* "" or NULL: none */
 	const char	*cmdline;
+	/*
+	 * Rebuilding a stub libxl built for the target: what is empty above
+	 * comes from libxl's saved configuration of the target.
+	 */
+	bool		 from_libxl;
 };
 
 /*
@@ -57,7 +62,9 @@ typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
 struct hv;
 struct hv_ops {
 	const char *name;
-	int	(*list)(struct hv *, struct hv_dominfo **out, size_t *n);
+	/* Every domain from domid first up, sorted by domid. */
+	int	(*list)(struct hv *, uint32_t first, struct hv_dominfo **out,
+		    size_t *n);
 	int	(*build)(struct hv *, const struct hv_stub_spec *,
 		    hv_build_cb *cb, void *arg);
 	int	(*set_target)(struct hv *, uint32_t stub, uint32_t guest);
@@ -65,6 +72,8 @@ struct hv_ops {
 	int	(*unpause)(struct hv *, uint32_t domid);
 	int	(*shutdown)(struct hv *, uint32_t domid, enum hv_shutdown why);
 	int	(*destroy)(struct hv *, uint32_t domid);
+	/* A spare from the pool becomes "<guest>-dm" (NULL: not renamed). */
+	int	(*rename)(struct hv *, uint32_t domid, const char *name);
 	/* The last lines the domain printed on its console (malloc'd). */
 	char	*(*console_tail)(struct hv *, uint32_t domid, unsigned lines);
 	void	(*close)(struct hv *);
@@ -86,6 +95,8 @@ struct hv *hv_xen_open(struct event_base *base, char **err);
 bool	hv_needs_device_model(const struct hv_dominfo *d);
 const char *hv_shutdown_name(int reason);
 void	hv_uuid_format(const uint8_t uuid[16], char out[37]);
+/* A random (version 4) UUID; -EIO if the kernel gave no randomness. */
+int	hv_uuid_random(uint8_t uuid[16]);
 int	hv_uuid_parse(const char *s, uint8_t uuid[16]);
 
 #endif

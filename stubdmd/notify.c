@@ -50,14 +50,21 @@ notify_plural(size_t n)
 static void
 notify_format(const struct notify *n, char *buf, size_t size)
 {
+	const struct super_stats *st = super_stats(n->sd->super);
 	const struct super *s = n->sd->super;
 	size_t all = super_count(s, -1);
+	char pool[64] = "";
 
+	if (st->pool_target > 0)
+		snprintf(pool, sizeof(pool), ", pool %llu/%llu spares "
+		    "(%llu MiB)", (unsigned long long)st->pool_ready,
+		    (unsigned long long)st->pool_target,
+		    (unsigned long long)st->pool_memory_mib);
 	snprintf(buf, size, "%zu guest%s, %zu running, %zu backing off, "
-	    "%zu failed%s%s", all, notify_plural(all),
+	    "%zu failed%s%s%s", all, notify_plural(all),
 	    super_count(s, GUEST_RUNNING), super_count(s, GUEST_BACKOFF),
-	    super_count(s, GUEST_FAILED), n->note[0] != '\0' ? "; " : "",
-	    n->note);
+	    super_count(s, GUEST_FAILED), pool, n->note[0] != '\0' ? "; " :
+	    "", n->note);
 }
 
 /* prefix ("" or "NAME=VALUE\n" lines), then a fresh STATUS=. */

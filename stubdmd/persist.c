@@ -56,6 +56,12 @@ persist_put_u64s(struct persist_buf *b, const char *key, const uint64_t *v,
 		persist_put(b, "%s%llu", i ? "," : "", (unsigned long long)v[i]);
 }
 
+static const char *
+persist_or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
 int
 persist_encode(const struct guest *g, char *buf, size_t size)
 {
@@ -76,6 +82,17 @@ persist_encode(const struct guest *g, char *buf, size_t size)
 		dying[i] = g->dying[i];
 	persist_put_u64s(&b, "dying", dying, g->ndying);
 	persist_put_u64s(&b, "rlog", g->restart_log, g->nrestart_log);
+	if (g->adopted != NULL) {
+		persist_put(&b, " ad_mem=%u ad_vcpus=%u", g->adopted->memory_mib,
+		    g->adopted->vcpus);
+		/* A record may have named some of them only. */
+		persist_put_str(&b, "ad_kernel", persist_or_empty(
+		    g->adopted->kernel));
+		persist_put_str(&b, "ad_ramdisk", persist_or_empty(
+		    g->adopted->ramdisk));
+		persist_put_str(&b, "ad_cmdline", persist_or_empty(
+		    g->adopted->cmdline));
+	}
 	return b.overflow ? -1 : 0;
 }
 
@@ -155,6 +172,30 @@ persist_get_uint(const char *v, uint64_t max, unsigned *out)
 	return 0;
 }
 
+/* An adopted stub's build (ad_*): the record's strings, malloc'd. */
+static int
+persist_adopted_field(struct guest *g, const char *k, const char *v)
+{
+	char buf[PERSIST_RECORD_MAX], **dst;
+	struct guest_build *b = g->adopted;
+
+	if (b == NULL) {
+		if ((b = calloc(1, sizeof(*b))) == NULL)
+			return -1;
+		guest_set_adopted(g, b);
+	}
+	if (strcmp(k, "ad_mem") == 0)
+		return persist_get_uint(v, 1U << 20, &b->memory_mib);
+	if (strcmp(k, "ad_vcpus") == 0)
+		return persist_get_uint(v, 128, &b->vcpus);
+	dst = strcmp(k, "ad_kernel") == 0 ? &b->kernel :
+	    strcmp(k, "ad_ramdisk") == 0 ? &b->ramdisk : &b->cmdline;
+	if (persist_get_str(v, buf, sizeof(buf)) < 0)
+		return -1;
+	free(*dst);
+	return (*dst = strdup(buf)) != NULL ? 0 : -1;
+}
+
 static int
 persist_field(struct guest *g, const char *k, const char *v)
 {
@@ -205,6 +246,10 @@ persist_field(struct guest *g, const char *k, const char *v)
 			return -1;
 		return 0;
 	}
+	if (strcmp(k, "ad_mem") == 0 || strcmp(k, "ad_vcpus") == 0 ||
+	    strcmp(k, "ad_kernel") == 0 || strcmp(k, "ad_ramdisk") == 0 ||
+	    strcmp(k, "ad_cmdline") == 0)
+		return persist_adopted_field(g, k, v);
 	if (strcmp(k, "dying") == 0) {
 		if (persist_get_list(v, 0x7fef, list, GUEST_DYING_MAX, &n) < 0)
 			return -1;

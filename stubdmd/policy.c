@@ -76,6 +76,8 @@ static const struct policy_key policy_keys[] = {
 	{ "on_dm_death", PT_ENUM, S(on_dm_death), 0, 0,
 	    policy_dm_death_names },
 	{ "unpause_guest", PT_BOOL, S(unpause_guest), 0, 0, NULL },
+	{ "adopt", PT_BOOL, S(adopt), 0, 0, NULL },
+	{ "pool_size", PT_UINT, S(pool_size), 0, 64, NULL },
 };
 #define NKEYS	(sizeof(policy_keys) / sizeof(policy_keys[0]))
 
@@ -94,7 +96,7 @@ static const char *const policy_builtin[NKEYS] = {
 	"yes", "linux", "/usr/lib/xen/boot/qemu-stubdom-linux-kernel",
 	"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs", "", "256", "1", "",
 	"on-failure", "5", "10m", "1s", "30s", "60s", "leave", "crash-guest",
-	"yes",
+	"yes", "yes", "0",
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
 	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd",
@@ -1135,6 +1137,14 @@ policy_match(const struct policy *p, const char *name, const char *uuid,
 	if (section != NULL)
 		*section = best ? best->pattern : NULL;
 	return best ? &best->s : &p->defaults.s;
+}
+
+const struct policy_settings *
+policy_section(const struct policy *p, size_t i)
+{
+	if (i == 0)
+		return &p->defaults.s;
+	return i <= p->nguests ? &p->guests[i - 1].s : NULL;
 }
 
 static void

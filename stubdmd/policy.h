@@ -62,6 +62,8 @@ struct policy_settings {
 	enum policy_giveup	 on_giveup;
 	enum policy_dm_death	 on_dm_death;
 	bool			 unpause_guest;
+	bool			 adopt;		/* libxl's stub domains */
+	unsigned		 pool_size;	/* booted spares kept */
 };
 
 struct policy_global {
@@ -96,6 +98,11 @@ const struct policy_global *policy_global(const struct policy *p);
  */
 const struct policy_settings *policy_match(const struct policy *p,
 	    const char *name, const char *uuid, const char **section);
+
+/* Section i's settings: 0 is [defaults], then the guest sections; NULL
+ * past the last. */
+const struct policy_settings *policy_section(const struct policy *p,
+	    size_t i);
 
 /* stubdmd -n [-g GUEST]: check, print, return the exit code. */
 int	policy_check_main(const char *path, const char *guest, FILE *out,

@@ -12,6 +12,20 @@
 #define SPAWN_PATH_MAX	256
 #define SPAWN_ARGS_MAX	4096	/* one xenstore value */
 
+/* A stub libxl built is rebuilt from what libxl used; gaps from libxl. */
+static void
+spawn_spec_adopted(const struct guest_build *b, struct hv_stub_spec *spec)
+{
+	spec->from_libxl = true;
+	spec->kernel = b->kernel != NULL ? b->kernel : "";
+	spec->ramdisk = b->ramdisk != NULL ? b->ramdisk : "";
+	spec->cmdline = b->cmdline != NULL ? b->cmdline : "";
+	if (b->memory_mib > 0)
+		spec->memory_mib = b->memory_mib;
+	if (b->vcpus > 0)
+		spec->vcpus = b->vcpus;
+}
+
 int
 spawn_spec(const struct guest *g, struct hv_stub_spec *spec, char *name_buf,
     size_t size)
@@ -32,6 +46,8 @@ spawn_spec(const struct guest *g, struct hv_stub_spec *spec, char *name_buf,
 	spec->kernel = c->kernel;
 	spec->ramdisk = c->ramdisk;
 	spec->cmdline = c->cmdline;
+	if (g->adopted != NULL)
+		spawn_spec_adopted(g->adopted, spec);
 	return 0;
 }
 
@@ -140,6 +156,36 @@ spawn_write_args(struct xstore *xs, const struct guest *g, const char *vm,
 	return 0;
 }
 
+/*
+ * An adopted guest keeps the arguments libxl wrote (dm-argv/NNN or
+ * dmargs); only the new stub is given the right to read them.
+ */
+static int
+spawn_grant_args(struct xstore *xs, const struct guest *g, const char *vm,
+    char *err, size_t errlen)
+{
+	char path[SPAWN_PATH_MAX], perms[32], **kids;
+	unsigned n = 0, i;
+	int rc;
+
+	snprintf(perms, sizeof(perms), "n0 r%d", g->stub_domid);
+	snprintf(path, sizeof(path), "%s/image/dm-argv", vm);
+	if ((kids = xstore_directory(xs, path, &n)) == NULL) {
+		snprintf(path, sizeof(path), "%s/image/dmargs", vm);
+		if ((rc = xstore_set_perms(xs, path, perms)) < 0)
+			return spawn_err(rc, err, errlen, "libxl's device-model "
+			    "arguments (%s/image/dm-argv or dmargs)", vm);
+		return 0;
+	}
+	rc = xstore_set_perms(xs, path, perms);
+	for (i = 0; i < n && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/image/dm-argv/%s", vm, kids[i]);
+		rc = xstore_set_perms(xs, path, perms);
+	}
+	free(kids);
+	return rc < 0 ? spawn_err(rc, err, errlen, "granting %s", path) : 0;
+}
+
 bool
 spawn_vm_path_ok(const char *vm)
 {
@@ -184,16 +230,14 @@ spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
 	if ((vm = spawn_vm_path(xs, g->domid)) == NULL)
 		return spawn_err(-errno, err, errlen, "reading the guest's "
 		    "vm path");
-	rc = spawn_write_args(xs, g, vm, err, errlen);
+	rc = g->adopted != NULL ? spawn_grant_args(xs, g, vm, err, errlen) :
+	    spawn_write_args(xs, g, vm, err, errlen);
 	free(vm);
 	if (rc < 0)
 		return rc;
 	snprintf(path, sizeof(path), "/local/domain/%u/image/"
 	    "device-model-domid", g->domid);
 	if ((rc = xstore_printf(xs, path, "%u", stub)) < 0)
-		return spawn_err(rc, err, errlen, "writing %s", path);
-	snprintf(path, sizeof(path), "/local/domain/%u/target", stub);
-	if ((rc = xstore_printf(xs, path, "%u", g->domid)) < 0)
 		return spawn_err(rc, err, errlen, "writing %s", path);
 	if ((rc = hv->ops->set_target(hv, stub, g->domid)) < 0)
 		return spawn_err(rc, err, errlen, "set_target in Xen");
@@ -205,6 +249,10 @@ spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
 	snprintf(perms, sizeof(perms), "n%u r%u", stub, g->domid);
 	if ((rc = xstore_mkdir_perms(xs, path, perms)) < 0)
 		return spawn_err(rc, err, errlen, "creating %s", path);
+	/* Last: a spare from the pool starts its device model on seeing it. */
+	snprintf(path, sizeof(path), "/local/domain/%u/target", stub);
+	if ((rc = xstore_printf(xs, path, "%u", g->domid)) < 0)
+		return spawn_err(rc, err, errlen, "writing %s", path);
 	return 0;
 }
 

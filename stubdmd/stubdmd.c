@@ -310,6 +310,7 @@ main(int argc, char **argv)
 	notify_ready(sd.notify, NULL);
 	event_base_dispatch(sd.base);
 	notify_stopping(sd.notify);
+	super_stop(sd.super);
 	log_info("stubdmd stopped");
 	stubdmd_free(&sd);
 	return 0;

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "stubdmd/clock.h"
@@ -20,6 +19,7 @@
 #include "stubdmd/log.h"
 #include "stubdmd/persist.h"
 #include "stubdmd/policy.h"
+#include "stubdmd/pool.h"
 #include "stubdmd/spawn.h"
 #include "stubdmd/stubdmd.h"
 #include "stubdmd/super.h"
@@ -35,6 +35,9 @@ struct sguest {
 	struct event		*timer;
 	char			 ready_path[96];
 	bool			 ready_armed;	/* else the scans poll it */
+	bool			 pending;	/* libxl's, not settled yet */
+	uint64_t		 pending_until;	/* then it is adopted anyway */
+	bool			 spare;		/* its stub came from the pool */
 	uint64_t		 build_serial;
 	TAILQ_ENTRY(sguest)	 link;
 };
@@ -53,12 +56,15 @@ struct super {
 	int32_t			*stub_owner;	/* stub domid -> guest domid */
 	uint8_t			*seen;		/* classified, not a guest */
 	uint8_t			*present;	/* in the last listing */
+	uint32_t		 scan_from;	/* no domain below is new */
+	bool			 full_due;	/* a domain went: list all */
 	struct event		*ev_scan;
 	struct event		*ev_reconcile;
 	char			*state_path;
 	uint64_t		 next_serial;
 	uint64_t		 rng;
 	struct super_stats	 stats;
+	struct pool		*pool;
 	super_observer		*observer;
 	void			*observer_arg;
 };
@@ -68,6 +74,7 @@ static void super_apply(struct super *s, struct sguest *sg, unsigned acts,
 
 static const char *const super_mode_names[] = {
 	[SUPER_MODE_OWN] = "own",
+	[SUPER_MODE_ADOPTED] = "adopted",
 	[SUPER_MODE_LIBXL] = "libxl",
 	[SUPER_MODE_DOM0] = "dom0-dm",
 	[SUPER_MODE_OTHER_DM] = "other-dm",
@@ -283,12 +290,46 @@ super_new_stub_uuid(struct super *s, struct guest *g)
 	uint8_t u[16];
 	size_t i;
 
-	if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u))
+	if (hv_uuid_random(u) < 0) {
 		for (i = 0; i < sizeof(u); i++)
 			u[i] = (uint8_t)super_random(s);
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);	/* version 4 */
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+		u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+		u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	}
 	hv_uuid_format(u, g->stub_uuid);
+}
+
+/*
+ * A booted spare from the pool instead of a build: the guest's record
+ * names it before the pool forgets it, so a crash in between leaves no
+ * orphan.  It is already running: no unpause.
+ */
+static unsigned
+super_use_spare(struct super *s, struct sguest *sg, uint32_t stub)
+{
+	struct guest *g = &sg->pub.g;
+	struct guest_env e = super_env(s);
+	struct hv *hv = s->sd->hv;
+	char name[512];
+	int rc;
+
+	super_persist(s, sg);
+	pool_taken(s->pool, g->stub_uuid);
+	s->stats.spawns++;
+	s->stub_owner[stub] = (int32_t)g->domid;
+	sg->spare = true;
+	snprintf(name, sizeof(name), "%s%s", g->name, SPAWN_NAME_SUFFIX);
+	if (hv->ops->rename != NULL && (rc = hv->ops->rename(hv, stub,
+	    name)) < 0)
+		log_warnx("renaming spare stub domain %u to %s: %s", stub,
+		    name, strerror(-rc));
+	{
+		struct log_guest lg = super_lg(sg);
+
+		log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "took spare "
+		    "stub domain %u from the pool", stub);
+	}
+	return guest_on_built(g, &e, stub);
 }
 
 static unsigned
@@ -299,8 +340,14 @@ super_do_build(struct super *s, struct sguest *sg)
 	struct build_ticket *t = calloc(1, sizeof(*t));
 	struct hv_stub_spec spec;
 	char name[512], why[128];
+	uint32_t spare;
 	int rc;
 
+	if (g->adopted == NULL &&
+	    pool_take(s->pool, g->cfg, &spare, g->stub_uuid) == 0) {
+		free(t);
+		return super_use_spare(s, sg, spare);
+	}
 	super_new_stub_uuid(s, g);
 	super_persist(s, sg);	/* a crash mid-build still finds the stub */
 	if (t == NULL)
@@ -339,7 +386,9 @@ super_do_start_stub(struct super *s, struct sguest *sg)
 	if (spawn_setup(hv, s->sd->xs, g, err, sizeof(err)) < 0)
 		return guest_on_build_failed(g, &e, err);
 	super_watch_ready(s, sg);
-	if ((rc = hv->ops->unpause(hv, (uint32_t)g->stub_domid)) < 0) {
+	if (sg->spare)	/* booted already, waiting for its target */
+		sg->spare = false;
+	else if ((rc = hv->ops->unpause(hv, (uint32_t)g->stub_domid)) < 0) {
 		snprintf(err, sizeof(err), "unpausing the stub domain: %s",
 		    strerror(-rc));
 		return guest_on_build_failed(g, &e, err);
@@ -495,77 +544,6 @@ super_apply(struct super *s, struct sguest *sg, unsigned acts,
 		super_apply(s, sg, super_do_start_stub(s, sg), old);
 }
 
-/* Which toolstack, if any, already provides this guest's device model. */
-static enum super_mode
-super_classify(struct super *s, uint32_t domid)
-{
-	static const struct {
-		const char	*pre, *post;
-		enum super_mode	 mode;
-	} probes[] = {
-		{ "/libxl/", "", SUPER_MODE_LIBXL },
-		{ "/local/domain/0/device-model/", "", SUPER_MODE_DOM0 },
-		{ "/local/domain/", "/image/device-model-domid",
-		    SUPER_MODE_OTHER_DM },
-	};
-	char path[SUPER_PATH_MAX], *v;
-	size_t i;
-
-	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%u%s", probes[i].pre, domid,
-		    probes[i].post);
-		if ((v = xstore_read(s->sd->xs, path)) != NULL) {
-			free(v);
-			return probes[i].mode;
-		}
-	}
-	return SUPER_MODE_OWN;
-}
-
-static const char *const super_mode_reasons[] = {
-	[SUPER_MODE_OWN] = "",
-	[SUPER_MODE_LIBXL] = ("created by libxl, which provides its device "
-	    "model"),
-	[SUPER_MODE_DOM0] = "has a device model in dom0",
-	[SUPER_MODE_OTHER_DM] = "already has a device model domain",
-};
-
-static void
-super_detect(struct super *s, const struct hv_dominfo *d)
-{
-	char path[SUPER_PATH_MAX], uuid[37], *name;
-	struct guest_env e = super_env(s);
-	struct sguest *sg;
-	enum super_mode mode;
-
-	snprintf(path, sizeof(path), "/local/domain/%u/name", d->domid);
-	if ((name = xstore_read(s->sd->xs, path)) == NULL)
-		return;	/* not introduced yet: the next scan looks again */
-	hv_uuid_format(d->uuid, uuid);
-	mode = super_classify(s, d->domid);
-	sg = super_guest_new(s, d->domid, name, uuid);
-	if (sg == NULL) {
-		struct log_guest lg = { name, (int)d->domid, -1, NULL };
-
-		log_guest(LOG_LVL_WARNING, &lg, NULL, "out of memory; not "
-		    "supervised");
-	}
-	free(name);
-	if (sg == NULL)
-		return;
-	sg->pub.mode = mode;
-	if (!d->paused || d->cpu_ns > 0)
-		guest_observe_ran(&sg->pub.g);
-	if (mode != SUPER_MODE_OWN) {
-		snprintf(sg->pub.g.reason, sizeof(sg->pub.g.reason), "%s",
-		    super_mode_reasons[mode]);
-		sg->pub.g.state = GUEST_IGNORED;
-		super_log_transition(s, sg, GUEST_DETECTED);
-		return;
-	}
-	super_apply(s, sg, guest_on_detected(&sg->pub.g, &e), GUEST_DETECTED);
-}
-
 static int
 super_cmp_domid(const void *a, const void *b)
 {
@@ -583,9 +561,279 @@ super_lookup(const struct hv_dominfo *v, size_t n, uint32_t domid)
 	return bsearch(&key, v, n, sizeof(*v), super_cmp_domid);
 }
 
+/* Whether PREFIX<domid> exists in xenstore. */
+static bool
+super_xs_exists(struct super *s, const char *prefix, uint32_t domid)
+{
+	char path[SUPER_PATH_MAX], *v;
+
+	snprintf(path, sizeof(path), "%s%u", prefix, domid);
+	if ((v = xstore_read(s->sd->xs, path)) == NULL)
+		return false;
+	free(v);
+	return true;
+}
+
+/*
+ * Who provides this guest's device model, from xenstore: a QEMU in dom0
+ * (its directory under dom0's device-model), a device-model domain (the
+ * guest's image/device-model-domid: libxl's if libxl created the guest),
+ * libxl still at work (/libxl/<domid>, nothing yet), or nobody.
+ */
+static enum super_mode
+super_classify(struct super *s, uint32_t domid, int *stub)
+{
+	char path[SUPER_PATH_MAX], *v;
+	unsigned long dm;
+	bool libxl = super_xs_exists(s, "/libxl/", domid), has_dm;
+
+	*stub = -1;
+	if (super_xs_exists(s, "/local/domain/0/device-model/", domid))
+		return SUPER_MODE_DOM0;
+	snprintf(path, sizeof(path), "/local/domain/%u/image/"
+	    "device-model-domid", domid);
+	if ((has_dm = (v = xstore_read(s->sd->xs, path)) != NULL) &&
+	    xstore_parse_uint(v, SUPER_DOMID_MAX - 1, &dm) == 0)
+		*stub = (int)dm;
+	free(v);
+	if (libxl)
+		return SUPER_MODE_LIBXL;
+	return has_dm ? SUPER_MODE_OTHER_DM : SUPER_MODE_OWN;
+}
+
+static const char *const super_mode_reasons[] = {
+	[SUPER_MODE_OWN] = "",
+	[SUPER_MODE_ADOPTED] = "",
+	[SUPER_MODE_LIBXL] = ("created by libxl; waiting for its device "
+	    "model to settle"),
+	[SUPER_MODE_DOM0] = "has a device model in dom0",
+	[SUPER_MODE_OTHER_DM] = "already has a device model domain",
+};
+
+/* libxl's stub, if it is one: a live PV domain whose target is the guest. */
+static const struct hv_dominfo *
+super_libxl_stub(struct super *s, const struct sguest *sg, int stub,
+    const struct hv_dominfo *v, size_t n)
+{
+	const struct hv_dominfo *d;
+	char path[SUPER_PATH_MAX];
+	unsigned long target;
+
+	if (stub <= 0 || (d = super_lookup(v, n, (uint32_t)stub)) == NULL ||
+	    d->dying || d->shutdown || hv_needs_device_model(d) ||
+	    s->stub_owner[stub] >= 0)
+		return NULL;
+	snprintf(path, sizeof(path), "/local/domain/%d/target", stub);
+	if (xstore_read_uint(s->sd->xs, path, SUPER_DOMID_MAX - 1,
+	    &target) < 0 || target != sg->pub.g.domid)
+		return NULL;
+	return d;
+}
+
+/* What libxl built the stub from: its vm path's image/, memory, vCPUs. */
+static struct guest_build *
+super_capture_build(struct super *s, const struct hv_dominfo *d)
+{
+	static const char *const keys[] = { "kernel", "ramdisk", "cmdline" };
+	struct guest_build *b = calloc(1, sizeof(*b));
+	char path[SUPER_PATH_MAX], *vm, **val[3], **cpus;
+	unsigned i, ncpu = 0;
+	unsigned long kib;
+
+	if (b == NULL)
+		return NULL;
+	val[0] = &b->kernel;
+	val[1] = &b->ramdisk;
+	val[2] = &b->cmdline;
+	snprintf(path, sizeof(path), "/local/domain/%u/vm", d->domid);
+	if ((vm = xstore_read(s->sd->xs, path)) != NULL &&
+	    spawn_vm_path_ok(vm)) {
+		for (i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "%s/image/%s", vm, keys[i]);
+			*val[i] = xstore_read(s->sd->xs, path);
+		}
+	}
+	free(vm);
+	for (i = 0; i < 3; i++)
+		if (*val[i] == NULL && (*val[i] = strdup("")) == NULL) {
+			guest_build_free(b);
+			return NULL;
+		}
+	snprintf(path, sizeof(path), "/local/domain/%u/memory/static-max",
+	    d->domid);
+	if (xstore_read_uint(s->sd->xs, path, 1UL << 40, &kib) < 0)
+		kib = d->mem_kib;
+	b->memory_mib = (unsigned)(kib / 1024);
+	snprintf(path, sizeof(path), "/local/domain/%u/cpu", d->domid);
+	if ((cpus = xstore_directory(s->sd->xs, path, &ncpu)) != NULL)
+		free(cpus);
+	b->vcpus = ncpu;
+	return b;
+}
+
+/* A libxl guest whose device model showed itself as no stub domain. */
 static void
+super_settle(struct super *s, struct sguest *sg, enum super_mode mode)
+{
+	struct log_guest lg = super_lg(sg);
+
+	super_unwatch_ready(s, sg);
+	sg->pending = false;
+	sg->pub.mode = mode;
+	snprintf(sg->pub.g.reason, sizeof(sg->pub.g.reason), "%s",
+	    super_mode_reasons[mode]);
+	log_guest(LOG_LVL_INFO, &lg, NULL, "created by libxl; %s; leaving it "
+	    "alone", sg->pub.g.reason);
+}
+
+/* Supervise libxl's stub from now on, and rebuild it as libxl built it. */
+static void
+super_adopt_libxl(struct super *s, struct sguest *sg,
+    const struct hv_dominfo *stub, bool running)
+{
+	struct guest *g = &sg->pub.g;
+	struct guest_env e = super_env(s);
+	struct log_guest lg = super_lg(sg);
+	enum guest_state old = g->state;
+	struct guest_build *b;
+	unsigned acts;
+
+	if (!g->cfg->adopt) {
+		sg->pending = false;
+		snprintf(g->reason, sizeof(g->reason), "libxl's stub domain "
+		    "%u; policy: adopt = no", stub->domid);
+		log_guest(LOG_LVL_INFO, &lg, NULL, "%s", g->reason);
+		return;
+	}
+	if ((b = super_capture_build(s, stub)) == NULL)
+		return;	/* still pending: the next scan tries again */
+	sg->pending = false;
+	guest_set_adopted(g, b);
+	hv_uuid_format(stub->uuid, g->stub_uuid);
+	s->stub_owner[stub->domid] = (int32_t)g->domid;
+	sg->pub.mode = SUPER_MODE_ADOPTED;
+	g->reason[0] = '\0';
+	s->stats.adopted++;
+	acts = guest_on_adopted(g, &e, stub->domid, running);
+	lg = super_lg(sg);
+	log_guest(LOG_LVL_INFO, &lg, NULL, "adopted libxl's stub domain %u "
+	    "(%s; kernel %s, %u MiB, %u vCPU)", stub->domid, running ?
+	    "device model running" : "not ready within start_timeout",
+	    b->kernel[0] ? b->kernel : "(libxl's)", b->memory_mib, b->vcpus);
+	if (g->state == GUEST_STARTING)
+		super_watch_ready(s, sg);
+	super_apply(s, sg, acts, old);
+}
+
+/* libxl's stub wrote its state: look again, with the whole listing. */
+static void
+super_on_pending_event(void *arg, const char *path)
+{
+	struct super *s = ((struct sguest *)arg)->s;
+
+	s->full_due = true;
+	if (!event_pending(s->ev_scan, EV_TIMEOUT, NULL))
+		event_active(s->ev_scan, EV_TIMEOUT, 0);
+}
+
+/* Watch the state libxl's stub will report (else the reconcile looks). */
+static void
+super_watch_pending(struct super *s, struct sguest *sg, int stub)
+{
+	if (sg->ready_path[0] != '\0')
+		return;
+	snprintf(sg->ready_path, sizeof(sg->ready_path),
+	    "/local/domain/%d/device-model/%u/state", stub, sg->pub.g.domid);
+	if (xstore_watch(s->sd->xs, sg->ready_path, super_on_pending_event,
+	    sg) < 0)
+		sg->ready_path[0] = '\0';
+	else
+		sg->ready_armed = true;
+}
+
+/*
+ * A guest libxl created is libxl's to provide for: never a second device
+ * model.  Wait until its stub reports running (or start_timeout passes),
+ * then adopt it; a QEMU in dom0 is left alone.
+ */
+static void
+super_check_pending(struct super *s, struct sguest *sg,
+    const struct hv_dominfo *v, size_t n)
+{
+	const struct hv_dominfo *stub;
+	char path[SUPER_PATH_MAX], *st;
+	enum super_mode mode;
+	bool running;
+	int id;
+
+	mode = super_classify(s, sg->pub.g.domid, &id);
+	if (mode == SUPER_MODE_DOM0) {
+		super_settle(s, sg, mode);
+		return;
+	}
+	if ((stub = super_libxl_stub(s, sg, id, v, n)) == NULL)
+		return;	/* libxl is still at work */
+	snprintf(path, sizeof(path), "/local/domain/%d/device-model/%u/state",
+	    id, sg->pub.g.domid);
+	st = xstore_read(s->sd->xs, path);
+	running = st != NULL && strcmp(st, "running") == 0;
+	free(st);
+	if (running || clock_now_ms() >= sg->pending_until) {
+		super_unwatch_ready(s, sg);
+		super_adopt_libxl(s, sg, stub, running);
+	} else
+		super_watch_pending(s, sg, id);
+}
+
+static void
+super_detect(struct super *s, const struct hv_dominfo *d,
+    const struct hv_dominfo *v, size_t n)
+{
+	char path[SUPER_PATH_MAX], uuid[37], *name;
+	struct guest_env e = super_env(s);
+	struct sguest *sg;
+	enum super_mode mode;
+	int stub;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/name", d->domid);
+	if ((name = xstore_read(s->sd->xs, path)) == NULL)
+		return;	/* not introduced yet: the next scan looks again */
+	hv_uuid_format(d->uuid, uuid);
+	mode = super_classify(s, d->domid, &stub);
+	sg = super_guest_new(s, d->domid, name, uuid);
+	if (sg == NULL) {
+		struct log_guest lg = { name, (int)d->domid, -1, NULL };
+
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "out of memory; not "
+		    "supervised");
+	}
+	free(name);
+	if (sg == NULL)
+		return;
+	sg->pub.mode = mode;
+	if (!d->paused || d->cpu_ns > 0)
+		guest_observe_ran(&sg->pub.g);
+	if (mode == SUPER_MODE_OWN) {
+		super_apply(s, sg, guest_on_detected(&sg->pub.g, &e),
+		    GUEST_DETECTED);
+		return;
+	}
+	snprintf(sg->pub.g.reason, sizeof(sg->pub.g.reason), "%s",
+	    super_mode_reasons[mode]);
+	sg->pub.g.state = GUEST_IGNORED;
+	super_log_transition(s, sg, GUEST_DETECTED);
+	if (mode == SUPER_MODE_LIBXL) {
+		sg->pending = true;
+		sg->pending_until = e.now + sg->pub.g.cfg->start_timeout_ms;
+		super_check_pending(s, sg, v, n);
+	}
+}
+
+/* New guests: detected.  Returns the lowest domid not introduced yet. */
+static uint32_t
 super_scan_new(struct super *s, const struct hv_dominfo *v, size_t n)
 {
+	uint32_t unsettled = UINT32_MAX;
 	struct sguest *sg;
 	size_t i;
 
@@ -608,8 +856,21 @@ super_scan_new(struct super *s, const struct hv_dominfo *v, size_t n)
 			s->seen[d->domid] = 1;
 			continue;
 		}
-		super_detect(s, d);
+		super_detect(s, d, v, n);
+		if (s->by_domid[d->domid] == NULL && d->domid < unsettled)
+			unsettled = d->domid;
 	}
+	return unsettled;
+}
+
+/* Where the next listing of new domains starts. */
+static void
+super_set_scan_from(struct super *s, const struct hv_dominfo *v, size_t n,
+    uint32_t unsettled)
+{
+	uint32_t next = n > 0 ? v[n - 1].domid + 1 : 1;
+
+	s->scan_from = unsettled < next ? unsettled : next;
 }
 
 static enum guest_exit
@@ -656,6 +917,10 @@ super_check_guest(struct super *s, struct sguest *sg,
 		log_guest(LOG_LVL_INFO, &lg, NULL, "guest is gone%s",
 		    g->stub_domid >= 0 ? "; destroying its stub domain" : "");
 		super_apply(s, sg, guest_on_gone(g, &e), old);
+		return;
+	}
+	if (sg->pending) {
+		super_check_pending(s, sg, v, n);
 		return;
 	}
 	if (g->stub_domid < 0 ||
@@ -730,7 +995,7 @@ super_forget_absent(struct super *s, const struct hv_dominfo *v, size_t n)
 static void
 super_scan(struct super *s)
 {
-	uint64_t t0 = clock_now_ms();
+	uint64_t t0 = clock_now_us();
 	struct hv_dominfo *v = NULL;
 	struct sguest *sg, *next;
 	size_t n = 0;
@@ -738,31 +1003,70 @@ super_scan(struct super *s)
 
 	if (!xstore_connected(s->sd->xs))
 		return;	/* the reconnection scans */
-	if ((rc = s->sd->hv->ops->list(s->sd->hv, &v, &n)) < 0) {
+	if ((rc = s->sd->hv->ops->list(s->sd->hv, 0, &v, &n)) < 0) {
 		log_warnx("listing domains: %s; will retry", strerror(-rc));
 		return;
 	}
 	qsort(v, n, sizeof(*v), super_cmp_domid);
 	s->stats.scans++;
-	super_scan_new(s, v, n);
+	s->full_due = false;
+	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
 	/* Stubs first: the listing predates what the guest checks destroy. */
 	super_check_stubs(s, v, n);
+	pool_check(s->pool, v, n);
 	for (sg = TAILQ_FIRST(&s->guests); sg != NULL; sg = next) {
 		next = TAILQ_NEXT(sg, link);
 		super_check_guest(s, sg, v, n);
 	}
 	super_forget_absent(s, v, n);
 	free(v);
-	t0 = (clock_now_ms() - t0) * 1000;
+	t0 = clock_now_us() - t0;
 	s->stats.event_us_total += t0;
 	if (t0 > s->stats.event_us_max)
 		s->stats.event_us_max = t0;
 }
 
+/*
+ * Only domains created since the last listing (@introduceDomain): from
+ * the lowest domid not settled yet.  A guest arriving costs what is new,
+ * not what the host runs.  Nothing new there (domids wrapped): a full
+ * listing.  0: done; -1: list everything.
+ */
+static int
+super_scan_new_only(struct super *s)
+{
+	struct hv_dominfo *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (s->full_due || s->scan_from == 0 ||
+	    (rc = s->sd->hv->ops->list(s->sd->hv, s->scan_from, &v, &n)) < 0)
+		return -1;
+	if (n == 0) {
+		free(v);
+		return -1;
+	}
+	qsort(v, n, sizeof(*v), super_cmp_domid);
+	s->stats.scans++;
+	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
+	free(v);
+	return 0;
+}
+
 static void
 super_on_scan(evutil_socket_t fd, short what, void *arg)
 {
-	super_scan(arg);
+	struct super *s = arg;
+	uint64_t t0 = clock_now_us();
+
+	if (!xstore_connected(s->sd->xs) || super_scan_new_only(s) < 0) {
+		super_scan(s);
+		return;
+	}
+	t0 = clock_now_us() - t0;
+	s->stats.event_us_total += t0;
+	if (t0 > s->stats.event_us_max)
+		s->stats.event_us_max = t0;
 }
 
 static void
@@ -771,6 +1075,9 @@ super_on_domain_event(void *arg, const char *path)
 	struct super *s = arg;
 
 	s->stats.events++;
+	/* A domain that goes (or anything else) needs the whole listing. */
+	if (strcmp(path, "@introduceDomain") != 0)
+		s->full_due = true;
 	/* Watch events that arrive together share one listing. */
 	if (!event_pending(s->ev_scan, EV_TIMEOUT, NULL))
 		event_active(s->ev_scan, EV_TIMEOUT, 0);
@@ -779,9 +1086,15 @@ super_on_domain_event(void *arg, const char *path)
 void
 super_reconcile(struct super *s, const char *why)
 {
+	uint64_t t0 = clock_now_us();
+
 	s->stats.reconciles++;
 	log_debug("reconcile (%s)", why);
 	super_scan(s);
+	t0 = clock_now_us() - t0;
+	s->stats.reconcile_us_last = t0;
+	if (t0 > s->stats.reconcile_us_max)
+		s->stats.reconcile_us_max = t0;
 }
 
 static void
@@ -825,9 +1138,11 @@ super_new(struct stubdmd *sd)
 	s->ev_scan = event_new(sd->base, -1, 0, super_on_scan, s);
 	s->ev_reconcile = event_new(sd->base, -1, EV_PERSIST,
 	    super_on_reconcile, s);
+	s->pool = pool_new(sd);
 	s->rng = clock_wall_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
 	if (s->by_domid == NULL || s->stub_owner == NULL || s->seen == NULL ||
 	    s->present == NULL || s->state_path == NULL || s->ev_scan == NULL ||
+	    s->pool == NULL ||
 	    s->ev_reconcile == NULL) {
 		super_free(s);
 		return NULL;
@@ -850,6 +1165,7 @@ super_free(struct super *s)
 		event_free(s->ev_scan);
 	if (s->ev_reconcile != NULL)
 		event_free(s->ev_reconcile);
+	pool_free(s->pool);
 	free(s->by_domid);
 	free(s->stub_owner);
 	free(s->seen);
@@ -992,7 +1308,10 @@ super_adopt_one(struct super *s, uint32_t domid, const char *rec,
 	tmp.name = sg->pub.g.name;
 	tmp.cfg = sg->pub.g.cfg;
 	sg->pub.g = tmp;
+	sg->pub.mode = tmp.adopted != NULL ? SUPER_MODE_ADOPTED :
+	    SUPER_MODE_OWN;
 	tmp.name = NULL;
+	tmp.adopted = NULL;	/* the guest's now */
 	super_adopt_stub(s, sg, v, n);
 	super_adopt_resume(s, sg);
 out:
@@ -1013,7 +1332,7 @@ super_adopt(struct super *s)
 	snprintf(path, sizeof(path), "%s/guests", s->state_path);
 	if ((ents = xstore_directory(s->sd->xs, path, &count)) == NULL)
 		return;
-	if ((rc = s->sd->hv->ops->list(s->sd->hv, &v, &n)) < 0) {
+	if ((rc = s->sd->hv->ops->list(s->sd->hv, 0, &v, &n)) < 0) {
 		log_warnx("listing domains for re-adoption: %s", strerror(-rc));
 		free(ents);
 		return;
@@ -1048,11 +1367,29 @@ super_prepare_state_path(struct super *s)
 	return rc;
 }
 
+/* The pool's spares of a previous run go; the pools fill. */
+static void
+super_start_pool(struct super *s)
+{
+	struct hv_dominfo *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = s->sd->hv->ops->list(s->sd->hv, 0, &v, &n)) < 0) {
+		log_warnx("listing domains for the pool: %s", strerror(-rc));
+		n = 0;
+	}
+	qsort(v, n, sizeof(*v), super_cmp_domid);
+	pool_start(s->pool, v, n);
+	free(v);
+}
+
 void
 super_start(struct super *s)
 {
 	super_prepare_state_path(s);
 	super_adopt(s);
+	super_start_pool(s);
 	if (xstore_watch(s->sd->xs, "@introduceDomain", super_on_domain_event,
 	    s) < 0 || xstore_watch(s->sd->xs, "@releaseDomain",
 	    super_on_domain_event, s) < 0)
@@ -1070,6 +1407,7 @@ super_set_policy(struct super *s, const struct policy *p)
 	TAILQ_FOREACH(sg, &s->guests, link)
 		guest_set_policy(&sg->pub.g, policy_match(p, sg->pub.g.name,
 		    sg->pub.g.uuid, NULL));
+	pool_set_policy(s->pool, p);
 	if (strcmp(policy_global(p)->state_path, s->state_path) != 0)
 		log_warnx("state_path changes take effect at the next start");
 	if (policy_global(p)->reconcile_interval_ms !=
@@ -1131,9 +1469,32 @@ super_count(const struct super *s, int state)
 }
 
 const struct super_stats *
-super_stats(const struct super *s)
+super_stats(struct super *s)
 {
+	struct pool_stats ps;
+
+	pool_stats(s->pool, &ps);
+	s->stats.pool_target = ps.target;
+	s->stats.pool_ready = ps.ready;
+	s->stats.pool_building = ps.building;
+	s->stats.pool_memory_mib = ps.memory_mib;
+	s->stats.pool_built = ps.built;
+	s->stats.pool_taken = ps.taken;
+	s->stats.pool_build_failures = ps.build_failures;
+	s->stats.pool_died = ps.died;
 	return &s->stats;
+}
+
+void
+super_stop(struct super *s)
+{
+	pool_drain(s->pool);
+}
+
+bool
+super_supervised(const struct super_guest *sg)
+{
+	return sg->mode == SUPER_MODE_OWN || sg->mode == SUPER_MODE_ADOPTED;
 }
 
 int
@@ -1143,7 +1504,7 @@ super_stop_guest(struct super *s, struct super_guest *pub)
 	struct guest_env e = super_env(s);
 	enum guest_state old = pub->g.state;
 
-	if (pub->mode != SUPER_MODE_OWN)
+	if (!super_supervised(pub))
 		return -EPERM;
 	super_apply(s, sg, guest_on_stop(&pub->g, &e), old);
 	return 0;
@@ -1156,9 +1517,10 @@ super_start_guest(struct super *s, struct super_guest *pub)
 	struct guest_env e = super_env(s);
 	enum guest_state old = pub->g.state;
 
-	if (pub->mode != SUPER_MODE_OWN)
+	if (!super_supervised(pub))
 		return -EPERM;
-	if (pub->g.cfg != NULL && !pub->g.cfg->stubdom)
+	if (pub->mode == SUPER_MODE_OWN && pub->g.cfg != NULL &&
+	    !pub->g.cfg->stubdom)
 		return -EPERM;
 	super_apply(s, sg, guest_on_start(&pub->g, &e), old);
 	return 0;

@@ -17,6 +17,7 @@ struct super;
 /* What a guest's device model is, as seen from Xen and xenstore. */
 enum super_mode {
 	SUPER_MODE_OWN,		/* stubdmd builds its stub domain */
+	SUPER_MODE_ADOPTED,	/* libxl built its stub domain; stubdmd keeps it */
 	SUPER_MODE_LIBXL,	/* created by libxl: its device model is libxl's */
 	SUPER_MODE_DOM0,	/* a device model process in dom0 */
 	SUPER_MODE_OTHER_DM,	/* a device model domain stubdmd did not build */
@@ -43,6 +44,17 @@ struct super_stats {
 	uint64_t	event_us_max;
 	uint64_t	adopted;
 	uint64_t	orphans_destroyed;
+	uint64_t	reconcile_us_last;	/* one reconcile pass, whole */
+	uint64_t	reconcile_us_max;
+	/* The warm pool (pool.h), refreshed when read. */
+	uint64_t	pool_target;
+	uint64_t	pool_ready;
+	uint64_t	pool_building;
+	uint64_t	pool_memory_mib;
+	uint64_t	pool_built;
+	uint64_t	pool_taken;
+	uint64_t	pool_build_failures;
+	uint64_t	pool_died;
 };
 
 /* Called after every state change (the control socket streams them). */
@@ -53,14 +65,18 @@ struct super *super_new(struct stubdmd *sd);
 void	super_free(struct super *s);
 void	super_start(struct super *s);
 void	super_reconcile(struct super *s, const char *why);
+/* The daemon stops: the pool's spares are destroyed; stubs stay. */
+void	super_stop(struct super *s);
 void	super_set_policy(struct super *s, const struct policy *p);
 void	super_set_observer(struct super *s, super_observer *cb, void *arg);
 
 struct super_guest *super_find(struct super *s, const char *name_or_domid);
 struct super_guest *super_next(struct super *s, struct super_guest *prev);
 size_t	super_count(const struct super *s, int state);	/* -1: all */
-const struct super_stats *super_stats(const struct super *s);
+const struct super_stats *super_stats(struct super *s);
 
+/* stubdmd keeps its stub domain: its own, or libxl's adopted. */
+bool	super_supervised(const struct super_guest *sg);
 /* Operator requests; 0 or a negative errno. */
 int	super_stop_guest(struct super *s, struct super_guest *sg);
 int	super_start_guest(struct super *s, struct super_guest *sg);

@@ -5,27 +5,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <xenstore.h>
 
 #include "stubdmd/log.h"
 #include "stubdmd/xstore.h"
 
 #define XSTORE_PERMS_MAX	16
+/* A starting guest has a watch: events and unwatches must not cost N. */
+#define XSTORE_BUCKETS		4096
 
 struct xstore_watch {
 	char			*path;
+	unsigned		 id;		/* its token is "t<id>" */
 	char			 token[24];
 	xstore_watch_cb		*cb;
 	void			*arg;
-	struct xstore_watch	*next;
+	LIST_ENTRY(xstore_watch) all;
+	LIST_ENTRY(xstore_watch) by_id;
+	LIST_ENTRY(xstore_watch) by_path;
 };
+
+LIST_HEAD(xstore_watches, xstore_watch);
 
 struct xstore {
 	struct event_base	*base;
 	struct xstore_hooks	 hooks;
 	struct xs_handle	*h;
 	struct event		*ev;
-	struct xstore_watch	*watches;
+	struct xstore_watches	 watches;
+	struct xstore_watches	 by_id[XSTORE_BUCKETS];
+	struct xstore_watches	 by_path[XSTORE_BUCKETS];
 	size_t			 nwatches;
 	unsigned		 next_token;
 	unsigned		 reconnects;
@@ -53,13 +63,31 @@ xstore_fail(struct xstore *x)
 	return -e;
 }
 
+/* FNV-1a: which bucket a watched path is in. */
+static unsigned
+xstore_path_bucket(const char *path)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *path != '\0'; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return h % XSTORE_BUCKETS;
+}
+
 static struct xstore_watch *
 xstore_find_token(struct xstore *x, const char *token)
 {
 	struct xstore_watch *w;
+	unsigned long id;
+	char *end;
 
-	for (w = x->watches; w != NULL; w = w->next)
-		if (strcmp(w->token, token) == 0)
+	if (token[0] != 't')
+		return NULL;
+	id = strtoul(token + 1, &end, 10);
+	if (*end != '\0' || end == token + 1)
+		return NULL;
+	LIST_FOREACH(w, &x->by_id[id % XSTORE_BUCKETS], by_id)
+		if (w->id == id)
 			return w;
 	return NULL;
 }
@@ -90,6 +118,7 @@ xstore_new(struct event_base *base, const struct xstore_hooks *hooks)
 		return NULL;
 	x->base = base;
 	x->hooks = *hooks;
+	LIST_INIT(&x->watches);
 	return x;
 }
 
@@ -107,13 +136,13 @@ xstore_close(struct xstore *x)
 void
 xstore_free(struct xstore *x)
 {
-	struct xstore_watch *w, *next;
+	struct xstore_watch *w;
 
 	if (x == NULL)
 		return;
 	xstore_close(x);
-	for (w = x->watches; w != NULL; w = next) {
-		next = w->next;
+	while ((w = LIST_FIRST(&x->watches)) != NULL) {
+		LIST_REMOVE(w, all);
 		free(w->path);
 		free(w);
 	}
@@ -156,7 +185,7 @@ xstore_connect(struct xstore *x)
 		xstore_close(x);
 		return -ENOMEM;
 	}
-	for (w = x->watches; w != NULL; w = w->next)
+	LIST_FOREACH(w, &x->watches, all)
 		if (xstore_arm(x, w) < 0)
 			return -errno;
 	if (x->reconnects++ > 0 && x->hooks.reconnected != NULL)
@@ -186,11 +215,13 @@ xstore_watch(struct xstore *x, const char *path, xstore_watch_cb *cb,
 		free(w);
 		return -ENOMEM;
 	}
-	snprintf(w->token, sizeof(w->token), "t%u", x->next_token++);
+	w->id = x->next_token++;
+	snprintf(w->token, sizeof(w->token), "t%u", w->id);
 	w->cb = cb;
 	w->arg = arg;
-	w->next = x->watches;
-	x->watches = w;
+	LIST_INSERT_HEAD(&x->watches, w, all);
+	LIST_INSERT_HEAD(&x->by_id[w->id % XSTORE_BUCKETS], w, by_id);
+	LIST_INSERT_HEAD(&x->by_path[xstore_path_bucket(path)], w, by_path);
 	x->nwatches++;
 	/* Armed now if connected; otherwise when the connection returns. */
 	return x->h != NULL ? xstore_arm(x, w) : 0;
@@ -199,12 +230,14 @@ xstore_watch(struct xstore *x, const char *path, xstore_watch_cb *cb,
 void
 xstore_unwatch(struct xstore *x, const char *path, void *arg)
 {
-	struct xstore_watch **pw, *w;
+	struct xstore_watch *w;
 
-	for (pw = &x->watches; (w = *pw) != NULL; pw = &w->next) {
+	LIST_FOREACH(w, &x->by_path[xstore_path_bucket(path)], by_path) {
 		if (w->arg != arg || strcmp(w->path, path) != 0)
 			continue;
-		*pw = w->next;
+		LIST_REMOVE(w, all);
+		LIST_REMOVE(w, by_id);
+		LIST_REMOVE(w, by_path);
 		if (x->h != NULL && !xs_unwatch(x->h, w->path, w->token) &&
 		    errno != ENOENT)
 			xstore_fail(x);

@@ -299,12 +299,15 @@ fz_dom_remove(uint32_t domid)
 }
 
 static int
-fz_list(struct hv *hv, struct hv_dominfo **out, size_t *n)
+fz_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
 {
+	size_t i;
+
 	if ((*out = calloc(fz_ndoms + 1, sizeof(**out))) == NULL)
 		return -ENOMEM;
-	memcpy(*out, fz_doms, fz_ndoms * sizeof(**out));
-	*n = fz_ndoms;
+	for (*n = i = 0; i < fz_ndoms; i++)
+		if (fz_doms[i].domid >= first)
+			(*out)[(*n)++] = fz_doms[i];
 	return 0;
 }
 

@@ -11,7 +11,8 @@ CFLAGS	+= -O1 -fsanitize=fuzzer-no-link,address,undefined \
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 
-FUZZ_control_OBJS := stubdmd/control.o stubdmd/super.o stubdmd/policy.o \
+FUZZ_control_OBJS := stubdmd/control.o stubdmd/super.o stubdmd/pool.o \
+	stubdmd/policy.o \
 	stubdmd/log.o stubdmd/guest.o stubdmd/persist.o stubdmd/spawn.o \
 	stubdmd/xstore.o stubdmd/hv.o
 FUZZ_control_LIBS = $(EVENT_LIBS) $(JSON_LIBS) $(INIH_LIBS) \
@@ -23,7 +24,8 @@ FUZZ_xsvalue_OBJS := stubdmd/persist.o stubdmd/guest.o stubdmd/spawn.o \
 FUZZ_xsvalue_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(XENSTORE_LIBS) \
 	$(SYSTEMD_LIBS)
 # fuzz-super.c stands in for xstore.c and the hypervisor.
-FUZZ_super_OBJS := stubdmd/super.o stubdmd/guest.o stubdmd/persist.o \
+FUZZ_super_OBJS := stubdmd/super.o stubdmd/pool.o stubdmd/guest.o \
+	stubdmd/persist.o \
 	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o
 FUZZ_super_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS)
 

@@ -101,6 +101,13 @@ wait_until 5 'test "$(count READY)" = 5'
 check "the next good reload clears the complaint" \
 	grep -qv 'rejected' <<<"$(val "$(last READY)" STATUS)"
 
+# --- STATUS with a warm pool: its spares and their memory
+printf 'pool_size = 1\n' >>"$T/policy.ini"
+kill -HUP "$STUBDMD_PID"
+wait_until 10 'has_status "4 guests, 3 running, 0 backing off, 1 failed, pool 1/1 spares (48 MiB)"'
+check "STATUS reports the pool's spares and memory" \
+	has_status "4 guests, 3 running, 0 backing off, 1 failed, pool 1/1 spares (48 MiB)"
+
 # --- stop: STOPPING=1 last; the stub domains keep running
 stubs=$(all_live_stubs)
 check "SIGTERM: clean exit" stubdmd_stop

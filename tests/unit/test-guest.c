@@ -335,6 +335,56 @@ test_persist(void)
 	guest_release(&h);
 }
 
+/* A stub libxl built: adopted running or starting, rebuilt as libxl did. */
+static void
+test_adopted(void)
+{
+	struct policy_settings c = cfg_default();
+	struct guest_env e = { 1000, 0, 0 };
+	struct guest_build *b = calloc(1, sizeof(*b));
+	char rec[PERSIST_RECORD_MAX];
+	struct guest g, h;
+	unsigned a;
+
+	guest_init(&g, 5, "lx1", "", &c);
+	b->kernel = strdup("/boot/k 1");
+	b->ramdisk = strdup("");
+	b->cmdline = strdup("console=hvc0 a=b");
+	b->memory_mib = 96;
+	b->vcpus = 2;
+	guest_set_adopted(&g, b);
+	a = guest_on_adopted(&g, &e, 12, true);
+	CHECK(a == 0 && g.state == GUEST_RUNNING && g.stub_domid == 12 &&
+	    g.starts == 1, "adopted running: running, one ioreq slot used");
+	a = guest_on_stub_died(&g, &e, GUEST_EXIT_CRASHED, "crash");
+	CHECK(g.state == GUEST_BACKOFF && (a & GUEST_DO_DESTROY_STUB),
+	    "adopted stub of a never-run guest dies: rebuilt after back-off");
+	e.now = g.deadline;
+	guest_on_timer(&g, &e);
+	guest_on_built(&g, &e, 13);
+	a = guest_on_ready(&g, &e);
+	CHECK(g.state == GUEST_RUNNING && a == 0,
+	    "adopted: the rebuilt stub never unpauses the toolstack's guest");
+	CHECK(persist_encode(&g, rec, sizeof(rec)) == 0, "record encodes");
+	guest_init(&h, 5, "lx1", "", &c);
+	CHECK(persist_decode(&h, rec) == 0 && h.adopted != NULL &&
+	    strcmp(h.adopted->kernel, "/boot/k 1") == 0 &&
+	    strcmp(h.adopted->ramdisk, "") == 0 &&
+	    strcmp(h.adopted->cmdline, "console=hvc0 a=b") == 0 &&
+	    h.adopted->memory_mib == 96 && h.adopted->vcpus == 2,
+	    "the adopted build survives the record");
+	guest_release(&h);
+	guest_init(&h, 6, "lx2", "", &c);
+	a = guest_on_adopted(&h, &e, 14, false);
+	CHECK(h.state == GUEST_STARTING && a == GUEST_DO_TIMER &&
+	    h.deadline == e.now + c.start_timeout_ms,
+	    "adopted before ready: start_timeout applies");
+	CHECK(persist_decode(&h, "v=1 ad_mem=x") < 0, "bad adopted memory");
+	CHECK(persist_decode(&h, "v=1 ad_kernel=%4") < 0, "bad adopted kernel");
+	guest_release(&g);
+	guest_release(&h);
+}
+
 static void
 test_names(void)
 {
@@ -366,6 +416,7 @@ main(void)
 	test_operator_and_gone();
 	test_dying();
 	test_persist();
+	test_adopted();
 	test_names();
 	return unit_done();
 }
