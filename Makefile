@@ -6,6 +6,10 @@
 #   make demo       run the lifecycle demo on the simulated host
 #   make fuzz       run each libFuzzer target FUZZ_SECONDS (tests/fuzz)
 #   make soak       the long lifecycle soak on the simulated host (tests/soak)
+#   make bench      the benchmark: stubdmd at 100, 1000, 5000 guests beside
+#                   xl's per-process model, then the warm pool's effect
+#                   (bench/RESULTS.md; BENCH_ARGS)
+#   make images     the stub domain images (images/README.md)
 #   make install    install (PREFIX, DESTDIR, sbindir, mandir, sysconfdir,
 #                   unitdir: see install.mk); make uninstall
 #
@@ -58,6 +62,7 @@ all: build
 include stubdmd/module.mk
 include stubdmctl/module.mk
 include tests/module.mk
+include bench/module.mk
 include install.mk
 
 build: $(BINS) $(TESTBINS)
@@ -92,14 +97,25 @@ deps-xen:
 	@tools/install-deps $(DEB_PKGS) $(XEN_DEB_PKGS)
 
 check-xen: deps-xen
-	$(MAKE) build
-	tests/xen/run
+	$(MAKE) build images
+	XEN_IMAGES=build/images tests/xen/run
+
+# The stub domain images from Debian packages (images/README.md), into
+# build/images; IMAGES="linux-qemu" or "test" builds one.
+images: deps-xen
+	images/build build/xen-cache build/images
 
 # The soak (tests/soak/run): not in check; bounded, prints its figures.
 soak: deps
 	@tools/install-deps valgrind
 	$(MAKE) build
 	tests/soak/run
+
+# The benchmark (bench/RESULTS.md): not in check; prints its figures.
+bench: deps
+	$(MAKE) build
+	$(O)/bench/bench --build $(O) $(BENCH_ARGS)
+	bench/pool --build $(O)
 
 demo: deps
 	$(MAKE) build
@@ -110,4 +126,4 @@ clean:
 	find . -name '*.o' -o -name '*.d' | grep -v '^./build' | xargs rm -f
 	rm -f $(BINS) $(TESTBINS)
 
-.PHONY: all build deps check demo clean deps-xen check-xen soak
+.PHONY: all build deps check demo clean deps-xen check-xen soak bench images
