@@ -282,7 +282,9 @@ main(int argc, char **argv)
 		    stderr);
 	log_init("stubdmd", sd.opts.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	stubdmd_load_policy(&sd);
-	if ((sd.base = event_base_new()) == NULL)
+	/* Two priorities: detecting new guests goes before other work. */
+	if ((sd.base = event_base_new()) == NULL ||
+	    event_base_priority_init(sd.base, STUBDMD_PRIORITIES) < 0)
 		fatalx("cannot create the event loop");
 	sd.started_ms = clock_now_ms();
 	stubdmd_init_signals(&sd);

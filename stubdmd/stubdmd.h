@@ -19,6 +19,15 @@ struct notify;
 struct super;
 struct xstore;
 
+/*
+ * Event priorities: 0, listing new domains, runs before 1, everything
+ * else (setting up stubs, the control socket): in a burst of arrivals,
+ * each new guest's build is asked for at once instead of behind the
+ * set-up of every guest found before it.
+ */
+#define STUBDMD_PRIORITIES	2
+#define STUBDMD_PRIO_SCAN	0
+
 struct stubdmd_opts {
 	const char	*policy_path;
 	const char	*socket_path;	/* -S: overrides the policy's */

@@ -553,6 +553,18 @@ super_cmp_domid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Listings come sorted by domid from Xen: sort only if one is not. */
+static void
+super_sort(struct hv_dominfo *v, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n && v[i - 1].domid < v[i].domid; i++)
+		;
+	if (i < n)
+		qsort(v, n, sizeof(*v), super_cmp_domid);
+}
+
 static const struct hv_dominfo *
 super_lookup(const struct hv_dominfo *v, size_t n, uint32_t domid)
 {
@@ -1007,7 +1019,7 @@ super_scan(struct super *s)
 		log_warnx("listing domains: %s; will retry", strerror(-rc));
 		return;
 	}
-	qsort(v, n, sizeof(*v), super_cmp_domid);
+	super_sort(v, n);
 	s->stats.scans++;
 	s->full_due = false;
 	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
@@ -1046,7 +1058,7 @@ super_scan_new_only(struct super *s)
 		free(v);
 		return -1;
 	}
-	qsort(v, n, sizeof(*v), super_cmp_domid);
+	super_sort(v, n);
 	s->stats.scans++;
 	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
 	free(v);
@@ -1136,6 +1148,8 @@ super_new(struct stubdmd *sd)
 	s->present = calloc(SUPER_DOMID_MAX / 8, 1);
 	s->state_path = strdup(policy_global(super_policy(s))->state_path);
 	s->ev_scan = event_new(sd->base, -1, 0, super_on_scan, s);
+	if (s->ev_scan != NULL)
+		event_priority_set(s->ev_scan, STUBDMD_PRIO_SCAN);
 	s->ev_reconcile = event_new(sd->base, -1, EV_PERSIST,
 	    super_on_reconcile, s);
 	s->pool = pool_new(sd);
@@ -1337,7 +1351,7 @@ super_adopt(struct super *s)
 		free(ents);
 		return;
 	}
-	qsort(v, n, sizeof(*v), super_cmp_domid);
+	super_sort(v, n);
 	for (i = 0; i < count; i++) {
 		if (persist_parse_domid(ents[i], SUPER_DOMID_MAX, &domid) < 0)
 			continue;
@@ -1379,7 +1393,7 @@ super_start_pool(struct super *s)
 		log_warnx("listing domains for the pool: %s", strerror(-rc));
 		n = 0;
 	}
-	qsort(v, n, sizeof(*v), super_cmp_domid);
+	super_sort(v, n);
 	pool_start(s->pool, v, n);
 	free(v);
 }
