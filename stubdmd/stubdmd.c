@@ -194,6 +194,8 @@ stubdmd_open_backends(struct stubdmd *sd)
 		.lost = stubdmd_xs_lost,
 		.reconnected = stubdmd_xs_reconnected,
 		.arg = sd,
+		/* Watch events (guests arriving, going, ready) come first. */
+		.priority = STUBDMD_PRIO_SCAN,
 	};
 	char *err = NULL;
 	int rc;

@@ -20,10 +20,11 @@ struct super;
 struct xstore;
 
 /*
- * Event priorities: 0, listing new domains, runs before 1, everything
- * else (setting up stubs, the control socket): in a burst of arrivals,
- * each new guest's build is asked for at once instead of behind the
- * set-up of every guest found before it.
+ * Event priorities: 0, xenstore's watch events and the listing of new
+ * domains they start, runs before 1, everything else (setting up built
+ * stubs, the control socket): in a burst of arrivals, each new guest's
+ * build is asked for at once instead of behind the set-up of every guest
+ * found before it.
  */
 #define STUBDMD_PRIORITIES	2
 #define STUBDMD_PRIO_SCAN	0

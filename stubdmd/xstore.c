@@ -181,6 +181,8 @@ xstore_connect(struct xstore *x)
 	fd = xs_fileno(x->h);
 	x->ev = event_new(x->base, fd, EV_READ | EV_PERSIST, xstore_dispatch,
 	    x);
+	if (x->ev != NULL)
+		event_priority_set(x->ev, x->hooks.priority);
 	if (fd < 0 || x->ev == NULL || event_add(x->ev, NULL) == -1) {
 		xstore_close(x);
 		return -ENOMEM;

@@ -19,6 +19,7 @@ struct xstore_hooks {
 	void	(*lost)(void *arg);		/* connection gone */
 	void	(*reconnected)(void *arg);	/* watches re-armed */
 	void	*arg;
+	int	 priority;	/* of its events in the loop (0: first) */
 };
 
 struct xstore *xstore_new(struct event_base *base,
