@@ -53,7 +53,7 @@ static void
 fuzz_setup(void)
 {
 	static char pol[64], sock[64], kernel[64];
-	static const struct xstore_hooks hooks = { NULL, NULL, NULL };
+	static const struct xstore_hooks hooks = { NULL, NULL, NULL, 0 };
 	struct policy_diag diag = { 0 };
 	FILE *f;
 
