@@ -86,15 +86,21 @@ struct bench_times {
 
 static volatile sig_atomic_t bench_interrupted;
 
+static void
+bench_vsay(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+}
+
 static void __attribute__((format(printf, 1, 2), noreturn))
 bench_fatal(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "bench: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	bench_vsay("bench: ", fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -105,9 +111,7 @@ bench_note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "# ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	bench_vsay("# ", fmt, ap);
 	va_end(ap);
 }
 

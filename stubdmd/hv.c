@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <xenctrl.h>
@@ -29,6 +30,35 @@ hv_shutdown_name(int reason)
 	if (reason < 0 || (size_t)reason >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
 	return names[reason];
+}
+
+static int
+hv_cmp_domid(const void *a, const void *b)
+{
+	uint32_t x = ((const struct hv_dominfo *)a)->domid;
+	uint32_t y = ((const struct hv_dominfo *)b)->domid;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+hv_list_sort(struct hv_dominfo *v, size_t n)
+{
+	size_t i;
+
+	/* Xen lists in domid order: then one pass is all it costs. */
+	for (i = 1; i < n && v[i - 1].domid < v[i].domid; i++)
+		;
+	if (i < n)
+		qsort(v, n, sizeof(*v), hv_cmp_domid);
+}
+
+const struct hv_dominfo *
+hv_list_find(const struct hv_dominfo *v, size_t n, uint32_t domid)
+{
+	struct hv_dominfo key = { .domid = domid };
+
+	return bsearch(&key, v, n, sizeof(*v), hv_cmp_domid);
 }
 
 int

@@ -91,6 +91,10 @@ struct hv *hv_sim_open(struct event_base *base, const char *rundir,
 	    char **err);
 struct hv *hv_xen_open(struct event_base *base, char **err);
 
+/* A listing in domid order; a domain in such a listing (NULL: absent). */
+void	hv_list_sort(struct hv_dominfo *v, size_t n);
+const struct hv_dominfo *hv_list_find(const struct hv_dominfo *v, size_t n,
+	    uint32_t domid);
 /* A guest that needs a device model: HVM with device emulation (not PVH). */
 bool	hv_needs_device_model(const struct hv_dominfo *d);
 const char *hv_shutdown_name(int reason);

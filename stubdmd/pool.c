@@ -472,24 +472,6 @@ pool_taken(struct pool *pl, const char *uuid)
 	pool_unrecord(pl, uuid);
 }
 
-static const struct hv_dominfo *
-pool_lookup(const struct hv_dominfo *v, size_t n, uint32_t domid)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {	/* the scan's listing is sorted by domid */
-		size_t mid = (lo + hi) / 2;
-
-		if (v[mid].domid == domid)
-			return &v[mid];
-		if (v[mid].domid < domid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 void
 pool_check(struct pool *pl, const struct hv_dominfo *v, size_t n)
 {
@@ -500,7 +482,7 @@ pool_check(struct pool *pl, const struct hv_dominfo *v, size_t n)
 		next = TAILQ_NEXT(st, link);
 		if (st->building)
 			continue;
-		d = pool_lookup(v, n, st->domid);
+		d = hv_list_find(v, n, st->domid);
 		if (d != NULL && !d->dying && !d->shutdown)
 			continue;
 		pl->stats.died++;

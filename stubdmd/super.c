@@ -544,35 +544,6 @@ super_apply(struct super *s, struct sguest *sg, unsigned acts,
 		super_apply(s, sg, super_do_start_stub(s, sg), old);
 }
 
-static int
-super_cmp_domid(const void *a, const void *b)
-{
-	uint32_t x = ((const struct hv_dominfo *)a)->domid;
-	uint32_t y = ((const struct hv_dominfo *)b)->domid;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Listings come sorted by domid from Xen: sort only if one is not. */
-static void
-super_sort(struct hv_dominfo *v, size_t n)
-{
-	size_t i;
-
-	for (i = 1; i < n && v[i - 1].domid < v[i].domid; i++)
-		;
-	if (i < n)
-		qsort(v, n, sizeof(*v), super_cmp_domid);
-}
-
-static const struct hv_dominfo *
-super_lookup(const struct hv_dominfo *v, size_t n, uint32_t domid)
-{
-	struct hv_dominfo key = { .domid = domid };
-
-	return bsearch(&key, v, n, sizeof(*v), super_cmp_domid);
-}
-
 /* Whether PREFIX<domid> exists in xenstore. */
 static bool
 super_xs_exists(struct super *s, const char *prefix, uint32_t domid)
@@ -631,7 +602,7 @@ super_libxl_stub(struct super *s, const struct sguest *sg, int stub,
 	char path[SUPER_PATH_MAX];
 	unsigned long target;
 
-	if (stub <= 0 || (d = super_lookup(v, n, (uint32_t)stub)) == NULL ||
+	if (stub <= 0 || (d = hv_list_find(v, n, (uint32_t)stub)) == NULL ||
 	    d->dying || d->shutdown || hv_needs_device_model(d) ||
 	    s->stub_owner[stub] >= 0)
 		return NULL;
@@ -918,7 +889,7 @@ super_check_guest(struct super *s, struct sguest *sg,
     const struct hv_dominfo *v, size_t n)
 {
 	struct guest *g = &sg->pub.g;
-	const struct hv_dominfo *d = super_lookup(v, n, g->domid), *sd;
+	const struct hv_dominfo *d = hv_list_find(v, n, g->domid), *sd;
 	struct guest_env e = super_env(s);
 	enum guest_state old = g->state;
 	char why[128];
@@ -938,7 +909,7 @@ super_check_guest(struct super *s, struct sguest *sg,
 	if (g->stub_domid < 0 ||
 	    (g->state != GUEST_STARTING && g->state != GUEST_RUNNING))
 		return;
-	sd = super_lookup(v, n, (uint32_t)g->stub_domid);
+	sd = hv_list_find(v, n, (uint32_t)g->stub_domid);
 	if (sd != NULL && !super_is_stub_of(sd, g)) {
 		sd = NULL;	/* the domid was reused: ours is gone */
 		g->stub_domid = -1;
@@ -965,7 +936,7 @@ super_check_stubs(struct super *s, const struct hv_dominfo *v, size_t n)
 	for (id = 1; id < SUPER_DOMID_MAX; id++) {
 		if (s->stub_owner[id] < 0)
 			continue;
-		d = super_lookup(v, n, id);
+		d = hv_list_find(v, n, id);
 		sg = s->by_domid[s->stub_owner[id]];
 		if (d == NULL) {
 			if (sg != NULL)
@@ -1019,7 +990,7 @@ super_scan(struct super *s)
 		log_warnx("listing domains: %s; will retry", strerror(-rc));
 		return;
 	}
-	super_sort(v, n);
+	hv_list_sort(v, n);
 	s->stats.scans++;
 	s->full_due = false;
 	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
@@ -1058,7 +1029,7 @@ super_scan_new_only(struct super *s)
 		free(v);
 		return -1;
 	}
-	super_sort(v, n);
+	hv_list_sort(v, n);
 	s->stats.scans++;
 	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
 	free(v);
@@ -1219,7 +1190,7 @@ super_adopt_stub(struct super *s, struct sguest *sg,
 
 	/* A recorded domid is only a hint: it may have been reused since. */
 	for (i = 0; i < g->ndying; i++) {
-		d = super_lookup(v, n, g->dying[i]);
+		d = hv_list_find(v, n, g->dying[i]);
 		if (d == NULL || !d->dying || hv_needs_device_model(d))
 			continue;
 		s->stub_owner[d->domid] = (int32_t)g->domid;
@@ -1295,7 +1266,7 @@ static void
 super_adopt_one(struct super *s, uint32_t domid, const char *rec,
     const struct hv_dominfo *v, size_t n)
 {
-	const struct hv_dominfo *d = super_lookup(v, n, domid);
+	const struct hv_dominfo *d = hv_list_find(v, n, domid);
 	char path[SUPER_PATH_MAX], uuid[37] = "", *name = NULL;
 	struct guest tmp;
 	struct sguest *sg;
@@ -1351,7 +1322,7 @@ super_adopt(struct super *s)
 		free(ents);
 		return;
 	}
-	super_sort(v, n);
+	hv_list_sort(v, n);
 	for (i = 0; i < count; i++) {
 		if (persist_parse_domid(ents[i], SUPER_DOMID_MAX, &domid) < 0)
 			continue;
@@ -1393,7 +1364,7 @@ super_start_pool(struct super *s)
 		log_warnx("listing domains for the pool: %s", strerror(-rc));
 		n = 0;
 	}
-	super_sort(v, n);
+	hv_list_sort(v, n);
 	pool_start(s->pool, v, n);
 	free(v);
 }

@@ -66,7 +66,7 @@ tree_free(struct tree *t)
 	free(t);
 }
 
-static size_t
+size_t
 tree_hash(const char *name, size_t len)
 {
 	uint32_t h = 2166136261u;	/* FNV-1a */

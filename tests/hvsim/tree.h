@@ -57,6 +57,8 @@ struct tree {
 struct tree	*tree_new(uint64_t *gen);
 struct tree	*tree_clone(const struct tree *);
 void		 tree_free(struct tree *);
+/* FNV-1a of name[0..len): the child index's and the watch index's hash. */
+size_t		 tree_hash(const char *name, size_t len);
 
 struct tree_node *tree_lookup(const struct tree *, const char *path);
 /* The deepest node that exists on the way to path (path itself if it does). */

@@ -7,6 +7,7 @@
 #include <xen/io/xs_wire.h>
 
 #include "tests/hvsim/hvsim.h"
+#include "tests/hvsim/tree.h"
 #include "tests/hvsim/watch.h"
 #include "tests/hvsim/xsconn.h"
 #include "tests/hvsim/xsd.h"
@@ -26,21 +27,10 @@ struct watch_index {
 	uint64_t	  seq;
 };
 
-static size_t
-watch_hash(const char *path, size_t len)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)path[i]) * 16777619u;
-	return h;
-}
-
 static struct watch **
 watch_bucket(const struct watch_index *x, const char *path, size_t len)
 {
-	return &x->b[watch_hash(path, len) & (x->cap - 1)];
+	return &x->b[tree_hash(path, len) & (x->cap - 1)];
 }
 
 /* Rehash into twice as many buckets once they hold two watches each. */
@@ -56,7 +46,7 @@ watch_index_grow(struct xsconn *c)
 	for (i = 0; i < x->cap; i++)
 		for (w = x->b[i]; w != NULL; w = next) {
 			next = w->hnext;
-			head = &b[watch_hash(w->path, strlen(w->path)) &
+			head = &b[tree_hash(w->path, strlen(w->path)) &
 			    (cap - 1)];
 			w->hnext = *head;
 			*head = w;
