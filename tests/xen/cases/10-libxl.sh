@@ -2,8 +2,9 @@
 # libxl builds (xl create with device_model_stubdomain_override = 1, the
 # test stub image) is adopted; when it is destroyed before the guest has
 # run, stubdmd rebuilds it from what libxl built it from, compared in
-# xenstore before and after; once the guest has run, on_dm_death.
-# plan: 3
+# xenstore before and after; once the guest has run, on_dm_death; a guest
+# whose QEMU libxl runs in dom0 is left alone and listed as dom0-dm.
+# plan: 4
 
 # stub_entries GUEST: what the guest's stub was built from and given.
 stub_entries() {
@@ -103,6 +104,32 @@ fi
 grep "lxr1" "$LOG" | tail -n 4
 result "$([ -z "$why" ]; echo $?)" "adopted stub dies after the guest \
 ran: on_dm_death, no rebuild" "$why"
+# D. A guest whose device model libxl runs in dom0 (no stub domain):
+#    never touched, listed as dom0-dm, no <name>-dm ever built.
+why=""
+# No VGA: dom0's test image carries no VGA BIOS ROM for QEMU to load.
+{ xl_cfg lxd1 | grep -v '^device_model_stubdomain_override\|^stubdomain_'
+  echo 'vga = "none"'; } >/tmp/lxd1.cfg
+if ! timeout 300 xl create -p /tmp/lxd1.cfg >/tmp/lxd1.out 2>&1; then
+	why="xl create failed (its output and QEMU's log above)"
+	sed 's/^/xl: /' /tmp/lxd1.out
+	tail -n 30 /var/log/xen/qemu-dm-lxd1.log 2>/dev/null | sed 's/^/qemu-dm: /'
+else
+	dom0_dm() { [ "$(mode_of lxd1)" = dom0-dm ]; }
+	wait_for 60 dom0_dm || why="stubdmctl list mode: '$(mode_of lxd1)'"
+	g=$(domid lxd1)
+	[ "$(xenstore-read /local/domain/0/device-model/$g/state)" = running ] ||
+	    why="$why dom0's QEMU did not report running"
+	sleep 3
+	exists lxd1-dm && why="$why a stub domain was built"
+	log_has "lxd1.*building stub domain" && why="$why stubdmd built one"
+	is_paused lxd1 || why="$why guest unpaused"
+fi
+grep "lxd1" "$LOG" | tail -n 3
+result "$([ -z "$why" ]; echo $?)" "guest with a QEMU in dom0: left alone, \
+listed as dom0-dm" "$why"
+
 xl list
+timeout 60 xl destroy lxd1 || echo "XENTEST: xl destroy lxd1 failed or hung"
 timeout 60 xl destroy lxa1 || echo "XENTEST: xl destroy lxa1 failed or hung"
 timeout 60 xl destroy lxr1 || echo "XENTEST: xl destroy lxr1 failed or hung"
