@@ -1,6 +1,7 @@
 /* Encoding of the per-guest record kept in xenstore for re-adoption. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,28 +173,46 @@ persist_get_uint(const char *v, uint64_t max, unsigned *out)
 	return 0;
 }
 
-/* An adopted stub's build (ad_*): the record's strings, malloc'd. */
+/* An adopted stub's build: the record's ad_* words. */
+static const struct {
+	const char	*key;
+	size_t		 off;	/* in struct guest_build */
+	unsigned	 max;	/* a number up to max; 0: a string */
+} persist_ad_keys[] = {
+	{ "ad_mem", offsetof(struct guest_build, memory_mib), 1U << 20 },
+	{ "ad_vcpus", offsetof(struct guest_build, vcpus), 128 },
+	{ "ad_kernel", offsetof(struct guest_build, kernel), 0 },
+	{ "ad_ramdisk", offsetof(struct guest_build, ramdisk), 0 },
+	{ "ad_cmdline", offsetof(struct guest_build, cmdline), 0 },
+};
+
+/* One ad_* word into g->adopted (made on the first): 1 if k is none. */
 static int
 persist_adopted_field(struct guest *g, const char *k, const char *v)
 {
-	char buf[PERSIST_RECORD_MAX], **dst;
-	struct guest_build *b = g->adopted;
+	char buf[PERSIST_RECORD_MAX], *field, **str;
+	size_t i, n = sizeof(persist_ad_keys) / sizeof(persist_ad_keys[0]);
 
-	if (b == NULL) {
-		if ((b = calloc(1, sizeof(*b))) == NULL)
+	for (i = 0; i < n && strcmp(k, persist_ad_keys[i].key) != 0; i++)
+		;
+	if (i == n)
+		return 1;
+	if (g->adopted == NULL) {
+		struct guest_build *b = calloc(1, sizeof(*b));
+
+		if (b == NULL)
 			return -1;
 		guest_set_adopted(g, b);
 	}
-	if (strcmp(k, "ad_mem") == 0)
-		return persist_get_uint(v, 1U << 20, &b->memory_mib);
-	if (strcmp(k, "ad_vcpus") == 0)
-		return persist_get_uint(v, 128, &b->vcpus);
-	dst = strcmp(k, "ad_kernel") == 0 ? &b->kernel :
-	    strcmp(k, "ad_ramdisk") == 0 ? &b->ramdisk : &b->cmdline;
+	field = (char *)g->adopted + persist_ad_keys[i].off;
+	if (persist_ad_keys[i].max > 0)
+		return persist_get_uint(v, persist_ad_keys[i].max,
+		    (unsigned *)(void *)field);
 	if (persist_get_str(v, buf, sizeof(buf)) < 0)
 		return -1;
-	free(*dst);
-	return (*dst = strdup(buf)) != NULL ? 0 : -1;
+	str = (char **)(void *)field;
+	free(*str);
+	return (*str = strdup(buf)) != NULL ? 0 : -1;
 }
 
 static int
@@ -201,6 +220,7 @@ persist_field(struct guest *g, const char *k, const char *v)
 {
 	uint64_t x, list[GUEST_RESTART_LOG];
 	unsigned i, n;
+	int rc;
 
 	if (strcmp(k, "v") == 0)
 		return strcmp(v, "1") == 0 ? 0 : -1;
@@ -246,10 +266,8 @@ persist_field(struct guest *g, const char *k, const char *v)
 			return -1;
 		return 0;
 	}
-	if (strcmp(k, "ad_mem") == 0 || strcmp(k, "ad_vcpus") == 0 ||
-	    strcmp(k, "ad_kernel") == 0 || strcmp(k, "ad_ramdisk") == 0 ||
-	    strcmp(k, "ad_cmdline") == 0)
-		return persist_adopted_field(g, k, v);
+	if ((rc = persist_adopted_field(g, k, v)) <= 0)
+		return rc;
 	if (strcmp(k, "dying") == 0) {
 		if (persist_get_list(v, 0x7fef, list, GUEST_DYING_MAX, &n) < 0)
 			return -1;

@@ -215,18 +215,35 @@ mkguest_store(struct mkguest *m)
 	return 0;
 }
 
+/* The hypervisor and, with xs, xenstore; closed by mkguest_close. */
+static int
+mkguest_open(struct mkguest *m, bool xs)
+{
+	if ((m->xch = xc_interface_open(NULL, NULL, 0)) == NULL)
+		return mkguest_fail("xc_interface_open");
+	if (xs && (m->xsh = xs_open(0)) == NULL) {
+		xc_interface_close(m->xch);
+		return mkguest_fail("xs_open");
+	}
+	return 0;
+}
+
+static void
+mkguest_close(struct mkguest *m)
+{
+	if (m->xsh != NULL)
+		xs_close(m->xsh);
+	xc_interface_close(m->xch);
+}
+
 static int
 mkguest_run(struct mkguest *m)
 {
 	int rc;
 
 	mkguest_new_uuid(m);
-	if ((m->xch = xc_interface_open(NULL, NULL, 0)) == NULL)
-		return mkguest_fail("xc_interface_open");
-	if ((m->xsh = xs_open(0)) == NULL) {
-		rc = mkguest_fail("xs_open");
-		goto out;
-	}
+	if ((rc = mkguest_open(m, true)) < 0)
+		return rc;
 	if ((rc = mkguest_create(m)) < 0)
 		goto out;
 	if (m->vcpu && xc_domain_max_vcpus(m->xch, m->domid, 1) < 0)
@@ -242,9 +259,7 @@ mkguest_run(struct mkguest *m)
 	}
 	printf("%u\n", m->domid);
 out:
-	if (m->xsh != NULL)
-		xs_close(m->xsh);
-	xc_interface_close(m->xch);
+	mkguest_close(m);
 	return rc;
 }
 
@@ -254,14 +269,10 @@ mkguest_destroy(struct mkguest *m)
 {
 	char dom[MKGUEST_PATH_MAX], path[MKGUEST_PATH_MAX], *vm;
 	unsigned len;
-	int rc = 0;
+	int rc;
 
-	if ((m->xch = xc_interface_open(NULL, NULL, 0)) == NULL)
-		return mkguest_fail("xc_interface_open");
-	if ((m->xsh = xs_open(0)) == NULL) {
-		rc = mkguest_fail("xs_open");
-		goto out;
-	}
+	if ((rc = mkguest_open(m, true)) < 0)
+		return rc;
 	snprintf(dom, sizeof(dom), "/local/domain/%u", m->domid);
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", m->domid);
 	vm = xs_read(m->xsh, XBT_NULL, path, &len);
@@ -271,10 +282,7 @@ mkguest_destroy(struct mkguest *m)
 	if (vm != NULL && strncmp(vm, "/vm/", 4) == 0)
 		xs_rm(m->xsh, XBT_NULL, vm);
 	free(vm);
-out:
-	if (m->xsh != NULL)
-		xs_close(m->xsh);
-	xc_interface_close(m->xch);
+	mkguest_close(m);
 	return rc;
 }
 
@@ -282,13 +290,13 @@ out:
 static int
 mkguest_unpause_only(struct mkguest *m)
 {
-	int rc = 0;
+	int rc;
 
-	if ((m->xch = xc_interface_open(NULL, NULL, 0)) == NULL)
-		return mkguest_fail("xc_interface_open");
+	if ((rc = mkguest_open(m, false)) < 0)
+		return rc;
 	if (xc_domain_unpause(m->xch, m->domid) < 0)
 		rc = mkguest_fail("xc_domain_unpause");
-	xc_interface_close(m->xch);
+	mkguest_close(m);
 	return rc;
 }
 
