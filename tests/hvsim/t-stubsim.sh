@@ -206,6 +206,11 @@ check "rename: the vm path's name" test "$(xenstore-read "$(xenstore-read /local
 sp2=$(hvsimctl build-pv spare2 32 1 "$T/kernel" "" "" uuid=0a1b2c3d-1111-4222-8333-444455556667)
 check "rename to a name in use: EEXIST" sh -c "'$HVSIMCTL' --rundir '$SIM' rename $sp2 renamed1 2>&1 | grep -q EEXIST"
 check "build-pv writes libxl's image entries" test "$(xenstore-read "$(xenstore-read /local/domain/$sp/vm)/image/kernel")" = "$T/kernel"
+# hv-list FIRST: the domains from that domid up (the daemon's new-domain
+# listings), still in domid order; a bad FIRST is refused.
+check "hv-list FIRST: only domids from FIRST up" test "$(hvsimctl hv-list "$sp" | awk '{ print $1 }' | tr '\n' ' ')" = "$sp $sp2 "
+check "hv-list FIRST past the last domain: none" test -z "$(hvsimctl hv-list $((sp2 + 1)))"
+check "hv-list with a bad FIRST: EINVAL" sh -c "'$HVSIMCTL' --rundir '$SIM' hv-list x1 2>&1 | grep -q EINVAL"
 check "xl-create needs a kernel or --dom0-dm" not quiet hvsimctl xl-create lonely1 2>/dev/null
 
 kill -TERM "$HVSIM_PID"
