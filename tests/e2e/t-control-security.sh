@@ -104,7 +104,7 @@ def badcall():
 
 def nomethod():
     p = Peer()
-    for m in (E + "Nope", "org.varlink.service.Nope", "", "io.stubdm.list"):
+    for m in (E + "Nope", "", "io.stubdm.list"):
         p.call(m)
         p.expect(E + "MethodNotFound", method=m)
 
