@@ -104,7 +104,9 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 static int
 ctl_check_opts(const struct ctl *ctl, const struct ctl_verb *v)
 {
-	static const char *const names[] = { "--follow", "--openmetrics" };
+	static const char *const names[] = {	/* bit i: CTL_OPT_* */
+		"--follow", "--openmetrics",
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -24,6 +24,7 @@
 #define POLICY_PATTERN_MAX	255
 #define POLICY_ERRORS_MAX	100
 #define POLICY_SOCKET_MAX	107	/* sun_path less its NUL */
+#define POLICY_PROM_MAX		1024
 
 enum policy_type {
 	PT_BOOL, PT_ENUM, PT_FILE, PT_STRING, PT_MIB, PT_UINT, PT_MS,
@@ -563,9 +564,9 @@ policy_set_prom(const struct policy_key *k, const char *v, void *f,
 	size_t n = strlen(v);
 
 	if (n > 0 && (*v != '/' || n < 7 || strcmp(v + n - 5, ".prom") != 0 ||
-	    v[n - 6] == '/' || n > POLICY_SOCKET_MAX)) {
+	    v[n - 6] == '/' || n > POLICY_PROM_MAX)) {
 		snprintf(err, len, "expected empty (off) or an absolute path "
-		    "ending in .prom, of at most %d bytes", POLICY_SOCKET_MAX);
+		    "ending in .prom, of at most %d bytes", POLICY_PROM_MAX);
 		return -EINVAL;
 	}
 	return policy_set_string(k, v, f, err, len);

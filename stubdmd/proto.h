@@ -13,7 +13,7 @@
 #define PROTO_SOCKET_DEFAULT	"/run/stubdmd/stubdmd.sock"
 
 #define PROTO_INTERFACE		"io.stubdm"
-#define PROTO_INTERFACE_VERSION	1
+#define PROTO_INTERFACE_VERSION	2
 
 /* A call larger than this is refused before it is buffered. */
 #define PROTO_CALL_MAX		(64 * 1024)
