@@ -119,7 +119,9 @@ metrics_family(FILE *f, const char *name, const char *type, const char *help)
 
 /*
  * A label value: backslash, double quote and newline escaped as the
- * format says; a name that is not UTF-8 has its high bytes replaced.
+ * format says.  The format has no escape for other control characters:
+ * they become '?', so that the text is safe on a terminal, as do the high
+ * bytes of a name that is not UTF-8 (the domid label tells guests apart).
  */
 static void
 metrics_label(FILE *f, const char *s)
@@ -132,8 +134,13 @@ metrics_label(FILE *f, const char *s)
 			fprintf(f, "\\%c", *p);
 		else if (*p == '\n')
 			fputs("\\n", f);
-		else
-			fputc(valid == NULL && *p >= 0x80 ? '?' : *p, f);
+		else if (*p < 0x20 || *p == 0x7f || (valid == NULL && *p >= 0x80))
+			fputc('?', f);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fputc('?', f);	/* a C1 control, U+0080-U+009F */
+			p++;
+		} else
+			fputc(*p, f);
 	}
 	json_decref(valid);
 }

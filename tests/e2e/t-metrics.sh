@@ -25,10 +25,11 @@ metrics() { ctl stats --openmetrics >"$T/m"; }
 
 g=$(hvsimctl create-hvm web1) || fail "create-hvm"
 ge=$(hvsimctl create-hvm evil) || fail "create-hvm"
-# A name with a double quote, a backslash (xenstore-write's \\) and a
-# newline, written by the toolstack before the daemon starts.
-xenstore-write "/local/domain/$ge/name" 'ev"il\\x
-2' || fail "writing the name"
+# A name with a double quote, a backslash (xenstore-write's \\), a newline,
+# an escape sequence and a C1 control (CSI), written by the toolstack
+# before the daemon starts.
+xenstore-write "/local/domain/$ge/name" "ev\"il\\\\x
+2$(printf '\033[31m\302\233')" || fail "writing the name"
 stubdmd_start
 wait_gstate web1 running
 wait_until 10 'ctl list | grep -q "^ev"' || fail "evil not listed"
@@ -56,12 +57,15 @@ g = [g for g in json.load(open(sys.argv[1]))["guests"] if g["domid"] == int(sys.
 s = g[0]["name"]
 if sys.argv[3] == "escaped":
     s = s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+    s = "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in s)
 print(s, end="")' "$T/list.json" "$ge" "$1"
 }
 evil=$(read_name raw)
 esc=$(read_name escaped)
-check "the hostile name is the one written" test "$evil" = 'ev"il\x
-2'
+check "the hostile name is the one written" test "$evil" = "ev\"il\\x
+2$(printf '\033[31m\302\233')"
+check "... its label has no control character left" \
+	bash -c "! LC_ALL=C grep -q \$'[\\x01-\\x09\\x0b-\\x1f\\x7f]\\|\\xc2[\\x80-\\x9f]' '$T/m'"
 check "... its label value is escaped" \
 	test "$(series stubdm_guest_state "guest=\"$esc\",domid=\"$ge\",state=\"running\"")" = 1
 check "... and no line starts with the name's second line" bash -c "! grep -q '^2' '$T/m'"
