@@ -752,7 +752,8 @@ control_service_info(struct control_call *call)
 	size_t i;
 
 	for (i = 0; a != NULL && i < CONTROL_NINTERFACES; i++)
-		json_array_append_new(a, json_string(control_interfaces[i].name));
+		json_array_append_new(a,
+		    json_string(control_interfaces[i].name));
 	control_reply(call, json_pack("{s:s, s:s, s:s, s:s, s:o}",
 	    "vendor", "stubdm", "product", "stubdmd",
 	    "version", STUBDMD_VERSION, "url", "man:stubdmd(8)",

@@ -134,7 +134,8 @@ metrics_label(FILE *f, const char *s)
 			fprintf(f, "\\%c", *p);
 		else if (*p == '\n')
 			fputs("\\n", f);
-		else if (*p < 0x20 || *p == 0x7f || (valid == NULL && *p >= 0x80))
+		else if (*p < 0x20 || *p == 0x7f ||
+		    (valid == NULL && *p >= 0x80))
 			fputc('?', f);
 		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			fputc('?', f);	/* a C1 control, U+0080-U+009F */
@@ -203,15 +204,15 @@ static void
 metrics_guest_states(FILE *f, struct super *s)
 {
 	struct super_guest *sg = NULL;
-	int i;
+	enum guest_state st;
 
 	metrics_family(f, "stubdm_guest_state", "gauge", "1 for the state the "
 	    "guest is in, 0 for the others.");
 	while ((sg = super_next(s, sg)) != NULL)
-		for (i = 0; i < GUEST_NSTATES; i++) {
+		for (st = 0; st < GUEST_NSTATES; st++) {
 			metrics_guest_series(f, "stubdm_guest_state", &sg->g,
-			    "state", guest_state_name((enum guest_state)i));
-			fprintf(f, " %d\n", sg->g.state == (enum guest_state)i);
+			    "state", guest_state_name(st));
+			fprintf(f, " %d\n", sg->g.state == st);
 		}
 }
 
@@ -219,15 +220,15 @@ static void
 metrics_guest_last_exit(FILE *f, struct super *s)
 {
 	struct super_guest *sg = NULL;
-	int i;
+	enum guest_exit x;
 
 	metrics_family(f, "stubdm_guest_last_exit", "gauge", "1 for why the "
 	    "guest's last stub domain ended, 0 for the other reasons.");
 	while ((sg = super_next(s, sg)) != NULL)
-		for (i = 0; i < GUEST_NEXITS; i++) {
+		for (x = 0; x < GUEST_NEXITS; x++) {
 			metrics_guest_series(f, "stubdm_guest_last_exit",
-			    &sg->g, "exit", guest_exit_name((enum guest_exit)i));
-			fprintf(f, " %d\n", sg->g.last_exit == (enum guest_exit)i);
+			    &sg->g, "exit", guest_exit_name(x));
+			fprintf(f, " %d\n", sg->g.last_exit == x);
 		}
 }
 
