@@ -79,8 +79,8 @@ $(O)/%.o: %.c
 DEB_PKGS := build-essential pkg-config libxen-dev xenstore-utils \
 	libevent-dev libsystemd-dev libinih-dev libjansson-dev \
 	util-linux procps python3 mandoc systemd clang libclang-rt-14-dev \
-	debhelper golang-go golang-github-varlink-go-dev prometheus \
-	prometheus-node-exporter curl
+	debhelper golang-go golang-github-varlink-go-dev varlink-go \
+	prometheus prometheus-node-exporter curl
 
 deps:
 	@tools/install-deps $(DEB_PKGS)

@@ -11,7 +11,9 @@ GODIR=$TOP/build/go
 make -s -C "$TOP" varlink-bins >"$T/go-build.log" 2>&1 ||
 	fail "building the Go client: $(tail -5 "$T/go-build.log")"
 CLIENT=$GODIR/varlink-client
-GEN=$GODIR/varlink-go-interface-generator
+# Debian's (package varlink-go), else the one built from its source.
+GEN=$(command -v varlink-go-interface-generator) ||
+	GEN=$GODIR/varlink-go-interface-generator
 IDL=$TOP/stubdmd/io.stubdm.varlink
 
 hvsim_start

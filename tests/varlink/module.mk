@@ -1,6 +1,6 @@
-# tests/varlink: an independent Varlink client for stubdmd, built from
-# Debian's packaged Go source (golang-github-varlink-go-dev) offline: the
-# interface generator, the bindings it makes from io.stubdm.varlink (the
+# tests/varlink: an independent Varlink client for stubdmd, built offline
+# from Debian's packaged Go source (golang-github-varlink-go-dev): the
+# bindings varlink-go-interface-generator makes from io.stubdm.varlink (the
 # IDL check: a file it cannot parse fails the build), and the client
 # (tests/e2e/t-varlink.sh).  Objects and the Go cache go under build/go.
 GO		?= go
@@ -9,10 +9,13 @@ GO_SRC		:= /usr/share/gocode
 GO_ENV		= GOPATH=$(abspath $(GO_DIR))/gopath:$(GO_SRC) GO111MODULE=off \
 		  GOCACHE=$(abspath $(GO_DIR))/cache GOPROXY=off \
 		  GOTOOLCHAIN=local GOFLAGS= CGO_ENABLED=0
-GO_GEN		:= $(GO_DIR)/varlink-go-interface-generator
+# Debian's varlink-go package ships the generator; without it, it is built
+# from the same packaged source.
+GO_GEN		:= $(or $(wildcard /usr/bin/varlink-go-interface-generator), \
+		   $(GO_DIR)/varlink-go-interface-generator)
 GO_BINDINGS	:= $(GO_DIR)/gopath/src/iostubdm/iostubdm.go
 
-$(GO_GEN):
+$(GO_DIR)/varlink-go-interface-generator:
 	@mkdir -p $(dir $@)
 	$(GO_ENV) $(GO) build -o $@ \
 	    github.com/varlink/go/cmd/varlink-go-interface-generator
