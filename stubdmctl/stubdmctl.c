@@ -21,9 +21,8 @@ static const struct ctl_verb ctl_verbs[] = {
 	    ctl_cmd_reload },
 	{ "events", "[--follow]", "recent state changes (--follow: then "
 	    "live ones)", 0, 0, CTL_OPT_FOLLOW, ctl_cmd_events },
-	{ "stats", "[--openmetrics]", "the daemon's counters (in the "
-	    "Prometheus text format)", 0, 0, CTL_OPT_OPENMETRICS,
-	    ctl_cmd_stats },
+	{ "stats", "[--openmetrics]", "the daemon's counters, or metrics "
+	    "for Prometheus", 0, 0, CTL_OPT_OPENMETRICS, ctl_cmd_stats },
 	{ "set-log-level", "LEVEL", "error, warning, info or debug", 1, 1, 0,
 	    ctl_cmd_set_log_level },
 	{ "version", "", "this client's version and the daemon's", 0, 0, 0,
