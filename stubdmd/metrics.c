@@ -386,7 +386,7 @@ metrics_new(struct stubdmd *sd, struct metrics **out)
 	m->sd = sd;
 	if ((m->ev = event_new(sd->base, -1, EV_PERSIST, metrics_on_timer,
 	    m)) == NULL) {
-		free(m);
+		metrics_free(m);
 		return -ENOMEM;
 	}
 	*out = m;
