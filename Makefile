@@ -79,7 +79,8 @@ $(O)/%.o: %.c
 DEB_PKGS := build-essential pkg-config libxen-dev xenstore-utils \
 	libevent-dev libsystemd-dev libinih-dev libjansson-dev \
 	util-linux procps python3 mandoc systemd clang libclang-rt-14-dev \
-	debhelper
+	debhelper golang-go golang-github-varlink-go-dev varlink-go \
+	prometheus prometheus-node-exporter curl
 
 deps:
 	@tools/install-deps $(DEB_PKGS)
@@ -88,6 +89,7 @@ check: deps
 	$(MAKE) build
 	$(MAKE) O=build/asan SANITIZE=1 build
 	$(MAKE) O=build/fuzz CC=clang FUZZ=1 fuzz-bins
+	$(MAKE) varlink-bins
 	tests/run
 
 # The real-Xen test bed (tests/xen/README.md): Xen booted under QEMU.
@@ -124,6 +126,6 @@ demo: deps
 clean:
 	rm -rf build
 	find . -name '*.o' -o -name '*.d' | grep -v '^./build' | xargs rm -f
-	rm -f $(BINS) $(TESTBINS)
+	rm -f $(BINS) $(TESTBINS) stubdmd/idl.c
 
 .PHONY: all build deps check demo clean deps-xen check-xen soak bench images

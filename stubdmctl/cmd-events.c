@@ -65,13 +65,7 @@ ctl_cmd_events(struct ctl *ctl, int argc, char **argv)
 	json_t *r;
 	int rc;
 
-	if (argc == 2 && strcmp(argv[1], "--follow") != 0 &&
-	    strcmp(argv[1], "-f") != 0) {
-		fprintf(stderr, "usage: stubdmctl [OPTIONS] events "
-		    "[--follow]\n");
-		return CTL_EUSAGE;
-	}
-	if (argc == 2)
+	if (ctl->opts & CTL_OPT_FOLLOW)
 		return ctl_events_follow(ctl);
 	if ((rc = ctl_call(ctl, PROTO_EVENTS, NULL, &r)) != CTL_OK)
 		return rc;

@@ -6,6 +6,25 @@
 #include "stubdmd/proto.h"
 #include "stubdmd/stubdmd.h"
 
+/* The daemon's text as it is: it escapes the label values itself. */
+static int
+ctl_stats_metrics(struct ctl *ctl)
+{
+	const char *text;
+	json_t *r;
+	int rc;
+
+	if ((rc = ctl_call(ctl, PROTO_METRICS, NULL, &r)) != CTL_OK)
+		return rc;
+	if ((text = json_string_value(json_object_get(r, "text"))) != NULL)
+		fputs(text, stdout);
+	else
+		fprintf(stderr, "stubdmctl: stubdmd's Metrics reply has no "
+		    "text\n");
+	json_decref(r);
+	return text != NULL ? CTL_OK : CTL_EDAEMON;
+}
+
 int
 ctl_cmd_stats(struct ctl *ctl, int argc, char **argv)
 {
@@ -13,6 +32,8 @@ ctl_cmd_stats(struct ctl *ctl, int argc, char **argv)
 	json_t *r, *v;
 	int rc;
 
+	if (ctl->opts & CTL_OPT_OPENMETRICS)
+		return ctl_stats_metrics(ctl);
 	if ((rc = ctl_call(ctl, PROTO_STATS, NULL, &r)) != CTL_OK)
 		return rc;
 	if (ctl->json)

@@ -1,40 +1,47 @@
 # bash completion for stubdmctl(8).  The verbs come from "stubdmctl help"
 # and the guests from "stubdmctl list", so both are always the daemon's.
+# Options may come before or after the verb; "--" ends them.
 _stubdmctl()
 {
-	local cur prev words cword i verb="" sock=()
+	local cur prev words cword i verb="" nargs=0 sock=() opts
 	_init_completion || return
 
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
+		--) ((i++)); break ;;
 		-S|--socket) sock=(-S "${words[i + 1]}"); ((i++)) ;;
 		--socket=*) sock=(-S "${words[i]#--socket=}") ;;
 		-*) ;;
-		*) verb=${words[i]}; break ;;
+		*) if [[ -z $verb ]]; then verb=${words[i]}; else ((nargs++)); fi ;;
 		esac
 	done
-	if [[ -z $verb ]]; then
-		case $prev in
-		-S|--socket) _filedir; return ;;
+	for ((; i < cword; i++)); do	# after --: all arguments
+		if [[ -z $verb ]]; then verb=${words[i]}; else ((nargs++)); fi
+	done
+	case $prev in
+	-S|--socket) _filedir; return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		opts='-S --socket -j --json -h --help'
+		case $verb in
+		events) opts+=' -f --follow' ;;
+		stats) opts+=' --openmetrics' ;;
 		esac
-		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '-S --socket -j --json -h --help' \
-			    -- "$cur"))
-		else
-			COMPREPLY=($(compgen -W "$(stubdmctl help 2>/dev/null |
-			    awk '/^  [a-z]/ { print $1 }')" -- "$cur"))
-		fi
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
 	fi
-	[[ $((cword - i)) -eq 1 ]] || return
+	if [[ -z $verb ]]; then
+		COMPREPLY=($(compgen -W "$(stubdmctl help 2>/dev/null |
+		    awk '/^  [a-z]/ { print $1 }')" -- "$cur"))
+		return
+	fi
+	[[ $nargs -eq 0 ]] || return
 	case $verb in
 	status|start|stop|restart)
 		COMPREPLY=($(compgen -W "$(stubdmctl "${sock[@]}" list \
 		    2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur")) ;;
 	set-log-level)
 		COMPREPLY=($(compgen -W 'error warning info debug' -- "$cur")) ;;
-	events)
-		COMPREPLY=($(compgen -W '--follow' -- "$cur")) ;;
 	esac
 } &&
 complete -F _stubdmctl stubdmctl

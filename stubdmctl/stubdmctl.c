@@ -8,25 +8,26 @@
 #include "stubdmd/proto.h"
 
 static const struct ctl_verb ctl_verbs[] = {
-	{ "list", "", "every guest stubdmd knows and its state", 0, 0,
+	{ "list", "", "every guest stubdmd knows and its state", 0, 0, 0,
 	    ctl_cmd_list },
 	{ "status", "GUEST", "one guest in detail, with its console tail",
-	    1, 1, ctl_cmd_status },
+	    1, 1, 0, ctl_cmd_status },
 	{ "start", "GUEST", "build a stub domain for a stopped guest", 1, 1,
-	    ctl_cmd_start },
+	    0, ctl_cmd_start },
 	{ "stop", "GUEST", "destroy the guest's stub domain; no restarts",
-	    1, 1, ctl_cmd_stop },
-	{ "restart", "GUEST", "stop, then start", 1, 1, ctl_cmd_restart },
-	{ "reload", "", "reload the policy (errors: FILE:LINE)", 0, 0,
+	    1, 1, 0, ctl_cmd_stop },
+	{ "restart", "GUEST", "stop, then start", 1, 1, 0, ctl_cmd_restart },
+	{ "reload", "", "reload the policy (errors: FILE:LINE)", 0, 0, 0,
 	    ctl_cmd_reload },
 	{ "events", "[--follow]", "recent state changes (--follow: then "
-	    "live ones)", 0, 1, ctl_cmd_events },
-	{ "stats", "", "the daemon's counters", 0, 0, ctl_cmd_stats },
-	{ "set-log-level", "LEVEL", "error, warning, info or debug", 1, 1,
+	    "live ones)", 0, 0, CTL_OPT_FOLLOW, ctl_cmd_events },
+	{ "stats", "[--openmetrics]", "the daemon's counters, or metrics "
+	    "for Prometheus", 0, 0, CTL_OPT_OPENMETRICS, ctl_cmd_stats },
+	{ "set-log-level", "LEVEL", "error, warning, info or debug", 1, 1, 0,
 	    ctl_cmd_set_log_level },
-	{ "version", "", "this client's version and the daemon's", 0, 0,
+	{ "version", "", "this client's version and the daemon's", 0, 0, 0,
 	    ctl_cmd_version },
-	{ "help", "", "this text", 0, 0, ctl_cmd_help },
+	{ "help", "", "this text", 0, 0, 0, ctl_cmd_help },
 };
 #define CTL_NVERBS	(sizeof(ctl_verbs) / sizeof(ctl_verbs[0]))
 
@@ -37,7 +38,8 @@ ctl_usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "usage: stubdmctl [-S PATH|--socket PATH] [--json] "
-	    "VERB [ARGS]\n\n");
+	    "VERB [ARGS]\n"
+	    "Options may also follow the verb; \"--\" ends them.\n\n");
 	for (i = 0; i < CTL_NVERBS; i++) {
 		snprintf(synopsis, sizeof(synopsis), "%s %s", ctl_verbs[i].name,
 		    ctl_verbs[i].args);
@@ -72,21 +74,47 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "openmetrics", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	/* "+": options end at the verb, whose own options follow it. */
-	while ((c = getopt_long(argc, argv, "+S:jh", longopts, NULL)) != -1) {
+	/*
+	 * Options anywhere, before or after the verb and its arguments, as
+	 * systemctl, virsh and git take them; "--" ends them (a guest named
+	 * "-x" is "stubdmctl status -- -x").
+	 */
+	while ((c = getopt_long(argc, argv, "S:jfh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S': ctl->socket = optarg; break;
 		case 'j': ctl->json = true; break;
+		case 'f': ctl->opts |= CTL_OPT_FOLLOW; break;
+		case 'm': ctl->opts |= CTL_OPT_OPENMETRICS; break;
 		case 'h': ctl_usage(stdout); exit(CTL_OK);
 		default: return -1;
 		}
 	}
 	return optind < argc ? 0 : -1;
+}
+
+/* A verb's own option given to another verb. */
+static int
+ctl_check_opts(const struct ctl *ctl, const struct ctl_verb *v)
+{
+	static const char *const names[] = {	/* bit i: CTL_OPT_* */
+		"--follow", "--openmetrics",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((ctl->opts & ~v->opts) & (1u << i)) {
+			fprintf(stderr, "stubdmctl: %s does not take %s\n",
+			    v->name, names[i]);
+			return -1;
+		}
+	return 0;
 }
 
 int
@@ -107,7 +135,8 @@ main(int argc, char **argv)
 		    "\"stubdmctl help\")\n", argv[optind]);
 		return CTL_EUSAGE;
 	}
-	if (nargs < v->min_args || nargs > v->max_args) {
+	if (nargs < v->min_args || nargs > v->max_args ||
+	    ctl_check_opts(&ctl, v) < 0) {
 		fprintf(stderr, "usage: stubdmctl [OPTIONS] %s %s\n", v->name,
 		    v->args);
 		return CTL_EUSAGE;

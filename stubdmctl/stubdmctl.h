@@ -15,9 +15,16 @@ enum {
 	CTL_ECONNECT	= 3,	/* cannot connect, or the connection broke */
 };
 
+/* Options that belong to one verb (struct ctl_verb.opts). */
+enum {
+	CTL_OPT_FOLLOW		= 1 << 0,	/* events --follow */
+	CTL_OPT_OPENMETRICS	= 1 << 1,	/* stats --openmetrics */
+};
+
 struct ctl {
 	const char	*socket;
 	bool		 json;
+	unsigned	 opts;		/* CTL_OPT_* given */
 	int		 fd;		/* -1: not connected */
 	char		*buf;		/* received, not yet consumed */
 	size_t		 len, cap, scanned;
@@ -28,6 +35,7 @@ struct ctl_verb {
 	const char	*args;		/* for the usage text */
 	const char	*help;
 	int		 min_args, max_args;
+	unsigned	 opts;		/* CTL_OPT_* it takes */
 	int		 (*fn)(struct ctl *ctl, int argc, char **argv);
 };
 

@@ -27,7 +27,9 @@
 #include "stubdmd/clock.h"
 #include "stubdmd/control.h"
 #include "stubdmd/hv.h"
+#include "stubdmd/idl.h"
 #include "stubdmd/log.h"
+#include "stubdmd/metrics.h"
 #include "stubdmd/policy.h"
 #include "stubdmd/proto.h"
 #include "stubdmd/stubdmd.h"
@@ -689,10 +691,10 @@ static const struct {
 	CONTROL_STAT(pool_build_failures), CONTROL_STAT(pool_died),
 };
 
-static void
-control_stats(struct control_call *call)
+/* The Stats reply; the metrics export reads the same object. */
+json_t *
+control_stats_json(const struct control *c)
 {
-	const struct control *c = call->cc->c;
 	const char *base = (const char *)super_stats(c->sd->super);
 	json_t *o;
 	size_t i;
@@ -712,7 +714,72 @@ control_stats(struct control_call *call)
 		json_object_set_new(o, control_stat_fields[i].name,
 		    json_integer((json_int_t)*(const uint64_t *)(const void *)
 		    (base + control_stat_fields[i].off)));
-	control_reply(call, o);
+	return o;
+}
+
+static void
+control_stats(struct control_call *call)
+{
+	control_reply(call, control_stats_json(call->cc->c));
+}
+
+static void
+control_metrics(struct control_call *call)
+{
+	char *text = metrics_text(call->cc->c->sd);
+
+	control_reply(call, text != NULL ? json_pack("{s:s}", "text", text) :
+	    NULL);
+	free(text);
+}
+
+/* ---- org.varlink.service ------------------------------------------ */
+
+static const struct {
+	const char	*name;
+	const char	*idl;
+} control_interfaces[] = {
+	{ PROTO_SERVICE,	idl_org_varlink_service },
+	{ PROTO_INTERFACE,	idl_io_stubdm },
+};
+#define CONTROL_NINTERFACES \
+	(sizeof(control_interfaces) / sizeof(control_interfaces[0]))
+
+static void
+control_service_info(struct control_call *call)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < CONTROL_NINTERFACES; i++)
+		json_array_append_new(a,
+		    json_string(control_interfaces[i].name));
+	control_reply(call, json_pack("{s:s, s:s, s:s, s:s, s:o}",
+	    "vendor", "stubdm", "product", "stubdmd",
+	    "version", STUBDMD_VERSION, "url", "man:stubdmd(8)",
+	    "interfaces", a));
+}
+
+static void
+control_service_idl(struct control_call *call)
+{
+	json_t *v = json_object_get(call->params, "interface");
+	const char *name = json_string_value(v);
+	size_t i;
+
+	if (name == NULL) {
+		control_reject(call, PROTO_SERVICE_E_INVALID_PARAM,
+		    json_pack("{s:s}", "parameter", "interface"));
+		return;
+	}
+	for (i = 0; i < CONTROL_NINTERFACES; i++)
+		if (strcmp(control_interfaces[i].name, name) == 0) {
+			control_reply(call, json_pack("{s:s}", "description",
+			    control_interfaces[i].idl));
+			return;
+		}
+	control_reject(call, PROTO_SERVICE_E_NO_INTERFACE, json_pack("{s:o}",
+	    "interface", control_jstr(name)));
 }
 
 static void
@@ -746,6 +813,9 @@ static const struct control_method control_methods[] = {
 	{ PROTO_EVENTS,		false,	control_events },
 	{ PROTO_STATS,		false,	control_stats },
 	{ PROTO_SET_LOG_LEVEL,	true,	control_set_log_level },
+	{ PROTO_METRICS,	false,	control_metrics },
+	{ PROTO_SERVICE_GET_INFO, false, control_service_info },
+	{ PROTO_SERVICE_GET_IDL, false,	control_service_idl },
 };
 
 static const struct control_method *
@@ -812,9 +882,39 @@ control_parse_call(json_t *msg, struct control_call *call)
 	    "method", &call->method, "parameters", &call->params,
 	    "more", &call->more, "oneway", &call->oneway) < 0)
 		return -EINVAL;
+	/* Varlink: "parameters": null is no parameters. */
+	if (json_is_null(call->params))
+		call->params = NULL;
 	if (call->params != NULL && !json_is_object(call->params))
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * An unknown method: io.stubdm's own error for a name in io.stubdm (or in
+ * no interface), org.varlink.service's for any other interface.
+ */
+static void
+control_no_method(struct control_call *call)
+{
+	const char *dot = strrchr(call->method, '.');
+	size_t len = dot != NULL ? (size_t)(dot - call->method) : 0;
+	json_t *iface;
+
+	if (dot == NULL || (len == strlen(PROTO_INTERFACE) &&
+	    strncmp(call->method, PROTO_INTERFACE, len) == 0)) {
+		control_reject(call, PROTO_E_NO_METHOD, json_pack("{s:o}",
+		    "method", control_jstr(call->method)));
+	} else if (len == strlen(PROTO_SERVICE) &&
+	    strncmp(call->method, PROTO_SERVICE, len) == 0) {
+		control_reject(call, PROTO_SERVICE_E_NO_METHOD,
+		    json_pack("{s:o}", "method", control_jstr(call->method)));
+	} else {
+		iface = json_stringn(call->method, len);
+		control_reject(call, PROTO_SERVICE_E_NO_INTERFACE,
+		    json_pack("{s:o}", "interface", iface != NULL ? iface :
+		    control_jstr("?")));
+	}
 }
 
 static void
@@ -836,8 +936,7 @@ control_dispatch(struct control_conn *cc, json_t *msg)
 	if (call.params == NULL)
 		call.params = empty = json_object();
 	if ((m = control_method_find(call.method)) == NULL) {
-		control_reject(&call, PROTO_E_NO_METHOD, json_pack("{s:o}",
-		    "method", control_jstr(call.method)));
+		control_no_method(&call);
 	} else if (m->privileged && !control_privileged(cc->c, &cc->cred)) {
 		log_warnx("control: %s refused to uid %u pid %d: not root nor "
 		    "in the admin group", m->name, (unsigned)cc->cred.uid,

@@ -116,6 +116,8 @@ static void
 guest_set_state(struct guest *g, const struct guest_env *e,
     enum guest_state s)
 {
+	if (s == GUEST_SPAWNING)
+		g->spawn_since = e->now;
 	g->state = s;
 	g->state_since = e->now;
 }
@@ -275,6 +277,12 @@ guest_on_ready(struct guest *g, const struct guest_env *e)
 {
 	if (g->state != GUEST_STARTING)
 		return 0;
+	/* An adopted stub was built by someone else: nothing to time. */
+	if (g->spawn_since != 0) {
+		g->ready_ms = e->now - g->spawn_since;
+		g->ready_timed = true;
+		g->spawn_since = 0;
+	}
 	guest_set_state(g, e, GUEST_RUNNING);
 	g->backoff_step = 0;
 	/* An adopted guest's toolstack decides when it runs (xl create -p). */

@@ -86,6 +86,9 @@ struct guest {
 	unsigned	 restarts;	/* rebuilds, all time */
 	unsigned	 backoff_step;
 	uint64_t	 deadline;	/* start timeout or end of back-off */
+	uint64_t	 spawn_since;	/* monotonic ms: the build began */
+	uint64_t	 ready_ms;	/* the last build that got ready took */
+	bool		 ready_timed;	/* ready_ms is known */
 	uint64_t	 restart_log[GUEST_RESTART_LOG];
 	unsigned	 nrestart_log;
 

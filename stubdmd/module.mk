@@ -3,8 +3,8 @@ STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
 	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/xstore.c stubdmd/guest.c \
 	stubdmd/persist.c stubdmd/spawn.c stubdmd/super.c stubdmd/pool.c
 STUBDMD_SRCS := stubdmd/stubdmd.c stubdmd/control.c stubdmd/notify.c \
-	$(STUBDMD_LIB_SRCS)
-STUBDMD_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMD_SRCS))
+	stubdmd/metrics.c $(STUBDMD_LIB_SRCS)
+STUBDMD_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMD_SRCS)) $(O)/stubdmd/idl.o
 STUBDMD_LIBS = $(XEN_LIBS) $(EVENT_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) \
 	$(JSON_LIBS)
 
@@ -12,3 +12,16 @@ $(O)/stubdmd/stubdmd: $(STUBDMD_OBJS)
 	$(call link,$(STUBDMD_LIBS))
 
 BINS += $(O)/stubdmd/stubdmd
+
+# The interface descriptions GetInterfaceDescription returns, embedded from
+# the .varlink files (never edited by hand, so they cannot drift).
+IDL_FILES := stubdmd/io.stubdm.varlink stubdmd/org.varlink.service.varlink
+
+$(O)/stubdmd/idl.c: $(IDL_FILES) tools/embed-idl
+	@mkdir -p $(dir $@)
+	tools/embed-idl idl_io_stubdm stubdmd/io.stubdm.varlink \
+	    idl_org_varlink_service stubdmd/org.varlink.service.varlink >$@.tmp
+	mv $@.tmp $@
+
+$(O)/stubdmd/idl.o: $(O)/stubdmd/idl.c
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<

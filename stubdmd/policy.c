@@ -24,10 +24,11 @@
 #define POLICY_PATTERN_MAX	255
 #define POLICY_ERRORS_MAX	100
 #define POLICY_SOCKET_MAX	107	/* sun_path less its NUL */
+#define POLICY_PROM_MAX		1024
 
 enum policy_type {
 	PT_BOOL, PT_ENUM, PT_FILE, PT_STRING, PT_MIB, PT_UINT, PT_MS,
-	PT_ARGS, PT_SOCKET, PT_GROUP, PT_XSPATH, PT_NTYPES
+	PT_ARGS, PT_SOCKET, PT_GROUP, PT_XSPATH, PT_PROM, PT_NTYPES
 };
 
 struct policy_key {
@@ -88,6 +89,9 @@ static const struct policy_key policy_gkeys[] = {
 	{ "reconcile_interval", PT_MS, G(reconcile_interval_ms), 100, HOUR,
 	    NULL },
 	{ "state_path", PT_XSPATH, G(state_path), 0, 0, NULL },
+	{ "metrics_file", PT_PROM, G(metrics_file), 0, 0, NULL },
+	{ "metrics_interval", PT_MS, G(metrics_interval_ms), SEC, HOUR,
+	    NULL },
 };
 #define NGKEYS	(sizeof(policy_gkeys) / sizeof(policy_gkeys[0]))
 
@@ -99,7 +103,7 @@ static const char *const policy_builtin[NKEYS] = {
 	"yes", "yes", "0",
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
-	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd",
+	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd", "", "15s",
 };
 
 /* One section as written: each value and the line it came from. */
@@ -552,6 +556,22 @@ policy_set_xspath(const struct policy_key *k, const char *v, void *f,
 	return policy_set_string(k, v, f, err, len);
 }
 
+/* node_exporter's textfile collector reads only *.prom files. */
+static int
+policy_set_prom(const struct policy_key *k, const char *v, void *f,
+    char *err, size_t len)
+{
+	size_t n = strlen(v);
+
+	if (n > 0 && (*v != '/' || n < 7 || strcmp(v + n - 5, ".prom") != 0 ||
+	    v[n - 6] == '/' || n > POLICY_PROM_MAX)) {
+		snprintf(err, len, "expected empty (off) or an absolute path "
+		    "ending in .prom, of at most %d bytes", POLICY_PROM_MAX);
+		return -EINVAL;
+	}
+	return policy_set_string(k, v, f, err, len);
+}
+
 static policy_setter *const policy_setters[PT_NTYPES] = {
 	[PT_BOOL] = policy_set_bool,
 	[PT_ENUM] = policy_set_enum,
@@ -564,6 +584,7 @@ static policy_setter *const policy_setters[PT_NTYPES] = {
 	[PT_SOCKET] = policy_set_socket,
 	[PT_GROUP] = policy_set_group,
 	[PT_XSPATH] = policy_set_xspath,
+	[PT_PROM] = policy_set_prom,
 };
 
 static int
@@ -638,6 +659,7 @@ policy_free(struct policy *p)
 	free(p->global.control_socket);
 	free(p->global.admin_group);
 	free(p->global.state_path);
+	free(p->global.metrics_file);
 	for (i = 0; i < NGKEYS; i++)
 		free(p->gval[i]);
 	policy_section_release(&p->defaults);

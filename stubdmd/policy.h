@@ -72,6 +72,8 @@ struct policy_global {
 	int		 log_level;	/* enum log_level */
 	uint64_t	 reconcile_interval_ms;
 	char		*state_path;
+	char		*metrics_file;	/* "": no metrics export */
+	uint64_t	 metrics_interval_ms;
 };
 
 /* Diagnostics of one load: "FILE:LINE: ..." lines, errors and warnings. */

@@ -13,7 +13,7 @@
 #define PROTO_SOCKET_DEFAULT	"/run/stubdmd/stubdmd.sock"
 
 #define PROTO_INTERFACE		"io.stubdm"
-#define PROTO_INTERFACE_VERSION	1
+#define PROTO_INTERFACE_VERSION	2
 
 /* A call larger than this is refused before it is buffered. */
 #define PROTO_CALL_MAX		(64 * 1024)
@@ -30,6 +30,7 @@
 #define PROTO_EVENTS		PROTO_INTERFACE ".Events"
 #define PROTO_STATS		PROTO_INTERFACE ".Stats"
 #define PROTO_SET_LOG_LEVEL	PROTO_INTERFACE ".SetLogLevel"
+#define PROTO_METRICS		PROTO_INTERFACE ".Metrics"
 
 /* Error names: stable, never reused for something else. */
 #define PROTO_E_NO_SUCH_GUEST	PROTO_INTERFACE ".NoSuchGuest"
@@ -40,5 +41,13 @@
 #define PROTO_E_NO_METHOD	PROTO_INTERFACE ".MethodNotFound"
 #define PROTO_E_INVALID_MSG	PROTO_INTERFACE ".InvalidMessage"
 #define PROTO_E_TOO_LARGE	PROTO_INTERFACE ".MessageTooLarge"
+
+/* The interface every Varlink service answers (the Varlink specification). */
+#define PROTO_SERVICE		"org.varlink.service"
+#define PROTO_SERVICE_GET_INFO	PROTO_SERVICE ".GetInfo"
+#define PROTO_SERVICE_GET_IDL	PROTO_SERVICE ".GetInterfaceDescription"
+#define PROTO_SERVICE_E_NO_INTERFACE	PROTO_SERVICE ".InterfaceNotFound"
+#define PROTO_SERVICE_E_NO_METHOD	PROTO_SERVICE ".MethodNotFound"
+#define PROTO_SERVICE_E_INVALID_PARAM	PROTO_SERVICE ".InvalidParameter"
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "stubdmd/clock.h"
 #include "stubdmd/control.h"
+#include "stubdmd/metrics.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
 #include "stubdmd/notify.h"
@@ -78,6 +79,7 @@ stubdmd_reload(struct stubdmd *sd, struct policy_diag *out)
 		sd->policy = p;
 		sd->reloads++;
 		log_set_level(stubdmd_log_level(sd));
+		metrics_apply(sd->metrics);
 		log_info("policy %s loaded", sd->opts.policy_path);
 		notify_ready(sd->notify, NULL);
 	}
@@ -255,6 +257,7 @@ stubdmd_free(struct stubdmd *sd)
 	size_t i;
 
 	notify_free(sd->notify);
+	metrics_free(sd->metrics);
 	control_free(sd->control);
 	super_free(sd->super);
 	xstore_free(sd->xs);
@@ -308,6 +311,8 @@ main(int argc, char **argv)
 	log_info("stubdmd %s started (policy %s)", STUBDMD_VERSION,
 	    sd.opts.policy_path);
 	super_start(sd.super);
+	if (metrics_new(&sd, &sd.metrics) < 0)
+		fatalx("out of memory");
 	log_info("supervising %zu guests (%zu running)", super_count(sd.super,
 	    -1), super_count(sd.super, GUEST_RUNNING));
 	/* Listening, watching, first reconcile done: clients may come. */

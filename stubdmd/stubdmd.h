@@ -15,6 +15,7 @@ struct event_base;
 struct hv;
 struct policy;
 struct control;
+struct metrics;
 struct notify;
 struct super;
 struct xstore;
@@ -45,6 +46,7 @@ struct stubdmd {
 	struct xstore		*xs;
 	struct super		*super;
 	struct control		*control;
+	struct metrics		*metrics;	/* the textfile export */
 	struct notify		*notify;	/* NULL: not under systemd */
 	struct event		*ev_sig[4];
 	struct event		*ev_reconnect;

@@ -2,6 +2,7 @@
 include tests/hvsim/module.mk
 include tests/xen/module.mk
 include tests/fuzz/module.mk
+include tests/varlink/module.mk
 
 # tests/unit/test-X.c links with the daemon objects it tests.
 UNIT_policy_OBJS := stubdmd/policy.o

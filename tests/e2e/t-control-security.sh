@@ -88,7 +88,7 @@ def nonobject():
         p.send(raw)
         p.expect(E + "InvalidMessage")
     p.call(E + "GetInfo")
-    assert p.expect()["parameters"]["interface_version"] == 1
+    assert p.expect()["parameters"]["interface_version"] == 2
 
 def badcall():
     p = Peer()
@@ -104,7 +104,7 @@ def badcall():
 
 def nomethod():
     p = Peer()
-    for m in (E + "Nope", "org.varlink.service.Nope", "", "io.stubdm.list"):
+    for m in (E + "Nope", "", "io.stubdm.list"):
         p.call(m)
         p.expect(E + "MethodNotFound", method=m)
 
@@ -147,7 +147,7 @@ def padded(size):
 def limit():
     p = Peer()
     p.send(padded(64 * 1024))
-    assert p.expect()["parameters"]["interface_version"] == 1
+    assert p.expect()["parameters"]["interface_version"] == 2
     p.send(padded(64 * 1024 + 1))
     p.expect(E + "MessageTooLarge")
     p.expect_eof()
@@ -197,7 +197,7 @@ def many():
     for p in peers:
         p.call(E + "GetInfo")
     for p in peers:
-        assert p.expect()["parameters"]["interface_version"] == 1
+        assert p.expect()["parameters"]["interface_version"] == 2
 
 def maxconns():
     peers = [conn() for _ in range(140)]

@@ -49,6 +49,22 @@ check "list: web1 running with its stub" \
 check "stubdmctl --json list: exit 0" ctl_exit 0 --json list
 check "list --json" jq_ok "$T/out" "[x for x in d['guests'] if x['name'] == 'web1' and x['domid'] == $g and x['stub_domid'] == $s and x['state'] == 'running' and x['mode'] == 'own' and x['restarts'] == 0 and x['last_exit'] == 'none']"
 
+# --- options anywhere, as systemctl, virsh and git take them
+check "stubdmctl list --json: exit 0" ctl_exit 0 list --json
+check "... the same document as --json list" jq_ok "$T/out" "[x for x in d['guests'] if x['name'] == 'web1' and x['domid'] == $g]"
+check "stubdmctl status web1 --json: exit 0" ctl_exit 0 status web1 --json
+check "... JSON about web1" jq_ok "$T/out" "d['guest']['name'] == 'web1'"
+check "stubdmctl status --json web1" ctl_exit 0 status --json web1
+check "... JSON about web1" jq_ok "$T/out" "d['guest']['name'] == 'web1'"
+check "-S after the verb" bash -c "'$STUBDMCTL' list -S '$T/ctl.sock' | grep -q '^web1 '"
+check "--socket=PATH after the verb's argument" bash -c "'$STUBDMCTL' status web1 --socket='$T/ctl.sock' | grep -qx 'name: web1'"
+check "-- ends the options: a guest named --json" ctl_exit 1 status -- --json
+check "... is looked up as a guest" grep -q 'NoSuchGuest.*--json' "$T/err"
+check "options after --: not options" ctl_exit 2 list -- --json
+check "a verb's option on another verb: exit 2" ctl_exit 2 list --follow
+check "... says which" grep -qx 'stubdmctl: list does not take --follow' "$T/err"
+check "stats --openmetrics is stats's only" ctl_exit 2 status web1 --openmetrics
+
 # --- status
 check "stubdmctl status web1: exit 0" ctl_exit 0 status web1
 check "status: key: value lines" grep -qx 'state: running' "$T/out"
@@ -69,10 +85,10 @@ check "stats: key: value" bash -c "grep -qE '^spawns: [1-9]' '$T/out' && grep -q
 check "stubdmctl --json stats: exit 0" ctl_exit 0 --json stats
 check "stats --json" jq_ok "$T/out" "d['spawns'] >= 1 and d['ready'] >= 1 and d['reloads'] == 0 and d['reload_failures'] == 0 and d['connections_served'] >= 5 and 'messages_rejected' in d and 'orphans_destroyed' in d and d['backend_stall_us_max'] == 0"
 check "stubdmctl version: exit 0" ctl_exit 0 version
-check "version: the client's" grep -qE '^stubdmctl [0-9.]+ \(interface 1\)$' "$T/out"
-check "version: the daemon's" grep -qE '^stubdmd [0-9.]+ \(interface 1, backend sim\)$' "$T/out"
+check "version: the client's" grep -qE '^stubdmctl [0-9.]+ \(interface 2\)$' "$T/out"
+check "version: the daemon's" grep -qE '^stubdmd [0-9.]+ \(interface 2, backend sim\)$' "$T/out"
 check "stubdmctl --json version: exit 0" ctl_exit 0 --json version
-check "version --json" jq_ok "$T/out" "d['daemon']['interface_version'] == 1 and d['daemon']['backend'] == 'sim' and d['daemon']['states']['running'] == 1 and d['daemon']['policy'] == '$T/policy.ini' and d['version'] == d['daemon']['version']"
+check "version --json" jq_ok "$T/out" "d['daemon']['interface_version'] == 2 and d['daemon']['backend'] == 'sim' and d['daemon']['states']['running'] == 1 and d['daemon']['policy'] == '$T/policy.ini' and d['version'] == d['daemon']['version']"
 "$STUBDMCTL" -S "$T/nowhere.sock" version >"$T/out" 2>"$T/err"; rc=$?
 check "version without a daemon: exit 0" test "$rc" -eq 0
 check "... the client's version, the daemon unreachable" bash -c "grep -q '^stubdmctl ' '$T/out' && grep -q 'not reachable at $T/nowhere.sock' '$T/err'"

@@ -11,7 +11,8 @@ CFLAGS	+= -O1 -fsanitize=fuzzer-no-link,address,undefined \
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 
-FUZZ_control_OBJS := stubdmd/control.o stubdmd/super.o stubdmd/pool.o \
+FUZZ_control_OBJS := stubdmd/control.o stubdmd/metrics.o stubdmd/idl.o \
+	stubdmd/super.o stubdmd/pool.o \
 	stubdmd/policy.o \
 	stubdmd/log.o stubdmd/guest.o stubdmd/persist.o stubdmd/spawn.o \
 	stubdmd/xstore.o stubdmd/hv.o

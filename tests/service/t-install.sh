@@ -90,4 +90,13 @@ check "completion: guest names from the daemon" \
 check "completion: guest names after a verb that takes one" \
 	test "$(comp stubdmctl -S "$T/ctl.sock" stop '' | tr ' ' '\n' | sort | tr '\n' ' ')" = "db1 web1 "
 check "completion: nothing after the guest" test -z "$(comp stubdmctl -S "$T/ctl.sock" stop web1 '')"
+check "completion: options after the verb" test "$(comp stubdmctl list --j)" = "--json"
+check "completion: a verb's own options" test "$(comp stubdmctl stats --o)" = "--openmetrics"
+check "completion: ... only on that verb" test -z "$(comp stubdmctl list --o)"
+check "completion: guest names with the socket after the verb" \
+	test "$(comp stubdmctl status -S "$T/ctl.sock" w)" = "web1"
+check "completion: a guest after --json" \
+	test "$(comp stubdmctl -S "$T/ctl.sock" status --json w)" = "web1"
+check "completion: nothing after the guest and an option" \
+	test -z "$(comp stubdmctl -S "$T/ctl.sock" stop web1 --json '')"
 done_testing

@@ -385,6 +385,38 @@ test_adopted(void)
 	guest_release(&h);
 }
 
+/* The metrics' time to ready: from the build's start to ready. */
+static void
+test_ready_time(void)
+{
+	struct policy_settings c = cfg_default();
+	struct guest_env e = { 1000, 0, 0 };
+	struct guest g;
+
+	guest_init(&g, 5, "web1", "", &c);
+	guest_on_detected(&g, &e);
+	e.now = 1300;
+	guest_on_built(&g, &e, 11);
+	guest_on_stub_started(&g, &e);
+	CHECK(!g.ready_timed, "not ready yet: no time to ready");
+	e.now = 3500;
+	guest_on_ready(&g, &e);
+	CHECK(g.ready_timed && g.ready_ms == 2500,
+	    "time to ready = ready - build start (2500 ms)");
+	e.now = 4000;
+	guest_on_stub_died(&g, &e, GUEST_EXIT_CRASHED, "crash");
+	CHECK(g.ready_ms == 2500, "a crash keeps the last time to ready");
+	guest_release(&g);
+
+	guest_init(&g, 6, "lx1", "", &c);
+	guest_on_adopted(&g, &e, 12, false);
+	e.now = 9000;
+	guest_on_ready(&g, &e);
+	CHECK(g.state == GUEST_RUNNING && !g.ready_timed,
+	    "an adopted stub (built by libxl) is not timed");
+	guest_release(&g);
+}
+
 static void
 test_names(void)
 {
@@ -417,6 +449,7 @@ main(void)
 	test_dying();
 	test_persist();
 	test_adopted();
+	test_ready_time();
 	test_names();
 	return unit_done();
 }
