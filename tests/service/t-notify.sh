@@ -111,6 +111,8 @@ check "STATUS reports the pool's spares and memory" \
 # --- stop: STOPPING=1 last; the stub domains keep running
 stubs=$(all_live_stubs)
 check "SIGTERM: clean exit" stubdmd_stop
+# The daemon has sent it and gone, but the listener may not have read it yet.
+wait_until 10 'test -n "$(rec STOPPING)"'
 check "STOPPING=1 is the last message" test "$(last STOPPING)" = "$(tail -n1 "$N" | cut -d' ' -f1)"
 check "no keep-alive after STOPPING=1" test "$(last WATCHDOG)" -lt "$(last STOPPING)"
 check "stopping the daemon destroys no stub domain" test "$(all_live_stubs)" = "$stubs" -a "$stubs" = 3
