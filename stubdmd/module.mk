@@ -1,6 +1,6 @@
 # stubdmd: the daemon.
 STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
-	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/xstore.c stubdmd/guest.c \
+	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/builder.c stubdmd/xstore.c stubdmd/guest.c \
 	stubdmd/persist.c stubdmd/spawn.c stubdmd/super.c stubdmd/pool.c
 STUBDMD_SRCS := stubdmd/stubdmd.c stubdmd/control.c stubdmd/notify.c \
 	$(STUBDMD_LIB_SRCS)
