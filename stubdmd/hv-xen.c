@@ -63,6 +63,7 @@ struct xen_job {
 	size_t			 len;
 	bool			 sent;
 	bool			 resent;	/* destroy: sent again once */
+	uint64_t		 queued_us;
 	uint64_t		 sent_us;
 	uint32_t		 domid;		/* destroy: the domain */
 	uint8_t			 uuid[16];	/* build: the stub's UUID */
@@ -595,10 +596,15 @@ static void
 xen_job_result_build(struct xen_job *j, const struct builder_reply *r,
     bool lost)
 {
+	uint64_t now = xen_now_us();
+
+	/* From the request, as when each build forked its own helper. */
 	if (r->err == 0) {
 		xen_remember_name(j->x, r->domid, j->name);
-		log_info("xen: stub domain %u built in %llu ms", r->domid,
-		    (unsigned long long)(xen_now_us() - j->sent_us) / 1000);
+		log_info("xen: stub domain %u built in %llu ms (%llu ms of it "
+		    "queued for the builder)", r->domid,
+		    (unsigned long long)(now - j->queued_us) / 1000,
+		    (unsigned long long)(j->sent_us - j->queued_us) / 1000);
 	} else if (lost)
 		xen_destroy_uuid(j->x, j->uuid);
 }
@@ -836,21 +842,13 @@ xen_job_unsent(struct xen_job *j, int err, const char *what)
 	xen_job_done(j, &r, false);
 }
 
-/*
- * The head of the queue goes to the builder, one request at a time: the
- * builder serves them in order, and the daemon never waits on it.
- */
 static void
-xen_pump_now(evutil_socket_t fd, short what, void *arg)
+xen_pump_send(struct hv_xen *x, struct xen_job *j)
 {
-	struct hv_xen *x = arg;
-	struct xen_job *j = TAILQ_FIRST(&x->jobs);
 	struct timeval tv = { 0, 0 };
 	ssize_t n;
 	int rc;
 
-	if (j == NULL || j->sent || x->b.lost)
-		return;
 	if (x->b.pid < 0 && (rc = xen_builder_start(x)) < 0) {
 		xen_job_unsent(j, rc, "cannot start the build helper");
 		return;
@@ -876,6 +874,24 @@ xen_pump_now(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(x->b.ev_timer, &tv);
 }
 
+/*
+ * The head of the queue goes to the builder, one request at a time: the
+ * builder serves them in order, and the daemon never waits on it.  A new
+ * builder's fork counts in the loop's stall.
+ */
+static void
+xen_pump_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct hv_xen *x = arg;
+	struct xen_job *j = TAILQ_FIRST(&x->jobs);
+	uint64_t t0 = xen_now_us();
+
+	if (j == NULL || j->sent || x->b.lost)
+		return;
+	xen_pump_send(x, j);
+	xen_stall(x, t0, "builder request");
+}
+
 /* From the loop, never from inside a caller of the backend. */
 static void
 xen_pump(struct hv_xen *x)
@@ -893,6 +909,7 @@ xen_job_queue(struct hv_xen *x, struct xen_job *j, struct builder_req *req)
 
 	j->x = x;
 	j->id = req->id = ++x->next_id;
+	j->queued_us = xen_now_us();
 	if ((rc = builder_req_encode(req, &j->msg, &j->len)) < 0)
 		return rc;
 	TAILQ_INSERT_TAIL(&x->jobs, j, link);
