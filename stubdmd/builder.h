@@ -23,7 +23,7 @@
 
 #include "stubdmd/hv.h"
 
-#define BUILDER_MSG_MAX		65536
+#define BUILDER_MSG_MAX		262144	/* the largest spec, escaped, fits */
 #define BUILDER_WHY_MAX		512
 #define BUILDER_STR_MAX		4096	/* one string of the spec */
 #define BUILDER_DOMID_MAX	0x7ff0	/* DOMID_FIRST_RESERVED */

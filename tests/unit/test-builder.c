@@ -82,6 +82,26 @@ test_build_roundtrip(void)
 	free(msg);
 }
 
+/* Every string at its largest, all escaped, still fits one message. */
+static void
+test_largest_spec(void)
+{
+	static char big[BUILDER_STR_MAX + 1];
+	struct builder_req req = { .id = 1, .op = BUILDER_BUILD };
+	struct builder_req back;
+	char *msg = NULL;
+	size_t len = 0;
+
+	memset(big, 0x01, BUILDER_STR_MAX);	/* 6 bytes each: \u0001 */
+	req.spec = spec_example();
+	req.spec.kernel = req.spec.ramdisk = req.spec.cmdline = big;
+	CHECK(builder_req_encode(&req, &msg, &len) == 0 &&
+	    len <= BUILDER_MSG_MAX && builder_req_decode(msg, len, &back) == 0,
+	    "the largest spec fits one message");
+	builder_req_free(&back);
+	free(msg);
+}
+
 static void
 test_destroy_roundtrip(void)
 {
@@ -211,6 +231,7 @@ int
 main(void)
 {
 	test_build_roundtrip();
+	test_largest_spec();
 	test_destroy_roundtrip();
 	test_request_checks();
 	test_replies();
