@@ -19,3 +19,9 @@ $(O)/tests/unit/test-guest: $(O)/tests/unit/test-guest.o \
 	$(call link,)
 
 TESTBINS += $(O)/tests/unit/test-guest
+
+$(O)/tests/unit/test-builder: $(O)/tests/unit/test-builder.o \
+		$(O)/stubdmd/builder.o $(O)/stubdmd/hv.o
+	$(call link,$(JSON_LIBS))
+
+TESTBINS += $(O)/tests/unit/test-builder
