@@ -18,3 +18,9 @@ $(O)/tests/unit/test-guest: $(O)/tests/unit/test-guest.o \
 	$(call link,)
 
 TESTBINS += $(O)/tests/unit/test-guest
+
+$(O)/tests/unit/test-output: $(O)/tests/unit/test-output.o \
+		$(O)/stubdmctl/output.o
+	$(call link,$(JSON_LIBS))
+
+TESTBINS += $(O)/tests/unit/test-output
