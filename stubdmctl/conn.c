@@ -206,8 +206,14 @@ ctl_call(struct ctl *ctl, const char *method, json_t *params, json_t **reply)
 		json_decref(params);
 		return rc;
 	}
-	if ((rc = ctl_send(ctl, method, params, false)) < 0 ||
-	    (rc = ctl_recv(ctl, CTL_TIMEOUT_MS, &msg)) < 0)
+	/*
+	 * A connection over a limit is sent io.stubdm.TooManyConnections and
+	 * closed at once, maybe before the call is written: read it anyway.
+	 */
+	if ((rc = ctl_send(ctl, method, params, false)) < 0 &&
+	    rc != -ECONNRESET)
+		return ctl_io_error(ctl, rc);
+	if ((rc = ctl_recv(ctl, CTL_TIMEOUT_MS, &msg)) < 0)
 		return ctl_io_error(ctl, rc);
 	return ctl_reply(ctl, msg, reply);
 }
@@ -221,7 +227,9 @@ ctl_call_more(struct ctl *ctl, const char *method, json_t *params)
 		json_decref(params);
 		return rc;
 	}
-	if ((rc = ctl_send(ctl, method, params, true)) < 0)
+	/* As in ctl_call: ctl_next reads a refusal sent before the call. */
+	if ((rc = ctl_send(ctl, method, params, true)) < 0 &&
+	    rc != -ECONNRESET)
 		return ctl_io_error(ctl, rc);
 	return CTL_OK;
 }

@@ -88,6 +88,8 @@ static const struct policy_key policy_gkeys[] = {
 	{ "reconcile_interval", PT_MS, G(reconcile_interval_ms), 100, HOUR,
 	    NULL },
 	{ "state_path", PT_XSPATH, G(state_path), 0, 0, NULL },
+	{ "max_connections_per_user", PT_UINT, G(max_conns_per_user), 1,
+	    POLICY_CONNS_USER_MAX, NULL },
 };
 #define NGKEYS	(sizeof(policy_gkeys) / sizeof(policy_gkeys[0]))
 
@@ -99,7 +101,7 @@ static const char *const policy_builtin[NKEYS] = {
 	"yes", "yes", "0",
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
-	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd",
+	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd", "16",
 };
 
 /* One section as written: each value and the line it came from. */

@@ -66,12 +66,21 @@ struct policy_settings {
 	unsigned		 pool_size;	/* booted spares kept */
 };
 
+/*
+ * The control socket takes 128 connections; the last 8 are kept for root,
+ * so that one user (or several) holding all they may cannot lock root out.
+ */
+#define POLICY_CONNS_MAX	128
+#define POLICY_CONNS_ROOT	8
+#define POLICY_CONNS_USER_MAX	(POLICY_CONNS_MAX - POLICY_CONNS_ROOT)
+
 struct policy_global {
 	char		*control_socket;
 	char		*admin_group;	/* "": root only */
 	int		 log_level;	/* enum log_level */
 	uint64_t	 reconcile_interval_ms;
 	char		*state_path;
+	unsigned	 max_conns_per_user;	/* control connections, non-root */
 };
 
 /* Diagnostics of one load: "FILE:LINE: ..." lines, errors and warnings. */

@@ -40,5 +40,6 @@
 #define PROTO_E_NO_METHOD	PROTO_INTERFACE ".MethodNotFound"
 #define PROTO_E_INVALID_MSG	PROTO_INTERFACE ".InvalidMessage"
 #define PROTO_E_TOO_LARGE	PROTO_INTERFACE ".MessageTooLarge"
+#define PROTO_E_TOO_MANY_CONNS	PROTO_INTERFACE ".TooManyConnections"
 
 #endif
