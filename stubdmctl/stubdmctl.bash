@@ -9,16 +9,18 @@ _stubdmctl()
 		case ${words[i]} in
 		-S|--socket) sock=(-S "${words[i + 1]}"); ((i++)) ;;
 		--socket=*) sock=(-S "${words[i]#--socket=}") ;;
+		-f|--policy) sock+=(-f "${words[i + 1]}"); ((i++)) ;;
+		--policy=*) sock+=(-f "${words[i]#--policy=}") ;;
 		-*) ;;
 		*) verb=${words[i]}; break ;;
 		esac
 	done
 	if [[ -z $verb ]]; then
 		case $prev in
-		-S|--socket) _filedir; return ;;
+		-S|--socket|-f|--policy) _filedir; return ;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '-S --socket -j --json -h --help' \
+			COMPREPLY=($(compgen -W '-S --socket -f --policy -j --json -h --help' \
 			    -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(stubdmctl help 2>/dev/null |

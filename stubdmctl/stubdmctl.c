@@ -36,16 +36,18 @@ ctl_usage(FILE *out)
 	char synopsis[64];
 	size_t i;
 
-	fprintf(out, "usage: stubdmctl [-S PATH|--socket PATH] [--json] "
-	    "VERB [ARGS]\n\n");
+	fprintf(out, "usage: stubdmctl [-S PATH|--socket PATH] [-f POLICY] "
+	    "[--json] VERB [ARGS]\n\n");
 	for (i = 0; i < CTL_NVERBS; i++) {
 		snprintf(synopsis, sizeof(synopsis), "%s %s", ctl_verbs[i].name,
 		    ctl_verbs[i].args);
 		fprintf(out, "  %-24s %s\n", synopsis, ctl_verbs[i].help);
 	}
-	fprintf(out, "\nGUEST is a name or a domid.  Default socket: %s\n"
+	fprintf(out, "\nGUEST is a name or a domid.  Default socket: %s;\n"
+	    "if it is not there, the policy's control_socket (-f, default "
+	    "%s).\n"
 	    "Exit: 0 ok, 1 stubdmd returned an error, 2 usage, 3 cannot "
-	    "reach stubdmd.\n", PROTO_SOCKET_DEFAULT);
+	    "reach stubdmd.\n", PROTO_SOCKET_DEFAULT, PROTO_POLICY_DEFAULT);
 }
 
 int
@@ -71,6 +73,7 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 'S' },
+		{ "policy", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -78,9 +81,11 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 	int c;
 
 	/* "+": options end at the verb, whose own options follow it. */
-	while ((c = getopt_long(argc, argv, "+S:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+S:f:jh", longopts, NULL)) !=
+	    -1) {
 		switch (c) {
-		case 'S': ctl->socket = optarg; break;
+		case 'S': ctl->socket = optarg; ctl->socket_given = true; break;
+		case 'f': ctl->policy = optarg; break;
 		case 'j': ctl->json = true; break;
 		case 'h': ctl_usage(stdout); exit(CTL_OK);
 		default: return -1;
@@ -92,7 +97,8 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct ctl ctl = { .socket = PROTO_SOCKET_DEFAULT, .fd = -1 };
+	struct ctl ctl = { .socket = PROTO_SOCKET_DEFAULT,
+	    .policy = PROTO_POLICY_DEFAULT, .fd = -1 };
 	const struct ctl_verb *v;
 	int rc, nargs;
 

@@ -17,6 +17,9 @@ enum {
 
 struct ctl {
 	const char	*socket;
+	bool		 socket_given;	/* -S: no fallback to the policy's */
+	const char	*policy;	/* -f: where control_socket is read */
+	char		 policy_socket[108];	/* sun_path's size */
 	bool		 json;
 	int		 fd;		/* -1: not connected */
 	char		*buf;		/* received, not yet consumed */

@@ -11,6 +11,8 @@
 
 /* The built-in control_socket of the policy, and stubdmctl's default. */
 #define PROTO_SOCKET_DEFAULT	"/run/stubdmd/stubdmd.sock"
+/* stubdmd -f's default; stubdmctl reads its control_socket from it. */
+#define PROTO_POLICY_DEFAULT	"/etc/stubdmd.ini"
 
 #define PROTO_INTERFACE		"io.stubdm"
 #define PROTO_INTERFACE_VERSION	1
