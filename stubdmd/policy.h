@@ -80,7 +80,7 @@ struct policy_global {
 	int		 log_level;	/* enum log_level */
 	uint64_t	 reconcile_interval_ms;
 	char		*state_path;
-	unsigned	 max_conns_per_user;	/* control connections, non-root */
+	unsigned	 max_conns_per_user;	/* a non-root user's */
 };
 
 /* Diagnostics of one load: "FILE:LINE: ..." lines, errors and warnings. */
