@@ -69,7 +69,7 @@ build: $(BINS) $(TESTBINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # build/ holds other trees (sanitizer objects, the Xen test bed's files).
 -include $(shell find $(O) -path ./build -prune -o -name '*.d' -type f \
@@ -79,7 +79,7 @@ $(O)/%.o: %.c
 DEB_PKGS := build-essential pkg-config libxen-dev xenstore-utils \
 	libevent-dev libsystemd-dev libinih-dev libjansson-dev \
 	util-linux procps python3 mandoc systemd clang libclang-rt-14-dev \
-	debhelper golang-go golang-github-varlink-go-dev varlink-go \
+	debhelper lintian golang-go golang-github-varlink-go-dev varlink-go \
 	prometheus prometheus-node-exporter curl
 
 deps:

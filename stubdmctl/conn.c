@@ -3,7 +3,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ini.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -13,17 +16,54 @@
 #define CTL_TIMEOUT_MS	30000	/* for a reply to an ordinary call */
 #define CTL_READ_MIN	65536
 
-int
-ctl_connect(struct ctl *ctl)
+static int
+ctl_policy_on_value(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct ctl *ctl = arg;
+
+	if (strcmp(section, "global") != 0 ||
+	    strcmp(name, "control_socket") != 0)
+		return 1;
+	if (strlen(value) < sizeof(ctl->policy_socket))
+		memcpy(ctl->policy_socket, value, strlen(value) + 1);
+	else
+		ctl->policy_socket[0] = '\0';	/* stubdmd refuses it too */
+	return 1;
+}
+
+/*
+ * The policy's control_socket into ctl->policy_socket ("" if none).  Only
+ * from a policy stubdmd would load (root's, writable by root alone): no
+ * one else may point root's stubdmctl at a socket of theirs.
+ */
+static void
+ctl_policy_socket(struct ctl *ctl)
+{
+	struct stat st;
+	FILE *f;
+
+	ctl->policy_socket[0] = '\0';
+	if (ctl->policy == NULL || (f = fopen(ctl->policy, "re")) == NULL)
+		return;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == 0 && !(st.st_mode & S_IWOTH) &&
+	    !((st.st_mode & S_IWGRP) && st.st_gid != 0))
+		ini_parse_file(f, ctl_policy_on_value, ctl);
+	fclose(f);
+	if (ctl->policy_socket[0] != '/')
+		ctl->policy_socket[0] = '\0';
+}
+
+static int
+ctl_connect_to(struct ctl *ctl, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int rc;
 
-	if (ctl->fd != -1)
-		return 0;
-	if (strlen(ctl->socket) >= sizeof(sun.sun_path))
+	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, ctl->socket, strlen(ctl->socket) + 1);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -errno;
 	if (connect(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
@@ -31,6 +71,29 @@ ctl_connect(struct ctl *ctl)
 	rc = -errno;
 	ctl_close(ctl);
 	return rc;
+}
+
+/*
+ * Without -S: the default socket, else (none there, or a stale one) the
+ * one the policy names, as the daemon listens where its policy says when
+ * it was started (systemd's ExecReload relies on this).
+ */
+int
+ctl_connect(struct ctl *ctl)
+{
+	int rc;
+
+	if (ctl->fd != -1)
+		return 0;
+	rc = ctl_connect_to(ctl, ctl->socket);
+	if (ctl->socket_given || (rc != -ENOENT && rc != -ECONNREFUSED))
+		return rc;
+	ctl_policy_socket(ctl);
+	if (ctl->policy_socket[0] == '\0' ||
+	    strcmp(ctl->policy_socket, ctl->socket) == 0)
+		return rc;
+	ctl->socket = ctl->policy_socket;	/* for messages, and again */
+	return ctl_connect_to(ctl, ctl->socket);
 }
 
 void
@@ -206,8 +269,14 @@ ctl_call(struct ctl *ctl, const char *method, json_t *params, json_t **reply)
 		json_decref(params);
 		return rc;
 	}
-	if ((rc = ctl_send(ctl, method, params, false)) < 0 ||
-	    (rc = ctl_recv(ctl, CTL_TIMEOUT_MS, &msg)) < 0)
+	/*
+	 * A connection over a limit is sent io.stubdm.TooManyConnections and
+	 * closed at once, maybe before the call is written: read it anyway.
+	 */
+	if ((rc = ctl_send(ctl, method, params, false)) < 0 &&
+	    rc != -ECONNRESET)
+		return ctl_io_error(ctl, rc);
+	if ((rc = ctl_recv(ctl, CTL_TIMEOUT_MS, &msg)) < 0)
 		return ctl_io_error(ctl, rc);
 	return ctl_reply(ctl, msg, reply);
 }
@@ -221,7 +290,9 @@ ctl_call_more(struct ctl *ctl, const char *method, json_t *params)
 		json_decref(params);
 		return rc;
 	}
-	if ((rc = ctl_send(ctl, method, params, true)) < 0)
+	/* As in ctl_call: ctl_next reads a refusal sent before the call. */
+	if ((rc = ctl_send(ctl, method, params, true)) < 0 &&
+	    rc != -ECONNRESET)
 		return ctl_io_error(ctl, rc);
 	return CTL_OK;
 }

@@ -27,6 +27,8 @@ static const struct ctl_error ctl_errors[] = {
 	{ PROTO_E_INVALID_MSG, "stubdmd did not understand the message",
 	    "reason", NULL },
 	{ PROTO_E_TOO_LARGE, "message too large for stubdmd", NULL, NULL },
+	{ PROTO_E_TOO_MANY_CONNS, "too many connections open; this user's "
+	    "limit (or the socket's)", "limit", NULL },
 };
 
 static const struct ctl_error *

@@ -6,6 +6,6 @@ STUBDMCTL_SRCS := stubdmctl/stubdmctl.c stubdmctl/conn.c stubdmctl/error.c \
 STUBDMCTL_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMCTL_SRCS))
 
 $(O)/stubdmctl/stubdmctl: $(STUBDMCTL_OBJS)
-	$(call link,$(JSON_LIBS))
+	$(call link,$(JSON_LIBS) $(INIH_LIBS))
 
 BINS += $(O)/stubdmctl/stubdmctl

@@ -1,21 +1,76 @@
 /* Output for people (aligned tables, "key: value") and for scripts. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stubdmctl/stubdmctl.h"
 
-/* Guest names and reasons are untrusted: no escape sequences. */
+/*
+ * The code point of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong form, no surrogate, nothing past U+10FFFF) and its length; 0
+ * if s does not start one.
+ */
+static size_t
+ctl_utf8(const unsigned char *s, uint32_t *cp)
+{
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		n = 1;
+	else if (s[0] >= 0xc0 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	*cp = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		*cp = *cp << 6 | (s[i] & 0x3f);
+	}
+	if (*cp < min[n] || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Guest names, reasons and console lines are untrusted: a terminal must
+ * see no control character.  C0 and DEL become \xHH, C1 (U+0080-U+009F)
+ * \u00HH, each byte of invalid UTF-8 \xHH, and a backslash \\ so that no
+ * escape can be forged; valid UTF-8 text stays as it is.
+ */
 char *
 ctl_safe(const char *s)
 {
-	char *copy, *p;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), o = 0, n;
+	uint32_t cp = 0;
+	char *out;
 
-	if ((copy = strdup(s)) == NULL)
+	/* The longest expansion: one byte to 4 ("\xff"), 2 to 6 ("\u0085"). */
+	if (len > (SIZE_MAX - 1) / 4 || (out = malloc(len * 4 + 1)) == NULL)
 		return NULL;
-	for (p = copy; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return copy;
+	while (*p != '\0') {
+		n = ctl_utf8(p, &cp);
+		if (n == 0 || cp < 0x20 || cp == 0x7f)
+			o += (size_t)sprintf(out + o, "\\x%02x", *p);
+		else if (cp >= 0x80 && cp <= 0x9f)
+			o += (size_t)sprintf(out + o, "\\u%04x", (unsigned)cp);
+		else if (cp == '\\')
+			o += (size_t)sprintf(out + o, "\\\\");
+		else {
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n != 0 ? n : 1;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 /* An array for people: its items, comma-separated; "-" when empty. */

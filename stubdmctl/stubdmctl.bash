@@ -11,6 +11,8 @@ _stubdmctl()
 		--) ((i++)); break ;;
 		-S|--socket) sock=(-S "${words[i + 1]}"); ((i++)) ;;
 		--socket=*) sock=(-S "${words[i]#--socket=}") ;;
+		-f|--policy) sock+=(-f "${words[i + 1]}"); ((i++)) ;;
+		--policy=*) sock+=(-f "${words[i]#--policy=}") ;;
 		-*) ;;
 		*) if [[ -z $verb ]]; then verb=${words[i]}; else ((nargs++)); fi ;;
 		esac
@@ -19,12 +21,12 @@ _stubdmctl()
 		if [[ -z $verb ]]; then verb=${words[i]}; else ((nargs++)); fi
 	done
 	case $prev in
-	-S|--socket) _filedir; return ;;
+	-S|--socket|-f|--policy) _filedir; return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		opts='-S --socket -j --json -h --help'
+		opts='-S --socket -f --policy -j --json -h --help'
 		case $verb in
-		events) opts+=' -f --follow' ;;
+		events) opts+=' --follow' ;;
 		stats) opts+=' --openmetrics' ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

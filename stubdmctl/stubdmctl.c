@@ -37,17 +37,19 @@ ctl_usage(FILE *out)
 	char synopsis[64];
 	size_t i;
 
-	fprintf(out, "usage: stubdmctl [-S PATH|--socket PATH] [--json] "
-	    "VERB [ARGS]\n"
+	fprintf(out, "usage: stubdmctl [-S PATH|--socket PATH] [-f POLICY] "
+	    "[--json] VERB [ARGS]\n"
 	    "Options may also follow the verb; \"--\" ends them.\n\n");
 	for (i = 0; i < CTL_NVERBS; i++) {
 		snprintf(synopsis, sizeof(synopsis), "%s %s", ctl_verbs[i].name,
 		    ctl_verbs[i].args);
 		fprintf(out, "  %-24s %s\n", synopsis, ctl_verbs[i].help);
 	}
-	fprintf(out, "\nGUEST is a name or a domid.  Default socket: %s\n"
+	fprintf(out, "\nGUEST is a name or a domid.  Default socket: %s;\n"
+	    "if it is not there, the policy's control_socket (-f, default "
+	    "%s).\n"
 	    "Exit: 0 ok, 1 stubdmd returned an error, 2 usage, 3 cannot "
-	    "reach stubdmd.\n", PROTO_SOCKET_DEFAULT);
+	    "reach stubdmd.\n", PROTO_SOCKET_DEFAULT, PROTO_POLICY_DEFAULT);
 }
 
 int
@@ -73,8 +75,9 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 'S' },
+		{ "policy", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "follow", no_argument, NULL, 'f' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "openmetrics", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -84,13 +87,15 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 	/*
 	 * Options anywhere, before or after the verb and its arguments, as
 	 * systemctl, virsh and git take them; "--" ends them (a guest named
-	 * "-x" is "stubdmctl status -- -x").
+	 * "-x" is "stubdmctl status -- -x").  -f is the policy, as stubdmd's
+	 * -f; --follow has no short form.
 	 */
-	while ((c = getopt_long(argc, argv, "S:jfh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "S:f:jh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'S': ctl->socket = optarg; break;
+		case 'S': ctl->socket = optarg; ctl->socket_given = true; break;
+		case 'f': ctl->policy = optarg; break;
 		case 'j': ctl->json = true; break;
-		case 'f': ctl->opts |= CTL_OPT_FOLLOW; break;
+		case 'F': ctl->opts |= CTL_OPT_FOLLOW; break;
 		case 'm': ctl->opts |= CTL_OPT_OPENMETRICS; break;
 		case 'h': ctl_usage(stdout); exit(CTL_OK);
 		default: return -1;
@@ -120,7 +125,8 @@ ctl_check_opts(const struct ctl *ctl, const struct ctl_verb *v)
 int
 main(int argc, char **argv)
 {
-	struct ctl ctl = { .socket = PROTO_SOCKET_DEFAULT, .fd = -1 };
+	struct ctl ctl = { .socket = PROTO_SOCKET_DEFAULT,
+	    .policy = PROTO_POLICY_DEFAULT, .fd = -1 };
 	const struct ctl_verb *v;
 	int rc, nargs;
 

@@ -23,6 +23,9 @@ enum {
 
 struct ctl {
 	const char	*socket;
+	bool		 socket_given;	/* -S: no fallback to the policy's */
+	const char	*policy;	/* -f: where control_socket is read */
+	char		 policy_socket[108];	/* sun_path's size */
 	bool		 json;
 	unsigned	 opts;		/* CTL_OPT_* given */
 	int		 fd;		/* -1: not connected */
@@ -52,7 +55,8 @@ int	ctl_next(struct ctl *ctl, json_t **reply, bool *continues);
 void	ctl_error_print(const char *name, json_t *params);
 
 /* output.c */
-/* malloc'd text safe for a terminal (control characters become '?'). */
+/* malloc'd text safe for a terminal: control characters, invalid UTF-8
+ * and backslashes escaped (\x1b, \u0085, \\); see stubdmctl(8). */
 char	*ctl_safe(const char *s);
 char	*ctl_text(json_t *v);		/* NULL if v is NULL; null is "-" */
 void	ctl_print_json(json_t *doc);

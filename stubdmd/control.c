@@ -36,7 +36,8 @@
 #include "stubdmd/super.h"
 #include "stubdmd/xstore.h"
 
-#define CONTROL_CONNS_MAX	128
+#define CONTROL_CONNS_MAX	POLICY_CONNS_MAX
+#define CONTROL_REFUSE_LOG_S	10	/* refusals: one log line per burst */
 #define CONTROL_BACKLOG		128
 #define CONTROL_OUT_MAX		(1024 * 1024)	/* queued for one client */
 #define CONTROL_WRITE_TIMEOUT	30		/* s without progress */
@@ -62,6 +63,7 @@ struct control {
 	struct evconnlistener	*listener;
 	struct event		*ev_reap;	/* frees dead connections */
 	struct event		*ev_resume;	/* after an accept error */
+	struct event		*ev_refused;	/* pending: in a burst */
 	char			*path;		/* NULL: not ours to unlink */
 	dev_t			 dev;
 	ino_t			 ino;
@@ -74,6 +76,8 @@ struct control {
 	uint64_t		 calls;
 	uint64_t		 rejected;
 	uint64_t		 dropped;	/* slow or bad clients */
+	uint64_t		 refused;	/* over a connection limit */
+	uint64_t		 refused_burst;	/* not logged yet */
 };
 
 /* One call being answered. */
@@ -709,6 +713,9 @@ control_stats_json(const struct control *c)
 	    "calls", (json_int_t)c->calls,
 	    "messages_rejected", (json_int_t)c->rejected,
 	    "state_changes", (json_int_t)c->nhistory);
+	if (o != NULL)
+		json_object_set_new(o, "connections_refused",
+		    json_integer((json_int_t)c->refused));
 	for (i = 0; o != NULL && i < sizeof(control_stat_fields) /
 	    sizeof(control_stat_fields[0]); i++)
 		json_object_set_new(o, control_stat_fields[i].name,
@@ -1046,6 +1053,95 @@ control_conn_new(struct control *c, evutil_socket_t fd,
 	return cc;
 }
 
+/* Connections of uid open now (at most CONTROL_CONNS_MAX to look at). */
+static unsigned
+control_conns_of(const struct control *c, uid_t uid)
+{
+	const struct control_conn *cc;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(cc, &c->conns, link)
+		if (cc->cred.uid == uid)
+			n++;
+	return n;
+}
+
+/*
+ * NULL if the peer may have one more connection, else which limit it is
+ * over (*limit its value).  Root has no per-user limit and the last
+ * POLICY_CONNS_ROOT connections, so that users cannot lock it out.
+ */
+static const char *
+control_over_limit(const struct control *c, const struct ucred *cred,
+    unsigned *limit)
+{
+	unsigned per_user =
+	    policy_global(c->sd->policy)->max_conns_per_user;
+
+	*limit = CONTROL_CONNS_MAX;
+	if (c->nconns >= CONTROL_CONNS_MAX)
+		return "connections open in all";
+	if (cred->uid == 0)
+		return NULL;
+	*limit = POLICY_CONNS_USER_MAX;
+	if (c->nconns >= POLICY_CONNS_USER_MAX)
+		return "connections open, the rest kept for root";
+	*limit = per_user;
+	if (control_conns_of(c, cred->uid) >= per_user)
+		return "connections of this user open "
+		    "(max_connections_per_user)";
+	return NULL;
+}
+
+/*
+ * The error reply goes out before the close, without waiting: the new
+ * socket's buffer is empty.  The first refusal of a burst is logged; the
+ * rest are counted and summed up every CONTROL_REFUSE_LOG_S seconds until
+ * a period passes without one, so that a flood cannot flood the journal.
+ */
+static void
+control_refuse(struct control *c, evutil_socket_t fd,
+    const struct ucred *cred, unsigned limit, const char *what)
+{
+	struct timeval tv = { CONTROL_REFUSE_LOG_S, 0 };
+	json_t *msg = json_pack("{s:s, s:{s:i}}", "error",
+	    PROTO_E_TOO_MANY_CONNS, "parameters", "limit", (int)limit);
+	char *s = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
+
+	if (s != NULL && send(fd, s, strlen(s) + 1, MSG_DONTWAIT |
+	    MSG_NOSIGNAL) == -1)
+		log_debug("control: error reply to uid %u: %s",
+		    (unsigned)cred->uid, strerror(errno));
+	free(s);
+	json_decref(msg);
+	close(fd);
+	c->refused++;
+	if (evtimer_pending(c->ev_refused, NULL)) {
+		c->refused_burst++;
+		return;
+	}
+	log_warnx("control: refusing a connection of uid %u pid %d: %u %s; "
+	    "further refusals are counted, logged every %d s",
+	    (unsigned)cred->uid, (int)cred->pid, limit, what,
+	    CONTROL_REFUSE_LOG_S);
+	evtimer_add(c->ev_refused, &tv);
+}
+
+static void
+control_on_refused(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+	struct timeval tv = { CONTROL_REFUSE_LOG_S, 0 };
+
+	if (c->refused_burst == 0)
+		return;		/* a quiet period: the burst is over */
+	log_warnx("control: refused %llu more connections in the last %d s "
+	    "(connection limits)", (unsigned long long)c->refused_burst,
+	    CONTROL_REFUSE_LOG_S);
+	c->refused_burst = 0;
+	evtimer_add(c->ev_refused, &tv);
+}
+
 static void
 control_on_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -1053,17 +1149,16 @@ control_on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	struct control *c = arg;
 	struct ucred cred = { 0, (uid_t)-1, (gid_t)-1 };
 	socklen_t len = sizeof(cred);
+	const char *over;
+	unsigned limit;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("control: reading the peer's credentials; closing "
 		    "the connection");
 		close(fd);
-	} else if (c->nconns >= CONTROL_CONNS_MAX) {
-		log_warnx("control: %d connections open; refusing uid %u "
-		    "pid %d", CONTROL_CONNS_MAX, (unsigned)cred.uid,
-		    (int)cred.pid);
-		close(fd);
-	} else if (control_conn_new(c, fd, &cred) == NULL) {
+	} else if ((over = control_over_limit(c, &cred, &limit)) != NULL)
+		control_refuse(c, fd, &cred, limit, over);
+	else if (control_conn_new(c, fd, &cred) == NULL) {
 		log_warnx("control: out of memory; refusing uid %u pid %d",
 		    (unsigned)cred.uid, (int)cred.pid);
 		close(fd);
@@ -1285,7 +1380,8 @@ control_listen(struct control *c, int fd)
 {
 	c->ev_reap = event_new(c->sd->base, -1, 0, control_on_reap, c);
 	c->ev_resume = evtimer_new(c->sd->base, control_on_resume, c);
-	if (c->ev_reap == NULL || c->ev_resume == NULL)
+	c->ev_refused = evtimer_new(c->sd->base, control_on_refused, c);
+	if (c->ev_reap == NULL || c->ev_resume == NULL || c->ev_refused == NULL)
 		return -ENOMEM;
 	c->listener = evconnlistener_new(c->sd->base, control_on_accept, c,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
@@ -1352,6 +1448,8 @@ control_free(struct control *c)
 		event_free(c->ev_reap);
 	if (c->ev_resume != NULL)
 		event_free(c->ev_resume);
+	if (c->ev_refused != NULL)
+		event_free(c->ev_refused);
 	for (i = 0; i < CONTROL_HISTORY; i++)
 		json_decref(c->history[i]);
 	control_unlink(c);

@@ -1,4 +1,5 @@
 /* The per-guest state machine and restart policy (pure logic, no I/O). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,15 +255,52 @@ guest_on_built(struct guest *g, const struct guest_env *e,
 	return GUEST_DO_START_STUB | GUEST_DO_TIMER;
 }
 
+/*
+ * Errors that say the inputs of the build are wrong: the guest's name, the
+ * policy's kernel, ramdisk or arguments.  The same inputs fail the same way
+ * on every retry; only the operator can change them (then `stubdmctl
+ * start`).  Anything else (no memory, a timeout, a helper that died, an
+ * I/O error, libxl's generic failure) may pass, and is retried.
+ */
+static const int guest_permanent_errors[] = {
+	ENAMETOOLONG,	/* "<name>-dm" cannot be formed */
+	ENOENT,		/* the kernel or ramdisk is not there */
+	ENOTDIR,
+	EISDIR,		/* the kernel or ramdisk is a directory */
+	ELOOP,
+	ENOEXEC,	/* not a kernel */
+	E2BIG,		/* the device-model arguments do not fit */
+	EINVAL,		/* a spec the hypervisor refuses (name, size) */
+};
+
+bool
+guest_build_error_permanent(int err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(guest_permanent_errors) /
+	    sizeof(guest_permanent_errors[0]); i++)
+		if (err == -guest_permanent_errors[i])
+			return true;
+	return false;
+}
+
 unsigned
-guest_on_build_failed(struct guest *g, const struct guest_env *e,
+guest_on_build_failed(struct guest *g, const struct guest_env *e, int err,
     const char *why)
 {
 	unsigned acts = g->stub_domid >= 0 ? GUEST_DO_DESTROY_STUB : 0;
 
 	if (g->state != GUEST_SPAWNING && g->state != GUEST_STARTING)
 		return acts;
-	return acts | guest_failure(g, e, GUEST_EXIT_BUILD_FAILED, why);
+	/* A guest that ran follows on_dm_death whatever the cause. */
+	if (!guest_build_error_permanent(err) || g->ever_ran)
+		return acts | guest_failure(g, e, GUEST_EXIT_BUILD_FAILED, why);
+	g->last_exit = GUEST_EXIT_BUILD_FAILED;
+	g->last_exit_wall = e->wall;
+	guest_set_reason(g, "permanent build failure: %s", why);
+	guest_set_state(g, e, GUEST_FAILED);
+	return acts | GUEST_DO_GIVEUP;
 }
 
 unsigned

@@ -122,8 +122,15 @@ void	guest_set_adopted(struct guest *g, struct guest_build *b);
 void	guest_build_free(struct guest_build *b);
 unsigned guest_on_built(struct guest *g, const struct guest_env *e,
 	    uint32_t stub_domid);
+/*
+ * A build or set-up failed with err (a negative errno) for reason why.  A
+ * failure no retry can change (guest_build_error_permanent) gives up at
+ * once; any other is restarted like a crash.
+ */
 unsigned guest_on_build_failed(struct guest *g, const struct guest_env *e,
-	    const char *why);
+	    int err, const char *why);
+/* The one place that tells a permanent build error from a transient one. */
+bool	guest_build_error_permanent(int err);
 unsigned guest_on_stub_started(struct guest *g, const struct guest_env *e);
 unsigned guest_on_ready(struct guest *g, const struct guest_env *e);
 unsigned guest_on_timer(struct guest *g, const struct guest_env *e);

@@ -92,6 +92,8 @@ static const struct policy_key policy_gkeys[] = {
 	{ "metrics_file", PT_PROM, G(metrics_file), 0, 0, NULL },
 	{ "metrics_interval", PT_MS, G(metrics_interval_ms), SEC, HOUR,
 	    NULL },
+	{ "max_connections_per_user", PT_UINT, G(max_conns_per_user), 1,
+	    POLICY_CONNS_USER_MAX, NULL },
 };
 #define NGKEYS	(sizeof(policy_gkeys) / sizeof(policy_gkeys[0]))
 
@@ -104,6 +106,7 @@ static const char *const policy_builtin[NKEYS] = {
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
 	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd", "", "15s",
+	"16",
 };
 
 /* One section as written: each value and the line it came from. */

@@ -66,6 +66,14 @@ struct policy_settings {
 	unsigned		 pool_size;	/* booted spares kept */
 };
 
+/*
+ * The control socket takes 128 connections; the last 8 are kept for root,
+ * so that one user (or several) holding all they may cannot lock root out.
+ */
+#define POLICY_CONNS_MAX	128
+#define POLICY_CONNS_ROOT	8
+#define POLICY_CONNS_USER_MAX	(POLICY_CONNS_MAX - POLICY_CONNS_ROOT)
+
 struct policy_global {
 	char		*control_socket;
 	char		*admin_group;	/* "": root only */
@@ -74,6 +82,7 @@ struct policy_global {
 	char		*state_path;
 	char		*metrics_file;	/* "": no metrics export */
 	uint64_t	 metrics_interval_ms;
+	unsigned	 max_conns_per_user;	/* a non-root user's */
 };
 
 /* Diagnostics of one load: "FILE:LINE: ..." lines, errors and warnings. */

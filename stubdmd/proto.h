@@ -11,6 +11,8 @@
 
 /* The built-in control_socket of the policy, and stubdmctl's default. */
 #define PROTO_SOCKET_DEFAULT	"/run/stubdmd/stubdmd.sock"
+/* stubdmd -f's default; stubdmctl reads its control_socket from it. */
+#define PROTO_POLICY_DEFAULT	"/etc/stubdmd.ini"
 
 #define PROTO_INTERFACE		"io.stubdm"
 #define PROTO_INTERFACE_VERSION	2
@@ -41,6 +43,7 @@
 #define PROTO_E_NO_METHOD	PROTO_INTERFACE ".MethodNotFound"
 #define PROTO_E_INVALID_MSG	PROTO_INTERFACE ".InvalidMessage"
 #define PROTO_E_TOO_LARGE	PROTO_INTERFACE ".MessageTooLarge"
+#define PROTO_E_TOO_MANY_CONNS	PROTO_INTERFACE ".TooManyConnections"
 
 /* The interface every Varlink service answers (the Varlink specification). */
 #define PROTO_SERVICE		"org.varlink.service"

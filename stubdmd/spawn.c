@@ -1,9 +1,12 @@
 /* Stub domain set-up following Xen's conventions (see spawn.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "stubdmd/guest.h"
 #include "stubdmd/spawn.h"
@@ -49,6 +52,39 @@ spawn_spec(const struct guest *g, struct hv_stub_spec *spec, char *name_buf,
 	if (g->adopted != NULL)
 		spawn_spec_adopted(g->adopted, spec);
 	return 0;
+}
+
+/* Open, not access(): the daemon's effective rights, and no directory. */
+static int
+spawn_check_file(const char *what, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		rc = -errno;
+	else if (fstat(fd, &st) == -1)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
+	if (fd != -1)
+		close(fd);
+	if (rc < 0)
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(-rc));
+	return rc;
+}
+
+int
+spawn_check_files(const struct hv_stub_spec *spec, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = spawn_check_file("kernel", spec->kernel, err, errlen)) < 0)
+		return rc;
+	return spawn_check_file("ramdisk", spec->ramdisk, err, errlen);
 }
 
 void

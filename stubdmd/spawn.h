@@ -20,6 +20,13 @@ struct xstore;
 /* Fill spec (its strings point into g, g->cfg and name_buf). */
 int	spawn_spec(const struct guest *g, struct hv_stub_spec *spec,
 	    char *name_buf, size_t size);
+/*
+ * The files spec names (kernel, ramdisk) are readable regular files: a
+ * missing one is said before any build, with its path, whatever the
+ * backend would report (libxl only says "libxl error -3").
+ */
+int	spawn_check_files(const struct hv_stub_spec *spec, char *err,
+	    size_t errlen);
 /* Everything between a built (paused) stub and its unpause. */
 int	spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
 	    char *err, size_t errlen);

@@ -5,10 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stubdmd/proto.h"
+
 #define STUBDMD_VERSION	"0.1.0"
-#ifndef STUBDMD_POLICY_DEFAULT
-#define STUBDMD_POLICY_DEFAULT	"/etc/stubdmd.ini"
-#endif
+#define STUBDMD_POLICY_DEFAULT	PROTO_POLICY_DEFAULT
 
 struct event;
 struct event_base;

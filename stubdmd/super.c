@@ -276,8 +276,8 @@ super_built(void *arg, int err, uint32_t domid, const char *why)
 	old = sg->pub.g.state;
 	if (err < 0) {
 		s->stats.build_failures++;
-		super_apply(s, sg, guest_on_build_failed(&sg->pub.g, &e, why),
-		    old);
+		super_apply(s, sg, guest_on_build_failed(&sg->pub.g, &e, err,
+		    why), old);
 		return;
 	}
 	s->stub_owner[domid] = (int32_t)sg->pub.g.domid;
@@ -332,6 +332,27 @@ super_use_spare(struct super *s, struct sguest *sg, uint32_t stub)
 	return guest_on_built(g, &e, stub);
 }
 
+/* The spec, its files, then the backend; why says which step failed. */
+static int
+super_start_build(struct super *s, const struct guest *g,
+    struct hv_stub_spec *spec, char *name, size_t namelen,
+    struct build_ticket *t, char *why, size_t size)
+{
+	int rc;
+
+	if ((rc = spawn_spec(g, spec, name, namelen)) < 0) {
+		snprintf(why, size, "stub domain %s: %s", rc == -ENAMETOOLONG ?
+		    "name (<guest>" SPAWN_NAME_SUFFIX ")" : "UUID",
+		    strerror(-rc));
+		return rc;
+	}
+	if ((rc = spawn_check_files(spec, why, size)) < 0)
+		return rc;
+	if ((rc = s->sd->hv->ops->build(s->sd->hv, spec, super_built, t)) < 0)
+		snprintf(why, size, "build failed: %s", strerror(-rc));
+	return rc;
+}
+
 static unsigned
 super_do_build(struct super *s, struct sguest *sg)
 {
@@ -339,7 +360,7 @@ super_do_build(struct super *s, struct sguest *sg)
 	struct guest_env e = super_env(s);
 	struct build_ticket *t = calloc(1, sizeof(*t));
 	struct hv_stub_spec spec;
-	char name[512], why[128];
+	char name[512], why[GUEST_REASON_MAX];
 	uint32_t spare;
 	int rc;
 
@@ -351,18 +372,16 @@ super_do_build(struct super *s, struct sguest *sg)
 	super_new_stub_uuid(s, g);
 	super_persist(s, sg);	/* a crash mid-build still finds the stub */
 	if (t == NULL)
-		return guest_on_build_failed(g, &e, "out of memory");
+		return guest_on_build_failed(g, &e, -ENOMEM, "out of memory");
 	t->s = s;
 	t->guest = g->domid;
 	t->serial = sg->build_serial = ++s->next_serial;
 	s->stats.spawns++;
-	if ((rc = spawn_spec(g, &spec, name, sizeof(name))) < 0 ||
-	    (rc = s->sd->hv->ops->build(s->sd->hv, &spec, super_built,
-	    t)) < 0) {
+	if ((rc = super_start_build(s, g, &spec, name, sizeof(name), t, why,
+	    sizeof(why))) < 0) {
 		free(t);
 		s->stats.build_failures++;
-		snprintf(why, sizeof(why), "build failed: %s", strerror(-rc));
-		return guest_on_build_failed(g, &e, why);
+		return guest_on_build_failed(g, &e, rc, why);
 	}
 	{
 		struct log_guest lg = super_lg(sg);
@@ -383,15 +402,15 @@ super_do_start_stub(struct super *s, struct sguest *sg)
 	char err[256];
 	int rc;
 
-	if (spawn_setup(hv, s->sd->xs, g, err, sizeof(err)) < 0)
-		return guest_on_build_failed(g, &e, err);
+	if ((rc = spawn_setup(hv, s->sd->xs, g, err, sizeof(err))) < 0)
+		return guest_on_build_failed(g, &e, rc, err);
 	super_watch_ready(s, sg);
 	if (sg->spare)	/* booted already, waiting for its target */
 		sg->spare = false;
 	else if ((rc = hv->ops->unpause(hv, (uint32_t)g->stub_domid)) < 0) {
 		snprintf(err, sizeof(err), "unpausing the stub domain: %s",
 		    strerror(-rc));
-		return guest_on_build_failed(g, &e, err);
+		return guest_on_build_failed(g, &e, rc, err);
 	}
 	return guest_on_stub_started(g, &e);
 }

@@ -25,3 +25,9 @@ $(O)/tests/unit/test-builder: $(O)/tests/unit/test-builder.o \
 	$(call link,$(JSON_LIBS))
 
 TESTBINS += $(O)/tests/unit/test-builder
+
+$(O)/tests/unit/test-output: $(O)/tests/unit/test-output.o \
+		$(O)/stubdmctl/output.o
+	$(call link,$(JSON_LIBS))
+
+TESTBINS += $(O)/tests/unit/test-output

@@ -200,15 +200,27 @@ def many():
         assert p.expect()["parameters"]["interface_version"] == 2
 
 def maxconns():
+    # Refused ones are sent io.stubdm.TooManyConnections, then closed.
     peers = [conn() for _ in range(140)]
     time.sleep(1)
     closed = 0
     for s in peers:
         s.setblocking(False)
         try:
-            closed += s.recv(1) == b""
+            d = s.recv(65536)
         except BlockingIOError:
-            pass
+            continue
+        if d:
+            r = json.loads(d.rstrip(b"\0"))
+            assert r["error"] == "io.stubdm.TooManyConnections", r
+            assert r["parameters"]["limit"] == 128, r
+            try:
+                d = s.recv(1)
+            except BlockingIOError:
+                assert False, "refused, but left open"
+            except ConnectionResetError:
+                d = b""
+        closed += d == b""
     assert closed >= 12, "%d of 140 closed at accept" % closed
     assert closed <= 12 + 2, "%d of 140 closed at accept" % closed
     print("# closed at accept:", closed, flush=True)
@@ -299,8 +311,8 @@ fails=0
 for j in $pids; do wait "$j" || fails=$((fails + 1)); done
 check "50 stubdmctl list at once all succeed" test "$fails" = 0
 check "... each saw web1" test "$(cat "$T"/many.* | grep -c '^web1 ')" = 50
-check "past 128 connections, new ones are closed at accept" raw maxconns
-check "... and that is logged" grep -q "128 connections open; refusing uid 0" "$T/stubdmd.log"
+check "past 128 connections, new ones get an error and are closed at accept" raw maxconns
+check "... and that is logged" grep -q "refusing a connection of uid 0 pid [0-9]*: 128 connections open in all" "$T/stubdmd.log"
 check "the slots come back" wait_until 5 alive
 
 # --- non-root members of admin_group may do privileged calls

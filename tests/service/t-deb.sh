@@ -1,6 +1,7 @@
 #!/bin/bash
 # debian/: dpkg-buildpackage builds an installable .deb from a clean copy
-# of the tree, and the package holds what make install puts in place.
+# of the tree, the package holds what make install puts in place, and
+# lintian finds no error in it.
 . "$TOP/tests/lib.sh"
 command -v dpkg-buildpackage >/dev/null && dpkg -s debhelper >/dev/null 2>&1 ||
 	{ echo "dpkg-buildpackage or debhelper missing"; exit 77; }
@@ -31,4 +32,20 @@ check "/etc/stubdmd.ini is a conffile" \
 	sh -c 'dpkg-deb -e "$1" "$2/ctl" && grep -qx /etc/stubdmd.ini "$2/ctl/conffiles"' sh "$deb" "$T"
 check "the packaged stubdmd checks the shipped policy" \
 	sh -c 'dpkg-deb -x "$1" "$2/root" && "$2/root/usr/sbin/stubdmd" -n -f "$2/root/etc/stubdmd.ini" >/dev/null 2>&1' sh "$deb" "$T"
+# Debian's own checks of the binary package: no error, no warning; the
+# informational tags left are printed.
+if command -v lintian >/dev/null; then
+	lintian --fail-on error --display-info "$deb" >"$T/lintian.out" 2>&1
+	rc=$?
+	grep -v '^running with root privileges' "$T/lintian.out" | sed 's/^/# lintian: /'
+	check "lintian: no error" test "$rc" = 0
+	check "... no warning either" bash -c "! grep -q '^W: ' '$T/lintian.out'"
+else
+	note "lintian is not installed (Debian: lintian); not run"
+fi
+check "the package has the GPL-2.0-only copyright file, machine-readable" \
+	sh -c 'grep -qx "License: GPL-2.0-only" "$1/root/usr/share/doc/stubdm/copyright" &&
+	    grep -q "^Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/" "$1/root/usr/share/doc/stubdm/copyright"' sh "$T"
+check "the Maintainer is the project's role address" \
+	test "$(dpkg-deb -f "$deb" Maintainer)" = "stubdm project <maintainers@stubdm.example>"
 done_testing

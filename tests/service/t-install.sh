@@ -58,7 +58,7 @@ for f in /opt/sd/bin/stubdmd /opt/sd/bin/stubdmctl /opt/units/stubdmd.service \
 done
 check "the unit names sbindir and sysconfdir" \
 	grep -qx 'ExecStart=/opt/sd/bin/stubdmd -d -f /opt/etc/stubdmd.ini' "$E/opt/units/stubdmd.service"
-check "ExecReload names sbindir" grep -qx 'ExecReload=/opt/sd/bin/stubdmctl reload' "$E/opt/units/stubdmd.service"
+check "ExecReload names sbindir and sysconfdir" grep -qx 'ExecReload=/opt/sd/bin/stubdmctl -f /opt/etc/stubdmd.ini reload' "$E/opt/units/stubdmd.service"
 check "make uninstall with the same variables: exit 0" inst uninstall \
 	DESTDIR="$E" PREFIX=/opt/sd sbindir=/opt/sd/bin mandir=/opt/man \
 	sysconfdir=/opt/etc unitdir=/opt/units

@@ -32,7 +32,8 @@ key() { sed -n "s/^$1=//p" "$svc"; }
 check "Type=notify" test "$(key Type)" = notify
 check "ExecStart runs the installed stubdmd in the foreground on the installed policy" \
 	test "$(key ExecStart)" = "$P/sbin/stubdmd -d -f $P/etc/stubdmd.ini"
-check "ExecReload is the synchronous stubdmctl reload" test "$(key ExecReload)" = "$P/sbin/stubdmctl reload"
+check "ExecReload is the synchronous stubdmctl reload, on ExecStart's policy" \
+	test "$(key ExecReload)" = "$P/sbin/stubdmctl -f $P/etc/stubdmd.ini reload"
 check "WatchdogSec= is set" grep -qE '^[0-9]+(s|min)?$' <<<"$(key WatchdogSec)"
 check "Restart=on-failure" test "$(key Restart)" = on-failure
 check "ordered after xenstored and xenconsoled" \

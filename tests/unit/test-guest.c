@@ -1,4 +1,5 @@
 /* Unit tests of the guest state machine (fake clock) and its record. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,76 @@ test_restart_modes(void)
 	a = guest_on_stub_died(&g, &e, GUEST_EXIT_SHUTDOWN, "x");
 	CHECK(g.state == GUEST_BACKOFF && (a & GUEST_DO_TIMER),
 	    "always: a clean exit is restarted");
+	guest_release(&g);
+}
+
+static void
+test_build_failures(void)
+{
+	static const int permanent[] = { -ENAMETOOLONG, -ENOENT, -ENOEXEC,
+	    -E2BIG, -EINVAL };
+	static const int transient[] = { -EIO, -ENOMEM, -ETIMEDOUT, -EAGAIN,
+	    -EPROTO, -ESRCH, 0 };
+	struct policy_settings c = cfg_default();
+	struct guest_env e = { 1000, 0, 0 };
+	struct guest g;
+	size_t i;
+	unsigned a;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
+		ok &= guest_build_error_permanent(permanent[i]);
+	for (i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
+		ok &= !guest_build_error_permanent(transient[i]);
+	CHECK(ok, "name, missing file, bad image, bad spec: permanent; "
+	    "I/O, memory, timeout, protocol: transient");
+
+	guest_init(&g, 5, "web1", "", &c);
+	guest_on_detected(&g, &e);
+	a = guest_on_build_failed(&g, &e, -ENOENT, "kernel /k: No such file");
+	CHECK(g.state == GUEST_FAILED && a == GUEST_DO_GIVEUP &&
+	    g.restarts == 0 && g.last_exit == GUEST_EXIT_BUILD_FAILED &&
+	    strcmp(g.reason, "permanent build failure: kernel /k: No such "
+	    "file") == 0, "a permanent build failure gives up at once");
+	a = guest_on_start(&g, &e);
+	CHECK(g.state == GUEST_SPAWNING && a == GUEST_DO_BUILD,
+	    "the operator's start builds again (after fixing the cause)");
+	guest_release(&g);
+
+	guest_init(&g, 5, "web1", "", &c);
+	guest_on_detected(&g, &e);
+	a = guest_on_build_failed(&g, &e, -EIO, "injected");
+	CHECK(g.state == GUEST_BACKOFF && a == GUEST_DO_TIMER &&
+	    strcmp(g.reason, "injected") == 0,
+	    "a transient build failure backs off and retries");
+	for (i = 0; i < 10 && g.state == GUEST_BACKOFF; i++) {
+		e.now = g.deadline;
+		guest_on_timer(&g, &e);
+		a = guest_on_build_failed(&g, &e, -EIO, "injected");
+	}
+	CHECK(g.state == GUEST_FAILED && (a & GUEST_DO_GIVEUP) &&
+	    g.restarts == c.max_restarts &&
+	    strstr(g.reason, "max_restarts = 3") != NULL,
+	    "transient failures give up after max_restarts retries");
+	guest_release(&g);
+
+	running_guest(&g, &c, &e);
+	guest_observe_ran(&g);
+	guest_on_stop(&g, &e);
+	guest_on_start(&g, &e);
+	a = guest_on_build_failed(&g, &e, -ENOENT, "kernel /k");
+	CHECK(g.state == GUEST_FAILED && (a & GUEST_DO_DM_DEATH) &&
+	    !(a & GUEST_DO_GIVEUP),
+	    "a guest that ran: on_dm_death, permanent or not");
+	guest_release(&g);
+
+	guest_init(&g, 5, "web1", "", &c);
+	guest_on_detected(&g, &e);
+	guest_on_built(&g, &e, 11);
+	a = guest_on_build_failed(&g, &e, -E2BIG, "dmargs: too long");
+	CHECK(g.state == GUEST_FAILED &&
+	    a == (GUEST_DO_DESTROY_STUB | GUEST_DO_GIVEUP),
+	    "a permanent set-up failure destroys the stub and gives up");
 	guest_release(&g);
 }
 
@@ -444,6 +515,7 @@ main(void)
 	test_backoff();
 	test_restart_limits();
 	test_restart_modes();
+	test_build_failures();
 	test_dm_death();
 	test_operator_and_gone();
 	test_dying();

@@ -199,25 +199,37 @@ result "$([ -z "$why" ]; echo $?)" "builder killed mid-build: failure \
 with a reason, a new builder rebuilt it, nothing left over" "$why"
 grep "killb1\|xen: destroying" "$LOG" | tail -n 8
 
-# 10. libxl fails the build (the policy names a missing kernel): a build
-#     failure with libxl's reason, retried, then given up; nothing left.
+# 10. Build errors: the policy names a missing kernel (a permanent failure:
+#     given up at once, no build tried), or a file that is no kernel
+#     (libxl fails the build: libxl's reason, retried, then given up);
+#     nothing left either way.
 g11=$(mkguest badkern1)
+g11b=$(mkguest badimg1)
 why=""
-failed() { stubdmctl list 2>/dev/null | grep -q "^badkern1 .* failed "; }
+failed() { stubdmctl list 2>/dev/null | grep -q "^$1 .* failed "; }
 if command -v stubdmctl >/dev/null; then
-	wait_for $SLOW failed || why="guest not failed"
+	wait_for $SLOW failed badkern1 || why="badkern1 not failed"
+	wait_for $SLOW failed badimg1 || why="$why badimg1 not failed"
 else
 	sleep 15
 fi
-log_has "badkern1.*build-failed: libxl_domain_create_new: libxl error" ||
+log_has "badkern1.*permanent build failure: kernel /test/no-such-kernel: No such file" ||
+    why="$why badkern1: no permanent failure logged"
+! log_has "badkern1.*restarting in" || why="$why badkern1 was retried"
+! log_has "badkern1.*building stub domain" || why="$why badkern1 was built"
+log_has "badimg1.*build-failed: libxl_domain_create_new: libxl error" ||
     why="$why libxl's reason not logged"
+log_has "badimg1.*gave up: max_restarts = 1 reached" ||
+    why="$why badimg1 not retried, then given up"
 # libxl tears its half-built domain down as it fails: give that a moment
 # on a loaded machine (seen to lag behind the "failed" state).
-wait_for 30 gone badkern1-dm || why="$why a badkern1-dm domain is left"
-is_paused badkern1 || why="$why guest unpaused"
-result "$([ -z "$why" ]; echo $?)" "libxl build error: failure with \
-libxl's reason, then given up" "$why"
-grep "badkern1" "$LOG" | tail -n 4
+wait_for 30 gone badimg1-dm || why="$why a badimg1-dm domain is left"
+gone badkern1-dm || why="$why a badkern1-dm domain exists"
+is_paused badkern1 || why="$why badkern1 unpaused"
+is_paused badimg1 || why="$why badimg1 unpaused"
+result "$([ -z "$why" ]; echo $?)" "build errors: a missing kernel given \
+up at once; libxl's error retried, then given up" "$why"
+grep "badkern1\|badimg1" "$LOG" | tail -n 6
 
 # 11. A guest that libxl builds with its own stub domain (xl create with
 #    device_model_stubdomain_override, the same test stub image): stubdmd
