@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "stubdmd/clock.h"
+#include "stubdmd/devices.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
 #include "stubdmd/persist.h"
@@ -39,6 +40,7 @@ struct sguest {
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */
 	uint64_t		 build_serial;
+	struct hv_devices	*devs;		/* own mode: read per build */
 	TAILQ_ENTRY(sguest)	 link;
 };
 
@@ -214,6 +216,7 @@ super_guest_free(struct super *s, struct sguest *sg)
 	s->by_domid[sg->pub.g.domid] = NULL;
 	event_free(sg->timer);
 	free(sg->pub.console);
+	free(sg->devs);
 	guest_release(&sg->pub.g);
 	free(sg);
 }
@@ -332,18 +335,74 @@ super_use_spare(struct super *s, struct sguest *sg, uint32_t stub)
 	return guest_on_built(g, &e, stub);
 }
 
+/*
+ * An own-mode guest's disks and NICs, read afresh for every stub it gets
+ * (a rebuild too): what its toolstack wrote is the one source.  A stub
+ * libxl built is rebuilt with libxl's records of the guest instead.
+ */
+static int
+super_read_devices(struct super *s, struct sguest *sg, char *why,
+    size_t size)
+{
+	struct guest *g = &sg->pub.g;
+	char err[GUEST_REASON_MAX];
+	int rc;
+
+	if (g->adopted != NULL) {
+		free(sg->devs);
+		sg->devs = NULL;
+		return 0;
+	}
+	if (sg->devs == NULL && (sg->devs = malloc(sizeof(*sg->devs))) ==
+	    NULL) {
+		snprintf(why, size, "out of memory");
+		return -ENOMEM;
+	}
+	rc = devices_discover(s->sd->xs, g->domid, sg->devs, err, sizeof(err));
+	if (rc < 0)
+		snprintf(why, size, "refused the guest's devices: %.*s",
+		    (int)(size > 40 ? size - 40 : 0), err);
+	return rc;
+}
+
+/* Spares are built before their guest exists: they have no devices. */
+static bool
+super_may_take_spare(const struct sguest *sg)
+{
+	return sg->pub.g.adopted == NULL && (sg->devs == NULL ||
+	    (sg->devs->ndisks == 0 && sg->devs->nnics == 0));
+}
+
+static void
+super_log_build(const struct sguest *sg, const struct hv_stub_spec *spec)
+{
+	struct log_guest lg = super_lg(sg);
+	char devs[64];
+
+	devices_describe(&spec->devices, devs, sizeof(devs));
+	log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "building stub domain "
+	    "(%u MiB, %u vCPU, kernel %s%s%s)", spec->memory_mib, spec->vcpus,
+	    spec->kernel, sg->devs != NULL ? ", " : "",
+	    sg->devs != NULL ? devs : "");
+}
+
 static unsigned
 super_do_build(struct super *s, struct sguest *sg)
 {
 	struct guest *g = &sg->pub.g;
 	struct guest_env e = super_env(s);
 	struct build_ticket *t = calloc(1, sizeof(*t));
-	struct hv_stub_spec spec;
-	char name[512], why[128];
+	struct hv_stub_spec *spec = NULL;
+	char name[512], why[GUEST_REASON_MAX];
 	uint32_t spare;
 	int rc;
 
-	if (g->adopted == NULL &&
+	if (super_read_devices(s, sg, why, sizeof(why)) < 0) {
+		free(t);
+		s->stats.build_failures++;
+		return guest_on_build_failed(g, &e, why);
+	}
+	if (super_may_take_spare(sg) &&
 	    pool_take(s->pool, g->cfg, &spare, g->stub_uuid) == 0) {
 		free(t);
 		return super_use_spare(s, sg, spare);
@@ -356,20 +415,18 @@ super_do_build(struct super *s, struct sguest *sg)
 	t->guest = g->domid;
 	t->serial = sg->build_serial = ++s->next_serial;
 	s->stats.spawns++;
-	if ((rc = spawn_spec(g, &spec, name, sizeof(name))) < 0 ||
-	    (rc = s->sd->hv->ops->build(s->sd->hv, &spec, super_built,
-	    t)) < 0) {
+	if ((spec = malloc(sizeof(*spec))) == NULL)
+		rc = -ENOMEM;
+	else if ((rc = spawn_spec(g, sg->devs, spec, name, sizeof(name))) ==
+	    0 && (rc = s->sd->hv->ops->build(s->sd->hv, spec, super_built,
+	    t)) == 0)
+		super_log_build(sg, spec);
+	free(spec);
+	if (rc < 0) {
 		free(t);
 		s->stats.build_failures++;
 		snprintf(why, sizeof(why), "build failed: %s", strerror(-rc));
 		return guest_on_build_failed(g, &e, why);
-	}
-	{
-		struct log_guest lg = super_lg(sg);
-
-		log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "building stub "
-		    "domain (%u MiB, %u vCPU, kernel %s)", spec.memory_mib,
-		    spec.vcpus, spec.kernel);
 	}
 	return 0;
 }
@@ -383,7 +440,7 @@ super_do_start_stub(struct super *s, struct sguest *sg)
 	char err[256];
 	int rc;
 
-	if (spawn_setup(hv, s->sd->xs, g, err, sizeof(err)) < 0)
+	if (spawn_setup(hv, s->sd->xs, g, sg->devs, err, sizeof(err)) < 0)
 		return guest_on_build_failed(g, &e, err);
 	super_watch_ready(s, sg);
 	if (sg->spare)	/* booted already, waiting for its target */
