@@ -18,3 +18,9 @@ $(O)/tests/unit/test-guest: $(O)/tests/unit/test-guest.o \
 	$(call link,)
 
 TESTBINS += $(O)/tests/unit/test-guest
+
+$(O)/tests/unit/test-devices: $(O)/tests/unit/test-devices.o \
+		$(O)/stubdmd/devices.o $(O)/stubdmd/xstore.o $(O)/stubdmd/log.o
+	$(call link,$(XEN_LIBS) $(EVENT_LIBS) $(SYSTEMD_LIBS))
+
+TESTBINS += $(O)/tests/unit/test-devices
