@@ -3,14 +3,16 @@
  * quick domain controls (pause, unpause, shutdown, set_target) in the
  * daemon.  Building a stub domain and destroying a domain are libxl calls
  * (what xl uses: consoles, xenstore introduction, devices) that wait on
- * xenstore and backends for seconds, so each runs in a short-lived helper
- * process: fork, one libxl call with its own context, one report line on
- * a pipe, exit.  The loop watches the pipe, reaps the helper and calls
- * back; a helper that hangs, crashes or is killed costs one build, never
- * the daemon (which is also why this is not libxl's asynchronous API on
- * the daemon's own loop).  Every call from the loop is timed and the
- * longest is hv.max_stall_us.  Console output is xenconsoled's per-guest
- * log (xenconsoled --log=guest), see xen_console_tail.
+ * xenstore and backends for seconds, so they run in one builder process,
+ * forked at start (and again when it dies) and holding one libxl context:
+ * requests and replies travel over a socketpair (builder.h), one request
+ * at a time in the order they came.  A builder that hangs past the
+ * request's timeout is killed; one that crashes or is killed costs the
+ * request in flight, never the daemon (which is also why this is not
+ * libxl's asynchronous API on the daemon's own loop).  Every call from the
+ * loop is timed and the longest is hv.max_stall_us.  Console output is
+ * xenconsoled's per-guest log (xenconsoled --log=guest), see
+ * xen_console_tail.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,12 +34,12 @@
 #include <xenctrl.h>
 #include <xenstore.h>
 
+#include "stubdmd/builder.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
 
 /* xc_domain_getinfolist batch: a few pages of results per hypercall. */
 #define XEN_LIST_BATCH		256
-#define XEN_REPORT_MAX		512	/* a helper's one report line */
 #define XEN_BUILD_TIMEOUT_S	120
 #define XEN_DESTROY_TIMEOUT_S	60
 #define XEN_REAP_POLL_MS	20
@@ -46,32 +49,42 @@
 #define XEN_CONSOLE_ENV		"STUBDMD_CONSOLE_LOG_DIR"
 #define XEN_CONSOLE_DIR		"/var/log/xen/console"
 #define XEN_CONSOLE_READ_MAX	16384
-#define XEN_DOMID_MAX		0x7ff0	/* DOMID_FIRST_RESERVED */
-
-enum xen_job_kind { XEN_JOB_BUILD, XEN_JOB_DESTROY };
+#define XEN_DOMID_MAX		BUILDER_DOMID_MAX
+#define XEN_BUILDER_COMM	"stubdmd-build"
 
 struct hv_xen;
 
-/* One helper process and what the loop knows about it. */
+/* One request for the builder, queued until its reply. */
 struct xen_job {
 	struct hv_xen		*x;
-	enum xen_job_kind	 kind;
-	pid_t			 pid;
-	int			 fd;
-	struct event		*ev_read;
-	struct event		*ev_timer;
-	char			 report[XEN_REPORT_MAX];
+	enum builder_op		 op;
+	uint64_t		 id;
+	char			*msg;		/* the encoded request */
 	size_t			 len;
-	bool			 eof;
-	bool			 timed_out;
-	unsigned		 polls;
-	uint64_t		 started_us;
+	bool			 sent;
+	bool			 resent;	/* destroy: sent again once */
+	uint64_t		 queued_us;
+	uint64_t		 sent_us;
 	uint32_t		 domid;		/* destroy: the domain */
 	uint8_t			 uuid[16];	/* build: the stub's UUID */
 	char			 name[XEN_NAME_MAX];
 	hv_build_cb		*cb;
 	void			*arg;
-	LIST_ENTRY(xen_job)	 link;
+	TAILQ_ENTRY(xen_job)	 link;
+};
+
+/* The one builder process; pid -1 when there is none. */
+struct xen_builder {
+	pid_t		 pid;
+	int		 fd;
+	struct event	*ev_read;
+	struct event	*ev_write;
+	struct event	*ev_timer;	/* the head's deadline, or reap polls */
+	bool		 lost;		/* dead or killed, not yet reaped */
+	bool		 timed_out;
+	bool		 malformed;
+	unsigned	 polls;
+	char		*rbuf;		/* one reply */
 };
 
 struct xen_name {
@@ -81,22 +94,32 @@ struct xen_name {
 
 struct hv_xen {
 	struct hv		 hv;
+	struct event		*ev_pump;
 	xc_interface		*xch;
 	char			*console_dir;
-	LIST_HEAD(, xen_job)	 jobs;
+	TAILQ_HEAD(, xen_job)	 jobs;		/* the head may be in flight */
+	struct xen_builder	 b;
+	uint64_t		 next_id;
 	struct xen_name		 names[XEN_NAMES];
 	unsigned		 next_name;
 };
 
-/* A libxl logger for the helper: warnings to stderr, the first error (the
- * cause; later ones report its consequences) kept for the report. */
+/* A libxl logger for the builder: warnings to stderr, the first error (the
+ * cause; later ones report its consequences) kept for the reply. */
 struct xen_logger {
 	xentoollog_logger	 vt;
 	const char		*what;
 	char			 first[256];
 };
 
+/* The builder's libxl context, opened once and again after a failure. */
+struct xen_lib {
+	libxl_ctx		*ctx;
+	struct xen_logger	 lg;
+};
+
 static int xen_destroy(struct hv *hv, uint32_t domid);
+static void xen_pump(struct hv_xen *x);
 
 static uint64_t
 xen_now_us(void)
@@ -152,8 +175,8 @@ xen_destroying(const struct hv_xen *x, uint32_t domid)
 {
 	const struct xen_job *j;
 
-	LIST_FOREACH(j, &x->jobs, link)
-		if (j->kind == XEN_JOB_DESTROY && j->domid == domid)
+	TAILQ_FOREACH(j, &x->jobs, link)
+		if (j->op == BUILDER_DESTROY && j->domid == domid)
 			return true;
 	return false;
 }
@@ -413,86 +436,105 @@ xen_child_from_libxl(libxl_ctx *ctx, struct hv_stub_spec *spec,
 	saved->num_disks = 0;
 }
 
+/* The context for one request: the one open, or a new one. */
+static libxl_ctx *
+xen_lib_ctx(struct xen_lib *l, const char *what, struct builder_reply *r)
+{
+	l->lg.what = what;
+	l->lg.first[0] = '\0';
+	if (l->ctx == NULL && libxl_ctx_alloc(&l->ctx, LIBXL_VERSION, 0,
+	    &l->lg.vt) != 0) {
+		l->ctx = NULL;
+		r->err = -EIO;
+		snprintf(r->why, sizeof(r->why), "cannot open libxl: %s",
+		    l->lg.first);
+	}
+	return l->ctx;
+}
+
+/* After a failure the context may be what failed (xenstored restarted). */
+static void
+xen_lib_failed(struct xen_lib *l, const struct builder_reply *r)
+{
+	if (r->err < 0 && l->ctx != NULL) {
+		libxl_ctx_free(l->ctx);
+		l->ctx = NULL;
+	}
+}
+
+static void
+xen_lib_error(struct xen_lib *l, struct builder_reply *r, const char *call,
+    int rc)
+{
+	r->err = -EIO;
+	snprintf(r->why, sizeof(r->why), "%s: libxl error %d%s%s", call, rc,
+	    l->lg.first[0] ? ": " : "", l->lg.first);
+}
+
 /* libxl_domain_create_new leaves the domain paused, as `xl create -p`. */
 static void
-xen_child_build(const struct hv_stub_spec *want, char *out, size_t size)
+xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
+    struct builder_reply *r)
 {
 	struct hv_stub_spec copy = *want, *spec = &copy;
-	libxl_domain_config saved;
-	struct xen_logger lg;
-	libxl_ctx *ctx = NULL;
-	libxl_domain_config dc;
+	libxl_domain_config saved, dc;
+	libxl_ctx *ctx;
 	uint32_t domid = INVALID_DOMID;
 	int rc;
 
-	xen_logger_init(&lg, spec->name);
 	libxl_domain_config_init(&dc);
 	libxl_domain_config_init(&saved);
-	if (libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &lg.vt) != 0) {
-		snprintf(out, size, "error %d cannot open libxl: %s\n", EIO,
-		    lg.first);
+	if ((ctx = xen_lib_ctx(l, spec->name, r)) == NULL)
 		goto out;
-	}
 	if (spec->from_libxl)
 		xen_child_devices(ctx, spec->target, &dc);
 	else if ((rc = xen_child_spec_devices(&spec->devices, &dc)) < 0) {
-		snprintf(out, size, "error %d the guest's devices for libxl: "
-		    "%s\n", -rc, strerror(-rc));
+		r->err = rc;
+		snprintf(r->why, sizeof(r->why), "the guest's devices for "
+		    "libxl: %s", strerror(-rc));
 		goto out;
 	}
 	if (spec->from_libxl && spec->kernel[0] == '\0')
 		xen_child_from_libxl(ctx, spec, &saved, &dc);
 	if (spec->kernel[0] == '\0') {
-		snprintf(out, size, "error %d no kernel: libxl's saved "
-		    "configuration of domain %u names none\n", ENOENT,
-		    spec->target);
+		r->err = -ENOENT;
+		snprintf(r->why, sizeof(r->why), "no kernel: libxl's saved "
+		    "configuration of domain %u names none", spec->target);
 		goto out;
 	}
 	if ((rc = xen_child_config(ctx, spec, &dc)) < 0) {
-		snprintf(out, size, "error %d %s\n", -rc, strerror(-rc));
+		r->err = rc;
+		snprintf(r->why, sizeof(r->why), "%s", strerror(-rc));
 		goto out;
 	}
 	rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
 	if (rc == 0)
-		snprintf(out, size, "domid %u\n", domid);
+		r->domid = domid;
 	else
-		snprintf(out, size, "error %d libxl_domain_create_new: libxl "
-		    "error %d%s%s\n", EIO, rc, lg.first[0] ? ": " : "",
-		    lg.first);
+		xen_lib_error(l, r, "libxl_domain_create_new", rc);
 out:
 	libxl_domain_config_dispose(&dc);
 	libxl_domain_config_dispose(&saved);
-	libxl_ctx_free(ctx);
 }
 
 /* libxl also removes the domain's xenstore entries and backends. */
 static void
-xen_child_destroy(uint32_t domid, char *out, size_t size)
+xen_child_destroy(struct xen_lib *l, uint32_t domid, struct builder_reply *r)
 {
-	struct xen_logger lg;
-	libxl_ctx *ctx = NULL;
 	char what[32];
+	libxl_ctx *ctx;
 	int rc;
 
 	snprintf(what, sizeof(what), "destroy %u", domid);
-	xen_logger_init(&lg, what);
-	if (libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &lg.vt) != 0) {
-		snprintf(out, size, "error %d cannot open libxl: %s\n", EIO,
-		    lg.first);
+	if ((ctx = xen_lib_ctx(l, what, r)) == NULL)
 		return;
-	}
 	rc = libxl_domain_destroy(ctx, domid, NULL);
-	if (rc == 0 || libxl_domain_info(ctx, NULL, domid) ==
-	    ERROR_DOMAIN_NOTFOUND)
-		snprintf(out, size, "ok\n");	/* or someone else did */
-	else
-		snprintf(out, size, "error %d libxl_domain_destroy: libxl "
-		    "error %d%s%s\n", EIO, rc, lg.first[0] ? ": " : "",
-		    lg.first);
-	libxl_ctx_free(ctx);
+	if (rc != 0 && libxl_domain_info(ctx, NULL, domid) !=
+	    ERROR_DOMAIN_NOTFOUND)	/* else someone else did */
+		xen_lib_error(l, r, "libxl_domain_destroy", rc);
 }
 
-/* The daemon's libevent signal handlers must not fire in the helper. */
+/* The daemon's libevent signal handlers must not fire in the builder. */
 static void
 xen_child_signals(void)
 {
@@ -505,97 +547,96 @@ xen_child_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-static void __attribute__((noreturn))
-xen_child(const struct xen_job *j, const struct hv_stub_spec *spec, int fd,
-    pid_t parent)
+/* One request, one reply; a request it cannot read ends the builder. */
+static void
+xen_child_serve(struct xen_lib *l, int fd, const char *buf, size_t len)
 {
-	char line[XEN_REPORT_MAX];
-	size_t off = 0, len;
+	struct builder_reply r = { 0 };
+	struct builder_req req;
+	char *out = NULL;
+	size_t n;
+
+	if (builder_req_decode(buf, len, &req) < 0)
+		_exit(2);
+	r.id = req.id;
+	if (req.op == BUILDER_BUILD) {
+		fprintf(stderr, "%s[%ld]: %s: building\n", XEN_BUILDER_COMM,
+		    (long)getpid(), req.spec.name);
+		xen_child_build(l, &req.spec, &r);
+	} else
+		xen_child_destroy(l, req.domid, &r);
+	xen_lib_failed(l, &r);
+	builder_req_free(&req);
+	if (builder_reply_encode(&r, &out, &n) < 0 ||
+	    send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n)
+		_exit(3);
+	free(out);
+}
+
+/*
+ * The builder: requests in order until the daemon closes its end.  It dies
+ * with the daemon, so that a restarted daemon finds a half-built stub by
+ * its UUID.  It keeps nothing of the daemon's but stdio and its socket.
+ */
+static void __attribute__((noreturn))
+xen_child(int fd, pid_t parent)
+{
+	struct xen_lib l = { 0 };
+	char *buf;
 	ssize_t n;
 
 	xen_child_signals();
-	/*
-	 * A build dies with the daemon, so that a restarted daemon finds any
-	 * half-built stub by its UUID; a destroy is left to finish.
-	 */
-	if (j->kind == XEN_JOB_BUILD &&
-	    (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(1);
-	/* Nothing of the daemon's (sockets, xenstore): stdio and the pipe. */
+	prctl(PR_SET_NAME, XEN_BUILDER_COMM);
 	if (fd != 3 && dup2(fd, 3) == 3)
 		fd = 3;
 	close_range((unsigned)fd + 1, ~0U, 0);
-	if (j->kind == XEN_JOB_BUILD)
-		xen_child_build(spec, line, sizeof(line));
-	else
-		xen_child_destroy(j->domid, line, sizeof(line));
-	len = strlen(line);
-	while (off < len) {
-		n = write(fd, line + off, len - off);
+	xen_logger_init(&l.lg, XEN_BUILDER_COMM);
+	if ((buf = malloc(BUILDER_MSG_MAX + 1)) == NULL)
+		_exit(1);
+	for (;;) {
+		n = recv(fd, buf, BUILDER_MSG_MAX + 1, MSG_TRUNC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		off += (size_t)n;
+		if (n > BUILDER_MSG_MAX)
+			_exit(2);
+		xen_child_serve(&l, fd, buf, (size_t)n);
 	}
+	if (l.ctx != NULL)
+		libxl_ctx_free(l.ctx);
 	_exit(0);
 }
 
-/* ---- the loop's side of a helper ---------------------------------- */
+/* ---- the loop's side of the builder ------------------------------- */
 
 static void
 xen_job_free(struct xen_job *j)
 {
 	if (j == NULL)
 		return;
-	if (j->ev_read != NULL)
-		event_free(j->ev_read);
-	if (j->ev_timer != NULL)
-		event_free(j->ev_timer);
-	if (j->fd >= 0)
-		close(j->fd);
+	free(j->msg);
 	free(j);
 }
 
-/* A report line: "domid N", "ok" or "error ERRNO text". */
+/* Why the builder went away without answering the request in flight. */
 static int
-xen_job_parse(struct xen_job *j, uint32_t *domid, char *why, size_t size)
+xen_lost_why(const struct xen_builder *b, enum builder_op op, int status,
+    char *why, size_t size)
 {
-	unsigned long v;
-	char *end, *nl;
-	int e;
+	const char *what = op == BUILDER_BUILD ? "build" : "destroy";
 
-	j->report[j->len] = '\0';
-	if ((nl = strchr(j->report, '\n')) != NULL)
-		*nl = '\0';
-	xen_printable(j->report, false);
-	if (strncmp(j->report, "domid ", 6) == 0) {
-		v = strtoul(j->report + 6, &end, 10);
-		if (*end != '\0' || v == 0 || v >= XEN_DOMID_MAX)
-			return -EPROTO;
-		*domid = (uint32_t)v;
-		return 0;
-	}
-	if (strcmp(j->report, "ok") == 0)
-		return 0;
-	if (strncmp(j->report, "error ", 6) != 0)
-		return -EPROTO;
-	e = (int)strtol(j->report + 6, &end, 10);
-	snprintf(why, size, "%s", *end == ' ' ? end + 1 : end);
-	return e > 0 && e < 4096 ? -e : -EIO;
-}
-
-/* Why a helper that did not report failed. */
-static int
-xen_job_lost(const struct xen_job *j, int status, char *why, size_t size)
-{
-	const char *what = j->kind == XEN_JOB_BUILD ? "build" : "destroy";
-
-	if (j->timed_out) {
+	if (b->timed_out) {
 		snprintf(why, size, "%s helper timed out after %d s; killed",
-		    what, j->kind == XEN_JOB_BUILD ? XEN_BUILD_TIMEOUT_S :
+		    what, op == BUILDER_BUILD ? XEN_BUILD_TIMEOUT_S :
 		    XEN_DESTROY_TIMEOUT_S);
 		return -ETIMEDOUT;
+	}
+	if (b->malformed) {
+		snprintf(why, size, "malformed %s report", what);
+		return -EPROTO;
 	}
 	if (status >= 0 && WIFSIGNALED(status))
 		snprintf(why, size, "%s helper killed by signal %d without a "
@@ -606,7 +647,7 @@ xen_job_lost(const struct xen_job *j, int status, char *why, size_t size)
 	return -EIO;
 }
 
-/* A helper that died mid-build may leave a paused domain: find it. */
+/* A builder that died mid-build may leave a paused domain: find it. */
 static void
 xen_destroy_uuid(struct hv_xen *x, const uint8_t uuid[16])
 {
@@ -633,180 +674,330 @@ xen_remember_name(struct hv_xen *x, uint32_t domid, const char *name)
 	snprintf(n->name, sizeof(n->name), "%s", name);
 }
 
-static int
-xen_job_result_build(struct xen_job *j, int status, uint32_t *domid,
-    char *why, size_t size)
+/* A build's outcome; a builder lost mid-build may have left a domain. */
+static void
+xen_job_result_build(struct xen_job *j, const struct builder_reply *r,
+    bool lost)
 {
-	int rc;
+	uint64_t now = xen_now_us();
 
-	if (j->len > 0)
-		rc = xen_job_parse(j, domid, why, size);
-	else
-		rc = xen_job_lost(j, status, why, size);
-	if (rc == 0 && *domid == 0)
-		rc = -EPROTO;
-	if (rc == -EPROTO)
-		snprintf(why, size, "malformed build report");
-	if (rc == 0) {
-		xen_remember_name(j->x, *domid, j->name);
-		log_info("xen: stub domain %u built in %llu ms", *domid,
-		    (unsigned long long)(xen_now_us() - j->started_us) / 1000);
-	} else if (j->len == 0 || rc == -EPROTO)
+	/* From the request, as when each build forked its own helper. */
+	if (r->err == 0) {
+		xen_remember_name(j->x, r->domid, j->name);
+		log_info("xen: stub domain %u built in %llu ms (%llu ms of it "
+		    "queued for the builder)", r->domid,
+		    (unsigned long long)(now - j->queued_us) / 1000,
+		    (unsigned long long)(j->sent_us - j->queued_us) / 1000);
+	} else if (lost)
 		xen_destroy_uuid(j->x, j->uuid);
-	return rc;
 }
 
 static void
-xen_job_result_destroy(struct xen_job *j, int status)
+xen_job_result_destroy(struct xen_job *j, const struct builder_reply *r)
 {
-	uint32_t unused = 0;
-	char why[XEN_REPORT_MAX] = "";
-	int rc;
-
-	if (j->len > 0)
-		rc = xen_job_parse(j, &unused, why, sizeof(why));
-	else
-		rc = xen_job_lost(j, status, why, sizeof(why));
-	if (rc < 0)
-		log_warnx("xen: destroying domain %u: %s", j->domid, why);
+	if (r->err < 0)
+		log_warnx("xen: destroying domain %u: %s", j->domid, r->why);
 	else
 		log_debug("xen: domain %u destroyed", j->domid);
 }
 
-/* The daemon's callback runs last: its time is not the backend's stall. */
+/*
+ * The head request is answered (or lost with the builder): off the queue,
+ * then the next one goes.  The daemon's callback runs last: its time is
+ * not the backend's stall.
+ */
 static void
-xen_job_done(struct xen_job *j, int status)
+xen_job_done(struct xen_job *j, const struct builder_reply *r, bool lost)
 {
 	uint64_t t0 = xen_now_us();
 	struct hv_xen *x = j->x;
-	hv_build_cb *cb = j->kind == XEN_JOB_BUILD ? j->cb : NULL;
+	hv_build_cb *cb = j->op == BUILDER_BUILD ? j->cb : NULL;
 	void *arg = j->arg;
-	char why[XEN_REPORT_MAX] = "";
-	uint32_t domid = 0;
-	int rc = 0;
+	char why[BUILDER_WHY_MAX];
 
-	LIST_REMOVE(j, link);
+	TAILQ_REMOVE(&x->jobs, j, link);
+	if (x->b.ev_timer != NULL && !x->b.lost)
+		evtimer_del(x->b.ev_timer);
+	snprintf(why, sizeof(why), "%s", r->why);
 	if (cb != NULL)
-		rc = xen_job_result_build(j, status, &domid, why, sizeof(why));
+		xen_job_result_build(j, r, lost);
 	else
-		xen_job_result_destroy(j, status);
+		xen_job_result_destroy(j, r);
 	xen_job_free(j);
-	xen_stall(x, t0, "helper result");
+	xen_pump(x);
+	xen_stall(x, t0, "builder result");
 	if (cb != NULL)
-		cb(arg, rc, rc == 0 ? domid : 0, rc == 0 ? NULL : why);
+		cb(arg, r->err, r->err == 0 ? r->domid : 0,
+		    r->err == 0 ? NULL : why);
 }
 
-/* Collect the helper's exit; it may be a moment behind its pipe. */
+/* The builder is gone and reaped: what it had in hand failed. */
 static void
-xen_job_reap(struct xen_job *j)
+xen_builder_gone(struct hv_xen *x, int status)
+{
+	struct xen_job *j = TAILQ_FIRST(&x->jobs);
+	struct builder_reply r = { 0 };
+
+	if (j != NULL && j->sent) {
+		r.id = j->id;
+		r.err = xen_lost_why(&x->b, j->op, status, r.why,
+		    sizeof(r.why));
+		j->sent = false;
+	}
+	log_warnx("xen: builder process %ld gone%s%s; the next request "
+	    "starts another", (long)x->b.pid, r.err < 0 ? ": " : "", r.why);
+	x->b.pid = -1;
+	x->b.lost = false;
+	x->b.timed_out = x->b.malformed = false;
+	if (r.err == 0)
+		xen_pump(x);
+	else if (j->op == BUILDER_DESTROY && !j->resent) {
+		log_warnx("xen: destroying domain %u: %s; trying again",
+		    j->domid, r.why);
+		j->resent = true;
+		xen_pump(x);
+	} else
+		xen_job_done(j, &r, true);
+}
+
+/* Collect the builder's exit; it may be a moment behind its socket. */
+static void
+xen_builder_reap(struct hv_xen *x)
 {
 	struct timeval tv = { 0, XEN_REAP_POLL_MS * 1000 };
 	int status = -1;
 	pid_t r;
 
-	r = waitpid(j->pid, &status, WNOHANG);
-	if (r == j->pid || (r < 0 && errno == ECHILD)) {
-		xen_job_done(j, r == j->pid ? status : -1);
+	r = waitpid(x->b.pid, &status, WNOHANG);
+	if (r == x->b.pid || (r < 0 && errno == ECHILD)) {
+		xen_builder_gone(x, r == x->b.pid ? status : -1);
 		return;
 	}
-	if (++j->polls == XEN_REAP_POLLS)
-		kill(j->pid, SIGKILL);
-	evtimer_add(j->ev_timer, &tv);
+	if (++x->b.polls == XEN_REAP_POLLS)
+		kill(x->b.pid, SIGKILL);
+	evtimer_add(x->b.ev_timer, &tv);
+}
+
+/* The loop's end of the socket (the process is reaped apart). */
+static void
+xen_builder_close(struct xen_builder *b)
+{
+	if (b->ev_read != NULL)
+		event_free(b->ev_read);
+	if (b->ev_write != NULL)
+		event_free(b->ev_write);
+	b->ev_read = b->ev_write = NULL;
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+/* Its socket closed (or it must die): reap it, then start another. */
+static void
+xen_builder_lose(struct hv_xen *x, bool kill_it)
+{
+	struct xen_builder *b = &x->b;
+
+	if (kill_it)
+		kill(b->pid, SIGKILL);
+	xen_builder_close(b);
+	b->lost = true;
+	b->polls = 0;
+	evtimer_del(b->ev_timer);
+	xen_builder_reap(x);
+}
+
+/* A reply must answer the request in flight, with what that asks for. */
+static int
+xen_builder_check(const struct xen_job *j, const char *buf, ssize_t n,
+    struct builder_reply *r)
+{
+	if (j == NULL || !j->sent || n > BUILDER_MSG_MAX ||
+	    builder_reply_decode(buf, (size_t)n, r) < 0 || r->id != j->id)
+		return -EPROTO;
+	if (r->err == 0 && (j->op == BUILDER_BUILD) != (r->domid != 0))
+		return -EPROTO;
+	return 0;
 }
 
 static void
-xen_job_eof(struct xen_job *j)
+xen_builder_on_read(evutil_socket_t fd, short what, void *arg)
 {
-	event_free(j->ev_read);
-	j->ev_read = NULL;
-	close(j->fd);
-	j->fd = -1;
-	j->eof = true;
-	xen_job_reap(j);
-}
-
-static void
-xen_job_on_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct xen_job *j = arg;
+	struct hv_xen *x = arg;
+	uint64_t t0 = xen_now_us();
+	struct xen_job *j = TAILQ_FIRST(&x->jobs);
+	struct builder_reply r;
 	ssize_t n;
 
-	n = read(fd, j->report + j->len, sizeof(j->report) - 1 - j->len);
+	n = recv(fd, x->b.rbuf, BUILDER_MSG_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n > 0) {
-		j->len += (size_t)n;
-		if (j->len < sizeof(j->report) - 1)
-			return;
-	}
-	xen_job_eof(j);
-}
-
-/* The helper's deadline, then the reaper's polls. */
-static void
-xen_job_on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct xen_job *j = arg;
-
-	if (j->eof) {
-		xen_job_reap(j);
+	if (n > 0 && xen_builder_check(j, x->b.rbuf, n, &r) == 0) {
+		xen_stall(x, t0, "builder reply");
+		xen_job_done(j, &r, false);
 		return;
 	}
-	j->timed_out = true;
-	kill(j->pid, SIGKILL);
-	xen_job_eof(j);
+	if (n > 0) {
+		log_warnx("xen: malformed reply from builder process %ld; "
+		    "killing it", (long)x->b.pid);
+		x->b.malformed = true;
+	}
+	xen_builder_lose(x, n > 0);
+	xen_stall(x, t0, "builder lost");
 }
 
-static struct xen_job *
-xen_job_new(struct hv_xen *x, enum xen_job_kind kind)
+/* The head's deadline; when the builder is lost, the reaper's polls. */
+static void
+xen_builder_on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct xen_job *j = calloc(1, sizeof(*j));
+	struct hv_xen *x = arg;
 
-	if (j == NULL)
-		return NULL;
-	j->x = x;
-	j->kind = kind;
-	j->fd = -1;
-	j->pid = -1;
-	j->started_us = xen_now_us();
-	return j;
+	if (x->b.lost) {
+		xen_builder_reap(x);
+		return;
+	}
+	log_warnx("xen: builder process %ld did not answer in time; killing "
+	    "it", (long)x->b.pid);
+	x->b.timed_out = true;
+	xen_builder_lose(x, true);
 }
 
+static void
+xen_builder_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	xen_pump(arg);
+}
+
+/* Room for one whole request or reply, whatever the host's default. */
+static void
+xen_builder_bufs(const int sv[2])
+{
+	int size = 4 * BUILDER_MSG_MAX;
+
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+/* Forked from the daemon: at start, and again after one died. */
 static int
-xen_job_start(struct xen_job *j, const struct hv_stub_spec *spec, int secs)
+xen_builder_start(struct hv_xen *x)
 {
-	struct timeval tv = { secs, 0 };
-	int p[2] = { -1, -1 }, rc;
+	struct xen_builder *b = &x->b;
 	pid_t parent = getpid();
+	int sv[2], rc;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	j->ev_read = event_new(j->x->hv.base, p[0], EV_READ | EV_PERSIST,
-	    xen_job_on_read, j);
-	j->ev_timer = evtimer_new(j->x->hv.base, xen_job_on_timer, j);
-	if (j->ev_read == NULL || j->ev_timer == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if ((j->pid = fork()) < 0) {
+	xen_builder_bufs(sv);
+	b->ev_read = event_new(x->hv.base, sv[0], EV_READ | EV_PERSIST,
+	    xen_builder_on_read, x);
+	b->ev_write = event_new(x->hv.base, sv[0], EV_WRITE,
+	    xen_builder_on_write, x);
+	rc = b->ev_read == NULL || b->ev_write == NULL ? -ENOMEM : 0;
+	if (rc == 0 && (b->pid = fork()) < 0)
 		rc = -errno;
-		goto out;
+	if (rc < 0) {
+		b->pid = -1;
+		xen_builder_close(b);
+		close(sv[0]);
+		close(sv[1]);
+		return rc;
 	}
-	if (j->pid == 0) {
-		close(p[0]);
-		xen_child(j, spec, p[1], parent);
+	if (b->pid == 0) {
+		close(sv[0]);
+		xen_child(sv[1], parent);
 	}
-	close(p[1]);
-	j->fd = p[0];
-	fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) | O_NONBLOCK);
-	event_add(j->ev_read, NULL);
-	evtimer_add(j->ev_timer, &tv);
-	LIST_INSERT_HEAD(&j->x->jobs, j, link);
+	close(sv[1]);
+	b->fd = sv[0];
+	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
+	event_add(b->ev_read, NULL);
+	log_info("xen: builder process %ld started", (long)b->pid);
 	return 0;
-out:
-	close(p[0]);
-	close(p[1]);
-	return rc;
+}
+
+/* A request that cannot reach a builder fails (from the loop). */
+static void
+xen_job_unsent(struct xen_job *j, int err, const char *what)
+{
+	struct builder_reply r = { .id = j->id, .err = err };
+
+	snprintf(r.why, sizeof(r.why), "%s: %s", what, strerror(-err));
+	xen_job_done(j, &r, false);
+}
+
+static void
+xen_pump_send(struct hv_xen *x, struct xen_job *j)
+{
+	struct timeval tv = { 0, 0 };
+	ssize_t n;
+	int rc;
+
+	if (x->b.pid < 0 && (rc = xen_builder_start(x)) < 0) {
+		xen_job_unsent(j, rc, "cannot start the build helper");
+		return;
+	}
+	n = send(x->b.fd, j->msg, j->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		event_add(x->b.ev_write, NULL);
+		return;
+	}
+	if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+		xen_builder_lose(x, false);	/* it died */
+		return;
+	}
+	if (n != (ssize_t)j->len) {
+		xen_job_unsent(j, n < 0 ? -errno : -EMSGSIZE,
+		    "cannot send to the build helper");
+		return;
+	}
+	j->sent = true;
+	j->sent_us = xen_now_us();
+	tv.tv_sec = j->op == BUILDER_BUILD ? XEN_BUILD_TIMEOUT_S :
+	    XEN_DESTROY_TIMEOUT_S;
+	evtimer_add(x->b.ev_timer, &tv);
+}
+
+/*
+ * The head of the queue goes to the builder, one request at a time: the
+ * builder serves them in order, and the daemon never waits on it.  A new
+ * builder's fork counts in the loop's stall.
+ */
+static void
+xen_pump_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct hv_xen *x = arg;
+	struct xen_job *j = TAILQ_FIRST(&x->jobs);
+	uint64_t t0 = xen_now_us();
+
+	if (j == NULL || j->sent || x->b.lost)
+		return;
+	xen_pump_send(x, j);
+	xen_stall(x, t0, "builder request");
+}
+
+/* From the loop, never from inside a caller of the backend. */
+static void
+xen_pump(struct hv_xen *x)
+{
+	struct timeval now = { 0, 0 };
+
+	evtimer_add(x->ev_pump, &now);
+}
+
+/* A request at the tail of the queue. */
+static int
+xen_job_queue(struct hv_xen *x, struct xen_job *j, struct builder_req *req)
+{
+	int rc;
+
+	j->x = x;
+	j->id = req->id = ++x->next_id;
+	j->queued_us = xen_now_us();
+	if ((rc = builder_req_encode(req, &j->msg, &j->len)) < 0)
+		return rc;
+	TAILQ_INSERT_TAIL(&x->jobs, j, link);
+	xen_pump(x);
+	return 0;
 }
 
 static int
@@ -832,21 +1023,23 @@ xen_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
     void *arg)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
+	struct builder_req req = { .op = BUILDER_BUILD, .spec = *spec };
 	uint64_t t0 = xen_now_us();
 	struct xen_job *j = NULL;
 	int rc;
 
 	if ((rc = xen_spec_check(spec)) < 0)
 		goto out;
-	if ((j = xen_job_new(x, XEN_JOB_BUILD)) == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	j->op = BUILDER_BUILD;
 	j->cb = cb;
 	j->arg = arg;
 	memcpy(j->uuid, spec->uuid, sizeof(j->uuid));
 	snprintf(j->name, sizeof(j->name), "%s", spec->name);
-	if ((rc = xen_job_start(j, spec, XEN_BUILD_TIMEOUT_S)) < 0)
+	if ((rc = xen_job_queue(x, j, &req)) < 0)
 		xen_job_free(j);
 out:
 	xen_stall(x, t0, "build");
@@ -908,15 +1101,16 @@ xen_exists(struct hv_xen *x, uint32_t domid)
 }
 
 /*
- * libxl_domain_destroy in a helper: it tears down backends and removes the
- * domain's xenstore entries (a stub's must not linger: the next stub of
- * the same guest reuses its name).  Works for domains libxl did not create.
- * Until the helper is done, the list reports the domain as dying.
+ * libxl_domain_destroy in the builder: it tears down backends and removes
+ * the domain's xenstore entries (a stub's must not linger: the next stub
+ * of the same guest reuses its name).  Works for domains libxl did not
+ * create.  Until the builder is done, the list reports the domain as dying.
  */
 static int
 xen_destroy(struct hv *hv, uint32_t domid)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
+	struct builder_req req = { .op = BUILDER_DESTROY, .domid = domid };
 	uint64_t t0 = xen_now_us();
 	struct xen_job *j = NULL;
 	int rc;
@@ -928,14 +1122,15 @@ xen_destroy(struct hv *hv, uint32_t domid)
 	rc = 0;
 	if (xen_destroying(x, domid))
 		goto out;
-	/* It stops at once; the helper may take seconds. */
+	/* It stops at once; the builder may take seconds. */
 	xc_domain_pause(x->xch, domid);
-	if ((j = xen_job_new(x, XEN_JOB_DESTROY)) == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	j->op = BUILDER_DESTROY;
 	j->domid = domid;
-	if ((rc = xen_job_start(j, NULL, XEN_DESTROY_TIMEOUT_S)) < 0)
+	if ((rc = xen_job_queue(x, j, &req)) < 0)
 		xen_job_free(j);
 out:
 	xen_stall(x, t0, "destroy");
@@ -1058,8 +1253,11 @@ xen_console_tail(struct hv *hv, uint32_t domid, unsigned lines)
 	return text;
 }
 
-/* A build helper is killed (its stub is found by UUID after a restart); a
- * destroy helper finishes on its own. */
+/*
+ * A build in flight is killed with the builder (its stub is found by UUID
+ * after a restart); a destroy in flight finishes, then the builder reads
+ * the end of its socket.  Queued requests are dropped.
+ */
 static void
 xen_close(struct hv *hv)
 {
@@ -1068,17 +1266,22 @@ xen_close(struct hv *hv)
 
 	if (x == NULL)
 		return;
-	while ((j = LIST_FIRST(&x->jobs)) != NULL) {
-		LIST_REMOVE(j, link);
-		if (j->kind == XEN_JOB_BUILD && j->pid > 0) {
-			kill(j->pid, SIGKILL);
-			waitpid(j->pid, NULL, 0);
-		} else if (j->pid > 0) {
-			/* A destroy finishes: its helper dies with the daemon. */
-			waitpid(j->pid, NULL, 0);
-		}
+	j = TAILQ_FIRST(&x->jobs);
+	if (x->b.pid > 0 && !x->b.lost && j != NULL && j->sent &&
+	    j->op == BUILDER_BUILD)
+		kill(x->b.pid, SIGKILL);
+	xen_builder_close(&x->b);
+	if (x->b.pid > 0)
+		waitpid(x->b.pid, NULL, 0);
+	while ((j = TAILQ_FIRST(&x->jobs)) != NULL) {
+		TAILQ_REMOVE(&x->jobs, j, link);
 		xen_job_free(j);
 	}
+	if (x->b.ev_timer != NULL)
+		event_free(x->b.ev_timer);
+	if (x->ev_pump != NULL)
+		event_free(x->ev_pump);
+	free(x->b.rbuf);
 	if (x->xch != NULL)
 		xc_interface_close(x->xch);
 	free(x->console_dir);
@@ -1124,6 +1327,15 @@ xen_rename(struct hv *hv, uint32_t domid, const char *name)
 	return xen_timed(hv, t0, "rename", rc);
 }
 
+/* After start-up (daemon(3) forks): the builder is the daemon's child. */
+static int
+xen_start(struct hv *hv)
+{
+	struct hv_xen *x = (struct hv_xen *)hv;
+
+	return x->b.pid < 0 && !x->b.lost ? xen_builder_start(x) : 0;
+}
+
 static const struct hv_ops xen_ops = {
 	.name = "xen",
 	.list = xen_list,
@@ -1135,15 +1347,28 @@ static const struct hv_ops xen_ops = {
 	.destroy = xen_destroy,
 	.console_tail = xen_console_tail,
 	.rename = xen_rename,
+	.start = xen_start,
 	.close = xen_close,
 };
-
 static int
 xen_open_error(char **err, const char *what)
 {
 	if (asprintf(err, "%s: %s", what, strerror(errno)) == -1)
 		*err = NULL;
 	return -1;
+}
+
+static int
+xen_open_loop(struct hv_xen *x)
+{
+	x->b.pid = -1;
+	x->b.fd = -1;
+	x->b.rbuf = malloc(BUILDER_MSG_MAX + 1);
+	x->b.ev_timer = evtimer_new(x->hv.base, xen_builder_on_timer, x);
+	x->ev_pump = evtimer_new(x->hv.base, xen_pump_now, x);
+	if (x->b.rbuf == NULL || x->b.ev_timer == NULL || x->ev_pump == NULL)
+		return -ENOMEM;
+	return 0;
 }
 
 struct hv *
@@ -1159,16 +1384,16 @@ hv_xen_open(struct event_base *base, char **err)
 	}
 	x->hv.ops = &xen_ops;
 	x->hv.base = base;
-	LIST_INIT(&x->jobs);
+	TAILQ_INIT(&x->jobs);
 	x->console_dir = strdup(dir != NULL && dir[0] == '/' ? dir :
 	    XEN_CONSOLE_DIR);
 	x->xch = xc_interface_open(NULL, NULL, 0);
-	if (x->console_dir == NULL)
+	if (x->console_dir == NULL || xen_open_loop(x) < 0)
 		xen_open_error(err, "out of memory");
 	else if (x->xch == NULL)
 		xen_open_error(err, "cannot open the Xen control interface "
 		    "(is this a Xen dom0 with /proc/xen mounted?)");
-	if (*err != NULL || x->console_dir == NULL || x->xch == NULL) {
+	if (*err != NULL) {
 		xen_close(&x->hv);
 		return NULL;
 	}

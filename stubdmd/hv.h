@@ -137,6 +137,8 @@ struct hv_ops {
 	int	(*rename)(struct hv *, uint32_t domid, const char *name);
 	/* The last lines the domain printed on its console (malloc'd). */
 	char	*(*console_tail)(struct hv *, uint32_t domid, unsigned lines);
+	/* Once start-up is done, before the first build (NULL: nothing). */
+	int	(*start)(struct hv *);
 	void	(*close)(struct hv *);
 };
 

@@ -305,6 +305,9 @@ main(int argc, char **argv)
 	/* After daemon(3): the pid that runs the loop is the one to watch. */
 	if (notify_new(&sd, &sd.notify) < 0)
 		fatalx("out of memory");
+	if (sd.hv->ops->start != NULL && (rc = sd.hv->ops->start(sd.hv)) < 0)
+		log_warnx("starting the %s backend: %s; will try again at the "
+		    "first build", sd.hv->ops->name, strerror(-rc));
 	log_info("stubdmd %s started (policy %s)", STUBDMD_VERSION,
 	    sd.opts.policy_path);
 	super_start(sd.super);

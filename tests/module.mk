@@ -24,3 +24,9 @@ $(O)/tests/unit/test-devices: $(O)/tests/unit/test-devices.o \
 	$(call link,$(XEN_LIBS) $(EVENT_LIBS) $(SYSTEMD_LIBS))
 
 TESTBINS += $(O)/tests/unit/test-devices
+
+$(O)/tests/unit/test-builder: $(O)/tests/unit/test-builder.o \
+		$(O)/stubdmd/builder.o $(O)/stubdmd/hv.o
+	$(call link,$(JSON_LIBS))
+
+TESTBINS += $(O)/tests/unit/test-builder

@@ -2,8 +2,9 @@
  * libFuzzer target: the supervisor (super.c, spawn.c, persist.c, guest.c)
  * reading a hostile xenstore.  The input describes a host: domains and
  * xenstore nodes (guest names, vm paths, device-model states, the daemon's
- * own records), then events; this file stands in for xstore.c and for the
- * hypervisor, in memory.  Lines:
+ * own records), then events.  The real xstore.c runs on a fake of the
+ * libxenstore calls it makes; this file also stands in for the hypervisor,
+ * in memory.  Lines:
  *
  *   D DOMID FLAGS       a domain; FLAGS of h (HVM), p (paused), s (shut
  *                       down), d (dying), r (has run)
@@ -12,15 +13,18 @@
  *   W PATH VALUE        write a node and fire the watches on it
  *   X DOMID             the domain goes away
  *   S                   a domain event (scan)
+ *   L                   xenstored goes away (the daemon reconnects)
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xenstore.h>
 
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
@@ -32,153 +36,312 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_NODES	256
+#define FZ_NODES	1024
 #define FZ_WATCHES	128
+#define FZ_EVENTS	1024
 #define FZ_DOMS		64
 
-struct fz_node { char *path, *value; bool ours; };
-struct fz_watch { char *path; xstore_watch_cb *cb; void *arg; };
-
-static struct fz_node fz_nodes[FZ_NODES];
-static struct fz_watch fz_watches[FZ_WATCHES];
 static struct hv_dominfo fz_doms[FZ_DOMS];
 static size_t fz_ndoms;
 static uint32_t fz_next_domid;
 static struct stubdmd fz_sd;
-static struct xstore *fz_xs = (struct xstore *)&fz_sd;	/* any non-NULL */
+static struct event *fz_ev_reconnect;
 
-/* ---- xenstore, in memory ---------------------------------------------- */
+/* ---- libxenstore, in memory ------------------------------------------- */
+
+/*
+ * The xs_* calls xstore.c makes, answered from a tree built from the
+ * input the way xenstored would: writes create parents, a directory lists
+ * direct children, a removal takes the subtree, and a watch fires once
+ * when set and then for every change at or below its path (a removal also
+ * fires the watches below it), its events read through a pipe that
+ * libevent polls.  An 'L' line breaks the connection: every call fails
+ * with ECONNRESET until xs_open.
+ */
+struct fz_node { char *path, *value; unsigned len; bool ours; };
+struct fz_watch { char *path, *token; };
+struct fz_event { char *path, *token; };
+
+struct xs_handle {
+	int		pipe[2];
+	bool		broken;
+};
+
+static struct fz_node fz_nodes[FZ_NODES];
+static struct fz_watch fz_watches[FZ_WATCHES];
+static struct fz_event fz_events[FZ_EVENTS];
+static size_t fz_event_head, fz_nevents;
+static struct xs_handle *fz_h;
 
 static struct fz_node *
-fz_node(const char *path, bool create)
+fz_node(const char *path)
 {
-	struct fz_node *free_slot = NULL;
 	size_t i;
 
-	for (i = 0; i < FZ_NODES; i++) {
-		if (fz_nodes[i].path == NULL) {
-			if (free_slot == NULL)
-				free_slot = &fz_nodes[i];
-		} else if (strcmp(fz_nodes[i].path, path) == 0)
+	for (i = 0; i < FZ_NODES; i++)
+		if (fz_nodes[i].path != NULL &&
+		    strcmp(fz_nodes[i].path, path) == 0)
 			return &fz_nodes[i];
-	}
-	if (!create || free_slot == NULL)
-		return NULL;
-	free_slot->path = strdup(path);
-	free_slot->value = strdup("");
-	return free_slot;
+	return NULL;
+}
+
+/* path is below (or is) top. */
+static bool
+fz_below(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return strncmp(path, top, n) == 0 && (path[n] == '\0' ||
+	    path[n] == '/' || strcmp(top, "/") == 0);
 }
 
 static void
-fz_fire(const char *path)
+fz_event_add(const char *path, const char *token)
 {
-	size_t i, n;
+	struct fz_event *e;
+
+	if (fz_h == NULL || fz_nevents == FZ_EVENTS)
+		return;	/* xenstored, too, bounds what it queues */
+	e = &fz_events[(fz_event_head + fz_nevents++) % FZ_EVENTS];
+	e->path = strdup(path);
+	e->token = strdup(token);
+	if (write(fz_h->pipe[1], "w", 1) < 0) {
+		/* full: it is readable anyway */
+	}
+}
+
+static void
+fz_fire(const char *path, bool removed)
+{
+	size_t i;
 
 	for (i = 0; i < FZ_WATCHES; i++) {
 		if (fz_watches[i].path == NULL)
 			continue;
-		n = strlen(fz_watches[i].path);
-		if (strncmp(path, fz_watches[i].path, n) == 0 &&
-		    (path[n] == '\0' || path[n] == '/'))
-			fz_watches[i].cb(fz_watches[i].arg, path);
+		if (fz_below(path, fz_watches[i].path))
+			fz_event_add(path, fz_watches[i].token);
+		else if (removed && fz_below(fz_watches[i].path, path))
+			fz_event_add(fz_watches[i].path, fz_watches[i].token);
 	}
 }
 
-struct xstore *
-xstore_new(struct event_base *base, const struct xstore_hooks *hooks)
+static struct fz_node *
+fz_create(const char *path)
 {
-	return fz_xs;
+	struct fz_node *n = fz_node(path), *slot = NULL;
+	char parent[512], *slash;
+	size_t i;
+
+	if (n != NULL)
+		return n;
+	if (path[0] != '/' || strlen(path) >= sizeof(parent))
+		return NULL;
+	snprintf(parent, sizeof(parent), "%s", path);
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (fz_create(parent) == NULL)
+			return NULL;
+	}
+	for (i = 0; i < FZ_NODES && slot == NULL; i++)
+		if (fz_nodes[i].path == NULL)
+			slot = &fz_nodes[i];
+	if (slot == NULL || (slot->path = strdup(path)) == NULL)
+		return NULL;
+	slot->value = strdup("");
+	slot->len = 0;
+	slot->ours = false;
+	return slot;
 }
 
-void xstore_free(struct xstore *x) {}
-int xstore_connect(struct xstore *x) { return 0; }
-bool xstore_connected(const struct xstore *x) { return true; }
-unsigned xstore_reconnects(const struct xstore *x) { return 0; }
+static int
+fz_put(const char *path, const char *value, unsigned len, bool ours)
+{
+	struct fz_node *n = fz_create(path);
+	char *v;
 
-int
-xstore_watch(struct xstore *x, const char *path, xstore_watch_cb *cb,
-    void *arg)
+	if (n == NULL || (v = malloc(len + 1)) == NULL)
+		return -ENOSPC;
+	memcpy(v, value, len);
+	v[len] = '\0';
+	free(n->value);
+	n->value = v;
+	n->len = len;
+	n->ours = ours;
+	fz_fire(path, false);
+	return 0;
+}
+
+/* The connection works (else errno and false). */
+static bool
+fz_up(struct xs_handle *h)
+{
+	if (h != fz_h || h->broken) {
+		errno = ECONNRESET;
+		return false;
+	}
+	return true;
+}
+
+static bool
+fz_fail(int e)
+{
+	errno = e;
+	return false;
+}
+
+/* xenstored drops a closed connection's watches and pending events. */
+static void
+fz_forget(void)
 {
 	size_t i;
 
-	for (i = 0; i < FZ_WATCHES; i++)
-		if (fz_watches[i].path == NULL) {
-			fz_watches[i].path = strdup(path);
-			fz_watches[i].cb = cb;
-			fz_watches[i].arg = arg;
-			return 0;
-		}
-	return -ENOSPC;
+	for (i = 0; i < FZ_WATCHES; i++) {
+		free(fz_watches[i].path);
+		free(fz_watches[i].token);
+		fz_watches[i].path = fz_watches[i].token = NULL;
+	}
+	for (; fz_nevents > 0; fz_nevents--) {
+		free(fz_events[fz_event_head].path);
+		free(fz_events[fz_event_head].token);
+		fz_event_head = (fz_event_head + 1) % FZ_EVENTS;
+	}
+	fz_h = NULL;
+}
+
+struct xs_handle *
+xs_open(unsigned long flags)
+{
+	struct xs_handle *h = calloc(1, sizeof(*h));
+
+	if (h == NULL || pipe2(h->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		free(h);
+		return NULL;
+	}
+	fz_h = h;
+	return h;
 }
 
 void
-xstore_unwatch(struct xstore *x, const char *path, void *arg)
+xs_close(struct xs_handle *h)
 {
-	size_t i;
-
-	for (i = 0; i < FZ_WATCHES; i++)
-		if (fz_watches[i].path != NULL && fz_watches[i].arg == arg &&
-		    strcmp(fz_watches[i].path, path) == 0) {
-			free(fz_watches[i].path);
-			fz_watches[i].path = NULL;
-			return;
-		}
-}
-
-size_t
-xstore_nwatches(const struct xstore *x)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < FZ_WATCHES; i++)
-		n += fz_watches[i].path != NULL;
-	return n;
-}
-
-char *
-xstore_read(struct xstore *x, const char *path)
-{
-	struct fz_node *n = fz_node(path, false);
-
-	if (n == NULL) {
-		errno = ENOENT;
-		return NULL;
-	}
-	return strdup(n->value);
+	if (h == NULL)
+		return;
+	if (h == fz_h)
+		fz_forget();
+	close(h->pipe[0]);
+	close(h->pipe[1]);
+	free(h);
 }
 
 int
-xstore_parse_uint(const char *v, unsigned long max, unsigned long *out)
+xs_fileno(struct xs_handle *h)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtoul(v, &end, 10);
-	return v[0] >= '0' && v[0] <= '9' && *end == '\0' && errno == 0 &&
-	    *out <= max ? 0 : -EINVAL;
-}
-
-int
-xstore_read_uint(struct xstore *x, const char *path, unsigned long max,
-    unsigned long *out)
-{
-	char *v = xstore_read(x, path);
-	int rc;
-
-	if (v == NULL)
-		return -errno;
-	rc = xstore_parse_uint(v, max, out);
-	free(v);
-	return rc;
+	return h->pipe[0];
 }
 
 char **
-xstore_directory(struct xstore *x, const char *path, unsigned *n)
+xs_check_watch(struct xs_handle *h)
 {
-	size_t len = strlen(path), i, j, size = 0;
+	struct fz_event *e;
+	char **v, buf[64];
+	size_t a, b;
+
+	if (!fz_up(h))
+		return NULL;
+	if (fz_nevents == 0) {
+		while (read(h->pipe[0], buf, sizeof(buf)) > 0)
+			;
+		errno = EAGAIN;
+		return NULL;
+	}
+	e = &fz_events[fz_event_head];
+	fz_event_head = (fz_event_head + 1) % FZ_EVENTS;
+	fz_nevents--;
+	/* One block, freed in one go, as libxenstore returns it. */
+	a = strlen(e->path) + 1;
+	b = strlen(e->token) + 1;
+	if ((v = malloc(2 * sizeof(char *) + a + b)) != NULL) {
+		v[XS_WATCH_PATH] = (char *)(v + 2);
+		v[XS_WATCH_TOKEN] = v[XS_WATCH_PATH] + a;
+		memcpy(v[XS_WATCH_PATH], e->path, a);
+		memcpy(v[XS_WATCH_TOKEN], e->token, b);
+	}
+	free(e->path);
+	free(e->token);
+	return v;
+}
+
+bool
+xs_watch(struct xs_handle *h, const char *path, const char *token)
+{
+	size_t i;
+
+	if (!fz_up(h))
+		return false;
+	for (i = 0; i < FZ_WATCHES; i++)
+		if (fz_watches[i].path == NULL) {
+			fz_watches[i].path = strdup(path);
+			fz_watches[i].token = strdup(token);
+			fz_event_add(path, token);	/* the initial event */
+			return true;
+		}
+	return fz_fail(E2BIG);
+}
+
+bool
+xs_unwatch(struct xs_handle *h, const char *path, const char *token)
+{
+	size_t i;
+
+	if (!fz_up(h))
+		return false;
+	for (i = 0; i < FZ_WATCHES; i++)
+		if (fz_watches[i].path != NULL &&
+		    strcmp(fz_watches[i].path, path) == 0 &&
+		    strcmp(fz_watches[i].token, token) == 0) {
+			free(fz_watches[i].path);
+			free(fz_watches[i].token);
+			fz_watches[i].path = fz_watches[i].token = NULL;
+			return true;
+		}
+	return fz_fail(ENOENT);
+}
+
+void *
+xs_read(struct xs_handle *h, xs_transaction_t t, const char *path,
+    unsigned int *len)
+{
+	struct fz_node *n;
+	char *v;
+
+	if (!fz_up(h))
+		return NULL;
+	if ((n = fz_node(path)) == NULL) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if ((v = malloc(n->len + 1)) == NULL)
+		return NULL;
+	memcpy(v, n->value, n->len + 1);
+	if (len != NULL)
+		*len = n->len;
+	return v;
+}
+
+char **
+xs_directory(struct xs_handle *h, xs_transaction_t t, const char *path,
+    unsigned int *num)
+{
+	size_t len = strlen(path), i, size = 0;
 	const char *c;
 	char **v, *p;
 
+	if (!fz_up(h))
+		return NULL;
+	if (fz_node(path) == NULL) {
+		errno = ENOENT;
+		return NULL;
+	}
 	for (i = 0; i < FZ_NODES; i++)
 		if (fz_nodes[i].path != NULL)
 			size += strlen(fz_nodes[i].path) + 1;
@@ -186,78 +349,114 @@ xstore_directory(struct xstore *x, const char *path, unsigned *n)
 	if ((v = calloc(1, FZ_NODES * sizeof(char *) + size + 1)) == NULL)
 		return NULL;
 	p = (char *)(v + FZ_NODES);
-	*n = 0;
+	*num = 0;
 	for (i = 0; i < FZ_NODES; i++) {
-		if (fz_nodes[i].path == NULL ||
-		    strncmp(fz_nodes[i].path, path, len) != 0 ||
-		    fz_nodes[i].path[len] != '/')
+		c = fz_nodes[i].path;
+		if (c == NULL || strncmp(c, path, len) != 0 || c[len] != '/' ||
+		    c[len + 1] == '\0' || strchr(c + len + 1, '/') != NULL)
 			continue;
-		c = fz_nodes[i].path + len + 1;
-		j = strcspn(c, "/");
-		memcpy(p, c, j);
-		p[j] = '\0';
-		v[(*n)++] = p;
-		p += j + 1;
+		strcpy(p, c + len + 1);
+		v[(*num)++] = p;
+		p += strlen(p) + 1;
 	}
 	return v;
 }
 
-static int
-fz_put(const char *path, const char *value, bool ours)
+bool
+xs_write(struct xs_handle *h, xs_transaction_t t, const char *path,
+    const void *data, unsigned int len)
 {
-	struct fz_node *n = fz_node(path, true);
-
-	if (n == NULL)
-		return -ENOSPC;
-	free(n->value);
-	n->value = strdup(value);
-	n->ours = ours;
-	return 0;
+	if (!fz_up(h))
+		return false;
+	return fz_put(path, data, len, true) == 0 || fz_fail(ENOSPC);
 }
 
-int
-xstore_write(struct xstore *x, const char *path, const char *value)
+bool
+xs_mkdir(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
-	return fz_put(path, value, true);
+	if (!fz_up(h))
+		return false;
+	if (fz_node(path) != NULL)
+		return true;
+	if (fz_create(path) == NULL)
+		return fz_fail(ENOSPC);
+	fz_fire(path, false);
+	return true;
 }
 
-int
-xstore_printf(struct xstore *x, const char *path, const char *fmt, ...)
+bool
+xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
-	char buf[512];
-	va_list ap;
+	size_t i;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return xstore_write(x, path, buf);
-}
-
-int
-xstore_rm(struct xstore *x, const char *path)
-{
-	size_t len = strlen(path), i;
-
+	if (!fz_up(h))
+		return false;
+	if (fz_node(path) == NULL)
+		return fz_fail(ENOENT);
 	for (i = 0; i < FZ_NODES; i++)
 		if (fz_nodes[i].path != NULL &&
-		    strncmp(fz_nodes[i].path, path, len) == 0 &&
-		    (fz_nodes[i].path[len] == '\0' ||
-		    fz_nodes[i].path[len] == '/')) {
+		    fz_below(fz_nodes[i].path, path)) {
 			free(fz_nodes[i].path);
 			free(fz_nodes[i].value);
 			fz_nodes[i].path = fz_nodes[i].value = NULL;
 		}
-	return 0;
+	fz_fire(path, true);
+	return true;
 }
 
-int
-xstore_mkdir_perms(struct xstore *x, const char *path, const char *perms)
+bool
+xs_set_permissions(struct xs_handle *h, xs_transaction_t t,
+    const char *path, struct xs_permissions *perms, unsigned int num_perms)
 {
-	return fz_node(path, true) != NULL ? 0 : -ENOSPC;
+	if (!fz_up(h))
+		return false;
+	if (fz_node(path) == NULL)
+		return fz_fail(ENOENT);
+	if (num_perms == 0 || perms == NULL)
+		return fz_fail(EINVAL);
+	fz_fire(path, false);
+	return true;
 }
 
-int xstore_set_perms(struct xstore *x, const char *p, const char *m) { return 0; }
-int xstore_set_target(struct xstore *x, uint32_t s, uint32_t g) { return 0; }
+/* Entries "<n|r|w|b><domid>", NUL-separated, as libxenstore reads them. */
+bool
+xs_strings_to_perms(struct xs_permissions *perms, unsigned int num,
+    const char *strings)
+{
+	static const char kinds[] = "nrwb";
+	const char *s = strings, *k;
+	unsigned i;
+	char *end;
+
+	for (i = 0; i < num; i++, s += strlen(s) + 1) {
+		if ((k = strchr(kinds, s[0])) == NULL || s[0] == '\0' ||
+		    s[1] < '0' || s[1] > '9')
+			return fz_fail(EINVAL);
+		perms[i].perms = (unsigned)(k - kinds);
+		perms[i].id = (unsigned)strtoul(s + 1, &end, 10);
+		if (*end != '\0')
+			return fz_fail(EINVAL);
+	}
+	return true;
+}
+
+bool
+xs_set_target(struct xs_handle *h, unsigned int domid, unsigned int target)
+{
+	return fz_up(h);
+}
+
+/* An 'L' line: xenstored goes away (and is back for the next xs_open). */
+static void
+fz_break(void)
+{
+	if (fz_h != NULL) {
+		fz_h->broken = true;
+		if (write(fz_h->pipe[1], "l", 1) < 0) {
+			/* readable anyway */
+		}
+	}
+}
 
 /* ---- the hypervisor, in memory ---------------------------------------- */
 
@@ -460,21 +659,49 @@ fz_line(char *line, bool started)
 		if ((value = strchr(path, ' ')) != NULL)
 			*value++ = '\0';
 		fz_decode(value != NULL ? value : path + strlen(path));
-		if (fz_put(path, value != NULL ? value : "", false) == 0 &&
-		    started)
-			fz_fire(path);
+		fz_put(path, value != NULL ? value : "", value != NULL ?
+		    (unsigned)strlen(value) : 0, false);
 		break;
 	case 'X':
 		if (started) {
 			fz_dom_remove((uint32_t)strtoul(line + 1, NULL, 10));
-			fz_fire("@releaseDomain");
+			fz_fire("@releaseDomain", false);
 		}
 		break;
 	case 'S':
 		if (started)
-			fz_fire("@introduceDomain");
+			fz_fire("@introduceDomain", false);
+		break;
+	case 'L':
+		if (started)
+			fz_break();
 		break;
 	}
+}
+
+/* What stubdmd.c does when xenstored goes and comes back. */
+static void
+fz_reconnect(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval now = { 0, 0 };
+
+	if (xstore_connect(fz_sd.xs) < 0)
+		evtimer_add(fz_ev_reconnect, &now);
+}
+
+static void
+fz_lost(void *arg)
+{
+	struct timeval now = { 0, 0 };
+
+	evtimer_add(fz_ev_reconnect, &now);
+}
+
+static void
+fz_reconnected(void *arg)
+{
+	if (fz_sd.super != NULL)
+		super_reconcile(fz_sd.super, "xenstored reconnected");
 }
 
 static void
@@ -504,7 +731,23 @@ fz_setup(void)
 		abort();
 	fz_hv.base = fz_sd.base;
 	fz_sd.hv = &fz_hv;
-	fz_sd.xs = fz_xs;
+	fz_ev_reconnect = evtimer_new(fz_sd.base, fz_reconnect, NULL);
+	if (fz_ev_reconnect == NULL)
+		abort();
+}
+
+/* A connection per input, as the daemon makes at start. */
+static void
+fz_connect(void)
+{
+	static const struct xstore_hooks hooks = {
+		.lost = fz_lost,
+		.reconnected = fz_reconnected,
+	};
+
+	if ((fz_sd.xs = xstore_new(fz_sd.base, &hooks)) == NULL ||
+	    xstore_connect(fz_sd.xs) < 0)
+		abort();
 }
 
 static void
@@ -516,10 +759,6 @@ fz_reset(void)
 		free(fz_nodes[i].path);
 		free(fz_nodes[i].value);
 		fz_nodes[i].path = fz_nodes[i].value = NULL;
-	}
-	for (i = 0; i < FZ_WATCHES; i++) {
-		free(fz_watches[i].path);
-		fz_watches[i].path = NULL;
 	}
 	fz_ndoms = 0;
 	fz_next_domid = 1000;
@@ -545,13 +784,13 @@ fz_check_records(void)
 	}
 }
 
-/* Run the loop until no build is in flight (bounded). */
+/* Run the loop until no build or watch event is pending (bounded). */
 static void
 fz_drain(void)
 {
 	int i;
 
-	for (i = 0; i < 16 && fz_pending > 0; i++)
+	for (i = 0; i < 16 && (fz_pending > 0 || fz_nevents > 0); i++)
 		event_base_loop(fz_sd.base, EVLOOP_NONBLOCK);
 }
 
@@ -567,12 +806,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fz_reset();
 	fz_dom_add(0);
+	fz_connect();
 	if ((fz_sd.super = super_new(&fz_sd)) == NULL)
 		abort();
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		if (!started && (line[0] == 'W' || line[0] == 'X' ||
-		    line[0] == 'S')) {
+		if (!started && strchr("WXSL", line[0]) != NULL) {
 			super_start(fz_sd.super);
 			event_base_loop(fz_sd.base, EVLOOP_NONBLOCK);
 			started = true;
@@ -587,6 +826,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check_records();
 	super_free(fz_sd.super);
 	fz_sd.super = NULL;
+	evtimer_del(fz_ev_reconnect);
+	xstore_free(fz_sd.xs);
+	fz_sd.xs = NULL;
 	while (fz_pending > 0)	/* builds still in flight: dropped */
 		event_base_loop(fz_sd.base, EVLOOP_NONBLOCK);
 	free(text);

@@ -3,7 +3,8 @@
 #   make fuzz FUZZ_SECONDS=N         run each target N seconds (default 60)
 # Seeds and dictionaries: tests/fuzz/corpus/<target>/, <target>.dict;
 # inputs that once crashed: tests/fuzz/regress/<target>/.
-FUZZ_TARGETS := fuzz-control fuzz-policy fuzz-xsvalue fuzz-super
+FUZZ_TARGETS := fuzz-control fuzz-policy fuzz-xsvalue fuzz-super \
+	fuzz-builder
 
 ifeq ($(FUZZ),1)
 CFLAGS	+= -O1 -fsanitize=fuzzer-no-link,address,undefined \
@@ -23,9 +24,12 @@ FUZZ_xsvalue_OBJS := stubdmd/persist.o stubdmd/guest.o stubdmd/spawn.o \
 	stubdmd/xstore.o stubdmd/hv.o stubdmd/log.o stubdmd/policy.o
 FUZZ_xsvalue_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(XENSTORE_LIBS) \
 	$(SYSTEMD_LIBS)
-# fuzz-super.c stands in for xstore.c and the hypervisor.
+FUZZ_builder_OBJS := stubdmd/builder.o stubdmd/hv.o
+FUZZ_builder_LIBS = $(JSON_LIBS)
+# fuzz-super.c stands in for libxenstore (under the real xstore.c) and for
+# the hypervisor: it does not link libxenstore.
 FUZZ_super_OBJS := stubdmd/super.o stubdmd/pool.o stubdmd/guest.o \
-	stubdmd/persist.o \
+	stubdmd/persist.o stubdmd/xstore.o \
 	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o
 FUZZ_super_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS)
 

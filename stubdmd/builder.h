@@ -1,0 +1,62 @@
+/*
+ * The builder protocol: what the Xen backend (hv-xen.c) and its builder
+ * process say to each other over their socketpair.  One JSON object per
+ * SOCK_SEQPACKET message, never larger than BUILDER_MSG_MAX:
+ *
+ *   request  {"id": N, "op": "build", "spec": {"name": ..., "uuid": ...,
+ *             "target": ..., "memory_mib": ..., "vcpus": ..., "kernel": ...,
+ *             "ramdisk": ..., "cmdline": ..., "from_libxl": ...}}
+ *            {"id": N, "op": "destroy", "domid": D}
+ *   reply    {"id": N, "domid": D}              (build done)
+ *            {"id": N, "ok": true}              (destroy done)
+ *            {"id": N, "error": ERRNO, "why": "..."}
+ *
+ * The spec's fields are one table (builder.c): a new field of struct
+ * hv_stub_spec is one line there.  Replies come from a process that links
+ * libxenlight, so the daemon checks every field of them.
+ */
+#ifndef STUBDMD_BUILDER_H
+#define STUBDMD_BUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stubdmd/hv.h"
+
+#define BUILDER_MSG_MAX		65536
+#define BUILDER_WHY_MAX		512
+#define BUILDER_STR_MAX		4096	/* one string of the spec */
+#define BUILDER_DOMID_MAX	0x7ff0	/* DOMID_FIRST_RESERVED */
+
+enum builder_op { BUILDER_BUILD, BUILDER_DESTROY };
+
+struct builder_req {
+	uint64_t		 id;
+	enum builder_op		 op;
+	uint32_t		 domid;		/* destroy */
+	struct hv_stub_spec	 spec;		/* build */
+	void			*owner;		/* decoded: holds the strings */
+};
+
+struct builder_reply {
+	uint64_t	id;
+	int		err;		/* 0 or a negative errno */
+	uint32_t	domid;		/* a build's new domain */
+	char		why[BUILDER_WHY_MAX];	/* err < 0: printable */
+};
+
+/* A request as one message (malloc'd, *len bytes, no NUL counted). */
+int	builder_req_encode(const struct builder_req *req, char **out,
+	    size_t *len);
+/* The builder's side: req's strings live until builder_req_free. */
+int	builder_req_decode(const char *buf, size_t len,
+	    struct builder_req *req);
+void	builder_req_free(struct builder_req *req);
+
+int	builder_reply_encode(const struct builder_reply *r, char **out,
+	    size_t *len);
+/* The daemon's side: -EPROTO for anything but a well-formed reply. */
+int	builder_reply_decode(const char *buf, size_t len,
+	    struct builder_reply *r);
+
+#endif

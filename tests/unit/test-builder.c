@@ -1,0 +1,219 @@
+/* Unit tests of the builder protocol (stubdmd/builder.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stubdmd/builder.h"
+#include "tests/unit/unit.h"
+
+static const char SPEC_JSON[] = "{\"id\":7,\"op\":\"build\",\"spec\":{"
+    "\"name\":\"web1-dm\",\"uuid\":\"01234567-89ab-cdef-0123-456789abcdef\","
+    "\"target\":5,\"memory_mib\":256,\"vcpus\":1,\"kernel\":\"/k\","
+    "\"ramdisk\":\"\",\"cmdline\":\"\",\"from_libxl\":false}}";
+
+static struct hv_stub_spec
+spec_example(void)
+{
+	struct hv_stub_spec s = {
+		.name = "web1-dm",
+		.target = 5,
+		.memory_mib = 256,
+		.vcpus = 2,
+		.kernel = "/usr/lib/xen/boot/qemu-stubdom-linux-kernel",
+		.ramdisk = NULL,
+		.cmdline = "console=hvc0 \"quoted\" \\ tab\t",
+		.from_libxl = true,
+	};
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		s.uuid[i] = (uint8_t)(i * 17);
+	return s;
+}
+
+static int
+req_decode_str(const char *s, struct builder_req *req)
+{
+	return builder_req_decode(s, strlen(s), req);
+}
+
+/* SPEC_JSON with one substring replaced: still a request? */
+static int
+req_variant(const char *from, const char *to)
+{
+	char buf[1024], *p = strstr(SPEC_JSON, from);
+	struct builder_req req;
+	int rc;
+
+	if (p == NULL)
+		return -ENOENT;
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - SPEC_JSON), SPEC_JSON,
+	    to, p + strlen(from));
+	rc = req_decode_str(buf, &req);
+	if (rc == 0)
+		builder_req_free(&req);
+	return rc;
+}
+
+static void
+test_build_roundtrip(void)
+{
+	struct hv_stub_spec s = spec_example();
+	struct builder_req req = { .id = 42, .op = BUILDER_BUILD, .spec = s };
+	struct builder_req back;
+	char *msg = NULL;
+	size_t len = 0;
+
+	CHECK(builder_req_encode(&req, &msg, &len) == 0, "build encodes");
+	CHECK(msg != NULL && len == strlen(msg) && len < BUILDER_MSG_MAX,
+	    "one message under the cap");
+	CHECK(builder_req_decode(msg, len, &back) == 0, "build decodes");
+	CHECK(back.id == 42 && back.op == BUILDER_BUILD, "id and op kept");
+	CHECK(strcmp(back.spec.name, s.name) == 0 &&
+	    strcmp(back.spec.kernel, s.kernel) == 0 &&
+	    strcmp(back.spec.cmdline, s.cmdline) == 0, "strings kept");
+	CHECK(back.spec.ramdisk != NULL && back.spec.ramdisk[0] == '\0',
+	    "no ramdisk travels as empty");
+	CHECK(memcmp(back.spec.uuid, s.uuid, 16) == 0, "uuid kept");
+	CHECK(back.spec.target == 5 && back.spec.memory_mib == 256 &&
+	    back.spec.vcpus == 2 && back.spec.from_libxl, "numbers kept");
+	builder_req_free(&back);
+	free(msg);
+}
+
+static void
+test_destroy_roundtrip(void)
+{
+	struct builder_req req = { .id = 3, .op = BUILDER_DESTROY,
+	    .domid = 77 };
+	struct builder_req back;
+	char *msg = NULL;
+	size_t len = 0;
+
+	CHECK(builder_req_encode(&req, &msg, &len) == 0 &&
+	    builder_req_decode(msg, len, &back) == 0 &&
+	    back.op == BUILDER_DESTROY && back.domid == 77 && back.id == 3,
+	    "destroy round trip");
+	builder_req_free(&back);
+	free(msg);
+	CHECK(req_decode_str("{\"id\":1,\"op\":\"destroy\",\"domid\":0}",
+	    &back) == -EPROTO, "destroy of domain 0 refused");
+	CHECK(req_decode_str("{\"id\":1,\"op\":\"destroy\",\"domid\":32752}",
+	    &back) == -EPROTO, "destroy of a reserved domid refused");
+	CHECK(req_decode_str("{\"id\":1,\"op\":\"reboot\",\"domid\":3}",
+	    &back) == -EPROTO, "unknown op refused");
+}
+
+static void
+test_request_checks(void)
+{
+	struct builder_req req;
+
+	CHECK(req_decode_str(SPEC_JSON, &req) == 0, "sample request decodes");
+	builder_req_free(&req);
+	CHECK(req_variant("\"vcpus\":1", "\"vcpus\":129") == -EPROTO,
+	    "vcpus capped");
+	CHECK(req_variant("\"target\":5", "\"target\":32752") == -EPROTO,
+	    "target capped");
+	CHECK(req_variant("\"target\":5", "\"target\":-1") == -EPROTO,
+	    "negative number refused");
+	CHECK(req_variant("\"memory_mib\":256", "\"memory_mib\":\"256\"") ==
+	    -EPROTO, "number as a string refused");
+	CHECK(req_variant("\"from_libxl\":false", "\"from_libxl\":0") ==
+	    -EPROTO, "bool as a number refused");
+	CHECK(req_variant("\"cmdline\":\"\",", "") == -EPROTO,
+	    "missing field refused");
+	CHECK(req_variant("\"cmdline\":\"\"", "\"cmdline\":\"\",\"x\":1") ==
+	    -EPROTO, "unknown field refused");
+	CHECK(req_variant("\"cmdline\":\"\"", "\"cmdline\":\"\","
+	    "\"cmdline\":\"a\"") == -EPROTO, "duplicate field refused");
+	CHECK(req_variant("89ab-", "89ab") == -EPROTO, "bad uuid refused");
+	CHECK(req_variant("\"id\":7", "\"id\":0") == -EPROTO, "id 0 refused");
+	CHECK(req_variant("}}", "}") == -EPROTO, "truncated JSON refused");
+	CHECK(req_decode_str("[1]", &req) == -EPROTO, "array refused");
+}
+
+static int
+reply_str(const char *s, struct builder_reply *r)
+{
+	return builder_reply_decode(s, strlen(s), r);
+}
+
+static void
+test_replies(void)
+{
+	struct builder_reply in = { .id = 9, .domid = 12 }, out;
+	char *msg = NULL;
+	size_t len;
+
+	CHECK(builder_reply_encode(&in, &msg, &len) == 0 &&
+	    builder_reply_decode(msg, len, &out) == 0 && out.id == 9 &&
+	    out.domid == 12 && out.err == 0, "domid reply round trip");
+	free(msg);
+	in.domid = 0;
+	CHECK(builder_reply_encode(&in, &msg, &len) == 0 &&
+	    builder_reply_decode(msg, len, &out) == 0 && out.domid == 0 &&
+	    out.err == 0, "ok reply round trip");
+	free(msg);
+	in.err = -ENOENT;
+	snprintf(in.why, sizeof(in.why), "no kernel: \x01 here");
+	CHECK(builder_reply_encode(&in, &msg, &len) == 0 &&
+	    builder_reply_decode(msg, len, &out) == 0 &&
+	    out.err == -ENOENT && strcmp(out.why, "no kernel: ? here") == 0,
+	    "error reply round trip, made printable");
+	free(msg);
+}
+
+static void
+test_reply_checks(void)
+{
+	static const char *const bad[] = {
+		"",
+		"{",
+		"[]",
+		"{\"domid\":3}",
+		"{\"id\":0,\"domid\":3}",
+		"{\"id\":1,\"domid\":0}",
+		"{\"id\":1,\"domid\":32752}",
+		"{\"id\":1,\"domid\":3.0}",
+		"{\"id\":1,\"domid\":3,\"ok\":true}",
+		"{\"id\":1,\"ok\":false}",
+		"{\"id\":1,\"error\":0,\"why\":\"x\"}",
+		"{\"id\":1,\"error\":4096,\"why\":\"x\"}",
+		"{\"id\":1,\"error\":5}",
+		"{\"id\":1,\"error\":5,\"why\":3}",
+		"{\"id\":1,\"error\":5,\"why\":\"x\",\"domid\":3}",
+		"{\"id\":1,\"id\":1,\"ok\":true}",
+		"{\"id\":1}",
+	};
+	struct builder_reply r;
+	char *big;
+	size_t i;
+	bool all = true;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (reply_str(bad[i], &r) != -EPROTO) {
+			printf("# accepted: %s\n", bad[i]);
+			all = false;
+		}
+	CHECK(all, "every malformed reply refused");
+	big = malloc(BUILDER_WHY_MAX + 64);
+	snprintf(big, BUILDER_WHY_MAX + 64,
+	    "{\"id\":1,\"error\":5,\"why\":\"%0*d\"}", BUILDER_WHY_MAX, 0);
+	CHECK(reply_str(big, &r) == -EPROTO, "overlong reason refused");
+	free(big);
+	CHECK(builder_reply_decode("{\"id\":1,\"ok\":true}", BUILDER_MSG_MAX +
+	    1, &r) == -EPROTO, "oversized message refused");
+}
+
+int
+main(void)
+{
+	test_build_roundtrip();
+	test_destroy_roundtrip();
+	test_request_checks();
+	test_replies();
+	test_reply_checks();
+	return unit_done();
+}
