@@ -1,9 +1,11 @@
-# Own mode with devices: stubdmd reads the guest's PV disk backend that a
-# toolstack wrote, libxl gives the stub the same disk (a qdisk served by a
-# QEMU in dom0, the only disk backend a dom0 without hotplug scripts can
-# serve), and the guest's QEMU gets libxl's -drive for it.  The test stub
-# image (guests never*: never unpaused) stands in for QEMU.  Judged from
-# dom0: xenstore's backends and frontends, the arguments, the dom0 QEMU.
+# Own mode with devices: stubdmd reads the guest's PV disk and NIC
+# backends that a toolstack wrote; libxl gives the stub the same disk (a
+# qdisk served by a QEMU in dom0, the only disk backend a dom0 without
+# blkback hotplug scripts can serve) and a vif of the same MAC (netback,
+# the test's vif script puts it in xenbr0); the guest's QEMU gets libxl's
+# -drive, -device and -netdev for them.  The test stub image (guests
+# never*: never unpaused) stands in for QEMU.  Judged from dom0:
+# xenstore's backends, the arguments, the dom0 QEMU, the bridge.
 # plan: 1
 
 SCEN_T0=$(now)
@@ -24,6 +26,14 @@ xenstore-write "$back/params" "aio:$img" "$back/type" qdisk \
     "$back/frontend" "$front" "$back/frontend-id" "$gd" \
     "$front/backend" "$back" "$front/backend-id" 0 \
     "$front/virtual-device" 768 "$front/state" 1
+mac=00:16:3e:5d:00:01
+vback=/local/domain/0/backend/vif/$gd/0
+vfront=/local/domain/$gd/device/vif/0
+xenstore-write "$vback/mac" "$mac" "$vback/bridge" xenbr0 \
+    "$vback/script" /test/vif-test "$vback/type" vif_ioemu \
+    "$vback/handle" 0 "$vback/frontend" "$vfront" "$vback/frontend-id" "$gd" \
+    "$vfront/backend" "$vback" "$vfront/backend-id" 0 "$vfront/handle" 0 \
+    "$vfront/mac" "$mac" "$vfront/state" 1
 stubdmctl start neverdev1 >/dev/null 2>&1 || why="$why start refused"
 if ! wait_for $SLOW stub_running neverdev1 "$gd"; then
 	why="$why stub with the disk did not reach running"
@@ -47,13 +57,27 @@ else
 	echo "neverdev1 dm-argv:$args"
 	echo "$args " | grep -q -- " -drive file=/dev/xvda,if=ide,index=0,\
 media=disk,format=host_device,cache=writeback " || why="$why no -drive"
-	echo "$args " | grep -q -- " -net none " || why="$why no -net none"
-	log_has "neverdev1.*building stub domain (.*1 disk, 0 NICs)" ||
+	echo "$args " | grep -q -- " -device rtl8139,id=nic0,netdev=net0,\
+mac=$mac " || why="$why no -device rtl8139"
+	echo "$args " | grep -q -- " -netdev type=tap,id=net0,\
+ifname=vif$gd.0-emu,br=xenbr0,script=no,downscript=no " ||
+	    why="$why no -netdev"
+	echo "$args " | grep -q -- " -net none " && why="$why -net none"
+	xenstore-ls -f "/local/domain/0/backend/vif/$sd" 2>/dev/null |
+	    sed 's/^/stub-vif: /' | head -n 20
+	[ "$(xenstore-read "/local/domain/0/backend/vif/$sd/0/mac" \
+	    2>/dev/null)" = "$mac" ] || why="$why the stub has no vif of $mac"
+	[ "$(xenstore-read \
+	    "/local/domain/0/backend/vif/$sd/0/hotplug-status" 2>/dev/null)" = \
+	    connected ] || why="$why the stub's vif is not connected"
+	brctl show xenbr0 2>/dev/null | grep -q "vif$sd\.0" ||
+	    why="$why vif$sd.0 is not in xenbr0"
+	log_has "neverdev1.*building stub domain (.*1 disk, 1 NIC)" ||
 	    why="$why build log line without its devices"
 	ps | grep -v grep | grep -q "xen-domid $sd .*xen-attach\|xen-attach.*xen-domid $sd" ||
 	    ps | grep -v grep | grep -q "qemu.*-xen-domid $sd" ||
 	    why="$why no dom0 QEMU serving the stub's qdisk"
 fi
 result "$([ -z "$why" ]; echo $?)" "own mode: the stub gets the guest's \
-disk through libxl (qdisk) and QEMU libxl's -drive for it" "$why"
+disk (qdisk) and NIC (vif) through libxl, QEMU libxl's arguments" "$why"
 mkguest --destroy "$gd" >/dev/null 2>&1
