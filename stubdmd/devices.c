@@ -334,8 +334,8 @@ devices_backend(struct devices_ctx *c, uint32_t *backend_domid)
 		rc = devices_err(c, -EINVAL, "the frontend's backend path is "
 		    "not /local/domain/<domid>/...");
 	if (rc == 0) {
-		snprintf(want, sizeof(want), "/local/domain/%lu/backend/%s/%u/%s",
-		    b, c->kind, c->guest, c->devid);
+		snprintf(want, sizeof(want), "/local/domain/%lu/backend/"
+		    "%s/%u/%s", b, c->kind, c->guest, c->devid);
 		if (strcmp(v, want) != 0)
 			rc = devices_err(c, -EINVAL, "the frontend's backend "
 			    "path is not %s", want);

@@ -280,9 +280,9 @@ sim_device_words(const struct hv_devices *v, char (*buf)[512],
 	}
 	for (i = 0; i < v->nnics && i < HV_NICS_MAX; i++, k++) {
 		n = &v->nics[i];
-		snprintf(buf[k], sizeof(buf[k]), "vif=%u,%u,%s,%s,%s%s,%s,%s,%s",
-		    n->devid, n->backend_domid, n->mac, n->bridge, n->ifname,
-		    n->ifname[0] != '\0' ? "-emu" : "", n->model,
+		snprintf(buf[k], sizeof(buf[k]), "vif=%u,%u,%s,%s,%s%s,%s,"
+		    "%s,%s", n->devid, n->backend_domid, n->mac, n->bridge,
+		    n->ifname, n->ifname[0] != '\0' ? "-emu" : "", n->model,
 		    n->emulated ? "ioemu" : "vif", n->script);
 		w[k] = buf[k];
 	}

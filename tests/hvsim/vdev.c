@@ -98,8 +98,8 @@ vdev_create_word(struct hvsim *h, const struct dom *d, const char *word,
 		rc = vdev_write(h, d, kind, devid, &kv, 1);
 	free(kv);
 	if (rc < 0)
-		snprintf(err, errlen, "bad %.64s (dev=vbd|vif/DEVID/KEY=VALUE): "
-		    "%s", word, hvsim_errname(rc));
+		snprintf(err, errlen, "bad %.64s (dev=vbd|vif/DEVID/"
+		    "KEY=VALUE): %s", word, hvsim_errname(rc));
 	return rc;
 }
 
