@@ -14,19 +14,21 @@ endif
 FUZZ_control_OBJS := stubdmd/control.o stubdmd/super.o stubdmd/pool.o \
 	stubdmd/policy.o \
 	stubdmd/log.o stubdmd/guest.o stubdmd/persist.o stubdmd/spawn.o \
-	stubdmd/xstore.o stubdmd/hv.o
+	stubdmd/xstore.o stubdmd/hv.o stubdmd/devices.o
 FUZZ_control_LIBS = $(EVENT_LIBS) $(JSON_LIBS) $(INIH_LIBS) \
 	$(XENSTORE_LIBS) $(SYSTEMD_LIBS)
 FUZZ_policy_OBJS := stubdmd/policy.o
 FUZZ_policy_LIBS = $(INIH_LIBS)
 FUZZ_xsvalue_OBJS := stubdmd/persist.o stubdmd/guest.o stubdmd/spawn.o \
-	stubdmd/xstore.o stubdmd/hv.o stubdmd/log.o stubdmd/policy.o
+	stubdmd/xstore.o stubdmd/hv.o stubdmd/log.o stubdmd/policy.o \
+	stubdmd/devices.o
 FUZZ_xsvalue_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(XENSTORE_LIBS) \
 	$(SYSTEMD_LIBS)
 # fuzz-super.c stands in for xstore.c and the hypervisor.
 FUZZ_super_OBJS := stubdmd/super.o stubdmd/pool.o stubdmd/guest.o \
 	stubdmd/persist.o \
-	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o
+	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o \
+	stubdmd/devices.o
 FUZZ_super_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS)
 
 define fuzz_rule
