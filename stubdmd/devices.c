@@ -311,14 +311,44 @@ devices_read_nic(struct devices_ctx *c, struct hv_nic *n)
 }
 
 /*
- * The frontend names its backend; it must be the one place a toolstack
- * puts it, /local/domain/<backend>/backend/<kind>/<guest>/<devid>, so
- * that a guest cannot point stubdmd at another guest's devices.
+ * Where a toolstack puts a frontend's backend: libxl 4.17 writes a disk's
+ * under backend/vbd (blkback), backend/qdisk (QEMU) or backend/vbd3
+ * (tapdisk3), a NIC's under backend/vif.
+ */
+static const char *const devices_back_kinds[][3] = {
+	{ "vbd", "qdisk", "vbd3" },
+	{ "vif", NULL, NULL },
+};
+
+/* v is /local/domain/<b>/backend/<one of kind's>/<guest>/<devid>. */
+static bool
+devices_backend_ok(const struct devices_ctx *c, const char *v,
+    unsigned long b)
+{
+	const char *const *kinds;
+	char want[DEVICES_PATH_MAX];
+	size_t i;
+
+	kinds = devices_back_kinds[c->kind[1] == 'b' ? 0 : 1];
+
+	for (i = 0; i < 3 && kinds[i] != NULL; i++) {
+		snprintf(want, sizeof(want), "/local/domain/%lu/backend/"
+		    "%s/%u/%s", b, kinds[i], c->guest, c->devid);
+		if (strcmp(v, want) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The frontend names its backend; it must be where a toolstack puts it
+ * for this guest and this device, so that a guest cannot point stubdmd
+ * at another guest's devices.
  */
 static int
 devices_backend(struct devices_ctx *c, uint32_t *backend_domid)
 {
-	char path[DEVICES_PATH_MAX], want[DEVICES_PATH_MAX], *v;
+	char path[DEVICES_PATH_MAX], *v;
 	unsigned long b;
 	int n, rc = 0;
 
@@ -333,13 +363,11 @@ devices_backend(struct devices_ctx *c, uint32_t *backend_domid)
 	    v[strlen("/local/domain/")] == '-')
 		rc = devices_err(c, -EINVAL, "the frontend's backend path is "
 		    "not /local/domain/<domid>/...");
-	if (rc == 0) {
-		snprintf(want, sizeof(want), "/local/domain/%lu/backend/"
-		    "%s/%u/%s", b, c->kind, c->guest, c->devid);
-		if (strcmp(v, want) != 0)
-			rc = devices_err(c, -EINVAL, "the frontend's backend "
-			    "path is not %s", want);
-	}
+	else if (!devices_backend_ok(c, v, b))
+		rc = devices_err(c, -EINVAL, "the frontend's backend path is "
+		    "not /local/domain/%lu/backend/%s/%u/%s", b,
+		    c->kind[1] == 'b' ? "vbd|qdisk|vbd3" : "vif", c->guest,
+		    c->devid);
 	if (rc == 0) {
 		snprintf(c->back, sizeof(c->back), "%s", v);
 		*backend_domid = (uint32_t)b;

@@ -13,8 +13,9 @@ pool_size = 1
 P
 ctl() { "$STUBDMCTL" -S "$T/ctl.sock" "$@"; }
 # A disk and a NIC as libxl writes their backends (libxl_disk.c, _nic.c).
-disk() {	# DEVID VDEV PARAMS [TYPE [MODE [DEVTYPE]]]
+disk() {	# DEVID VDEV PARAMS [TYPE [MODE [DEVTYPE]]]: backend/vbd, or qdisk's
 	local p="dev=vbd/$1"
+	[ "${4:-}" = qdisk ] && p="dev=qdisk/$1"
 	echo "$p/params=$3 $p/type=${4:-phy} $p/mode=${5:-w} $p/dev=$2 $p/device-type=${6:-disk}"
 }
 nic() {		# DEVID MAC [BRIDGE]
@@ -49,6 +50,8 @@ check "not a spare: a guest with devices gets a stub built with them" \
 	grep -q 'guest "dev1".*building stub domain (.*2 disks, 1 NIC)' "$T/stubdmd.log"
 check "the spare is still in the pool" test -n "$(spare_ids)"
 check "the stub has three devices" test "$(devices dev1 | wc -l)" = 3
+check "a qdisk's backend is where libxl writes it" \
+	test "$(xenstore-read /local/domain/$g/device/vbd/768/backend)" = "/local/domain/0/backend/qdisk/$g/768"
 check "the stub's first disk: the guest's qdisk" \
 	devices dev1 | grep -qx 'vbd=768,0,hda,qdisk,w,disk,raw,/srv/dev1.img'
 check "the stub's second disk: the guest's block device" \
@@ -134,7 +137,7 @@ g2=$(domid_of dev2)
 xenstore-write "/local/domain/$g2/device/vbd/5632/backend" \
 	"/local/domain/0/backend/vbd/$g/768"
 hvsimctl crash "$(stub_of dev2)"
-wait_until 10 "grep -q 'guest \"dev2\".*refused the guest.s devices: vbd 5632: the frontend.s backend path is not /local/domain/0/backend/vbd/$g2/5632' '$T/stubdmd.log'"
+wait_until 10 "grep -q 'guest \"dev2\".*refused the guest.s devices: vbd 5632: the frontend.s backend path is not /local/domain/0/backend/vbd|qdisk|vbd3/$g2/5632' '$T/stubdmd.log'"
 check "a frontend pointing at another guest's backend" grep -q \
 	"guest \"dev2\".*vbd 5632: the frontend's backend path is not" "$T/stubdmd.log"
 check "no stub built for it" test "$(live_stubs dev2)" = 0

@@ -543,12 +543,13 @@ static const struct ctl_verb {
 	{ "times", 0, 0, ctl_times, "" },
 	{ "console", 1, 2, ctl_console, "DOM [LINES]" },
 	{ "create-hvm", 1, WORD_MAX - 1, ctl_create_hvm, "NAME [--running] "
-	    "[mem=MIB] [dev=vbd|vif/DEVID/KEY=VALUE]... [flood=vbd|vif:N]" },
+	    "[mem=MIB] [dev=vbd|qdisk|vif/DEVID/KEY=VALUE]... "
+	    "[flood=vbd|vif:N]" },
 	{ "create-pvh", 1, 3, ctl_create_pvh, "NAME [--paused] [mem=MIB]" },
 	{ "create-pv", 1, 3, ctl_create_pv, "NAME [--paused] [mem=MIB]" },
 	{ "build-pv", 7, 7 + VDEV_MAX, ctl_build_pv, "NAME MEM_MIB VCPUS "
 	    "KERNEL RAMDISK CMDLINE uuid=UUID [vbd=...|vif=...]..." },
-	{ "add-dev", 3, WORD_MAX - 1, ctl_add_dev, "DOM vbd|vif DEVID "
+	{ "add-dev", 3, WORD_MAX - 1, ctl_add_dev, "DOM vbd|qdisk|vif DEVID "
 	    "[KEY=VALUE]..." },
 	{ "devices", 1, 1, ctl_devices, "DOM" },
 	{ "set-target", 2, 2, ctl_set_target, "STUB GUEST" },

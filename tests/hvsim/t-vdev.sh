@@ -44,6 +44,9 @@ check "a vif too" \
 hvsimctl add-dev v1 vbd 832 params=/srv/b dev=hdb >/dev/null
 check "add-dev adds one later" \
 	test "$(xenstore-read /local/domain/$g/device/vbd/832/backend)" = "/local/domain/0/backend/vbd/$g/832"
+hvsimctl add-dev v1 qdisk 5632 params=aio:/srv/c dev=hdc >/dev/null
+check "a qdisk: backend/qdisk, its frontend a vbd (libxl's layout)" \
+	test "$(xenstore-read /local/domain/$g/device/vbd/5632/backend)" = "/local/domain/0/backend/qdisk/$g/5632"
 check "add-dev refuses a kind it does not know" not hvsimctl add-dev v1 pci 0 2>/dev/null
 check "create-hvm refuses a malformed dev= word" \
 	not hvsimctl create-hvm v9 dev=vbd/x/params=/a 2>/dev/null

@@ -27,7 +27,10 @@ vdev_put(struct hvsim *h, const char *dir, const char *key, const char *v)
 	return xsd_put(h, path, v);
 }
 
-/* The backend's keys (KEY=VALUE), then the frontend that points at it. */
+/*
+ * The backend's keys (KEY=VALUE), then the frontend that points at it.
+ * kind is the backend's: a qdisk's frontend is a vbd, as libxl writes it.
+ */
 static int
 vdev_write(struct hvsim *h, const struct dom *d, const char *kind,
     const char *devid, char **kv, int n)
@@ -39,7 +42,7 @@ vdev_write(struct hvsim *h, const struct dom *d, const char *kind,
 	snprintf(back, sizeof(back), "/local/domain/0/backend/%s/%u/%s", kind,
 	    d->domid, devid);
 	snprintf(front, sizeof(front), "/local/domain/%u/device/%s/%s",
-	    d->domid, kind, devid);
+	    d->domid, strcmp(kind, "qdisk") == 0 ? "vbd" : kind, devid);
 	for (i = 0; i < n && rc == 0; i++) {
 		if ((eq = strchr(kv[i], '=')) == NULL ||
 		    (size_t)(eq - kv[i]) >= sizeof(key) || eq == kv[i])
@@ -65,8 +68,10 @@ vdev_add_cmd(struct hvsim *h, char **args, int n, char *err, size_t errlen)
 		snprintf(err, errlen, "no domain %s", args[0]);
 		return -ESRCH;
 	}
-	if (strcmp(args[1], "vbd") != 0 && strcmp(args[1], "vif") != 0) {
-		snprintf(err, errlen, "kind %s is not vbd or vif", args[1]);
+	if (strcmp(args[1], "vbd") != 0 && strcmp(args[1], "vif") != 0 &&
+	    strcmp(args[1], "qdisk") != 0) {
+		snprintf(err, errlen, "kind %s is not vbd, qdisk or vif",
+		    args[1]);
 		return -EINVAL;
 	}
 	if (args[2][0] == '\0' || strchr(args[2], '/') != NULL) {
@@ -92,13 +97,14 @@ vdev_create_word(struct hvsim *h, const struct dom *d, const char *word,
 	int rc = -EINVAL;
 
 	if (sscanf(word, "dev=%7[a-z]/%15[0-9]/", kind, devid) == 2 &&
-	    (strcmp(kind, "vbd") == 0 || strcmp(kind, "vif") == 0) &&
+	    (strcmp(kind, "vbd") == 0 || strcmp(kind, "vif") == 0 ||
+	    strcmp(kind, "qdisk") == 0) &&
 	    (kv = strdup(word + 4 + strlen(kind) + 1 + strlen(devid) + 1)) !=
 	    NULL)
 		rc = vdev_write(h, d, kind, devid, &kv, 1);
 	free(kv);
 	if (rc < 0)
-		snprintf(err, errlen, "bad %.64s (dev=vbd|vif/DEVID/"
+		snprintf(err, errlen, "bad %.64s (dev=vbd|qdisk|vif/DEVID/"
 		    "KEY=VALUE): %s", word, hvsim_errname(rc));
 	return rc;
 }

@@ -20,7 +20,7 @@ struct vdevs {
 	char	*word[VDEV_MAX];	/* "vbd=..." or "vif=..." */
 };
 
-/* add-dev DOM vbd|vif DEVID [KEY=VALUE]...: err says what is wrong. */
+/* add-dev DOM vbd|qdisk|vif DEVID [KEY=VALUE]...: err says what's wrong. */
 int	vdev_add_cmd(struct hvsim *, char **args, int n, char *err,
 	    size_t errlen);
 /* create-hvm's dev=KIND/DEVID/KEY=VALUE and flood=KIND:N words. */

@@ -59,7 +59,7 @@ stubdmctl stop neverdev1 >/dev/null 2>&1 || why="$why stop refused"
 wait_for 60 gone neverdev1-dm || why="$why first stub not destroyed"
 img=/tmp/neverdev1.img
 dd if=/dev/zero of="$img" bs=1M count=8 2>/dev/null
-back=/local/domain/0/backend/vbd/$gd/768
+back=/local/domain/0/backend/qdisk/$gd/768
 front=/local/domain/$gd/device/vbd/768
 xenstore-write "$back/params" "aio:$img" "$back/type" qdisk \
     "$back/mode" w "$back/dev" hda "$back/device-type" disk \
