@@ -30,7 +30,7 @@ device_model_stubdomain_override = 1
 stubdomain_kernel = "/test/qemu-stubdom-linux-kernel"
 stubdomain_ramdisk = "/test/qemu-stubdom-linux-rootfs"
 stubdomain_memory = 256
-stubdomain_cmdline = "console=hvc0"
+stubdomain_cmdline = "console=hvc0 quiet"
 disk = [ "format=raw,vdev=hda,access=rw,backendtype=qdisk,target=/tmp/$1.img" ]
 vif = [ "mac=00:16:3e:00:05:$2,bridge=xenbr0,script=/etc/xen/scripts/vif-test" ]
 serial = "file:/tmp/$1.serial"
