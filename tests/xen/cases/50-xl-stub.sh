@@ -10,8 +10,10 @@
 # plan: 4
 
 # xls_cfg NAME DISK MAC: the test guest's file (guest_cfg) with libxl's
-# stub from the linux-qemu image.  "quiet": libxl allows the stub 30 s
-# from unpause to QEMU running, a tight fit under emulation.
+# stub from the linux-qemu image.  256 MiB: in libxl's default 128 the
+# stub's kernel runs out of memory unpacking the initramfs.  "quiet":
+# libxl allows the stub 30 s from unpause to QEMU running, a tight fit
+# under emulation.
 xls_cfg() {
 	guest_cfg "$1" "$2" "$3" | sed 's/^on_crash = .*/on_crash = "preserve"/'
 	cat <<EOC
