@@ -40,13 +40,16 @@ device_model_stubdomain_override = 1
 stubdomain_kernel = "/test/qemu-stubdom-linux-kernel"
 stubdomain_ramdisk = "/test/qemu-stubdom-linux-rootfs"
 stubdomain_memory = 256
-stubdomain_cmdline = "console=hvc0"
+stubdomain_cmdline = "console=hvc0 quiet"
 EOC
 } >/tmp/gb1.cfg
 rm -f /tmp/gb1.serial
 t=$(now)
 if ! timeout 600 xl create /tmp/gb1.cfg >/tmp/gb1.out 2>&1; then
-	why="xl create failed: $(tail -n 3 /tmp/gb1.out | tr '\n' ' ')"
+	why="xl create failed (its output and the stub's console above)"
+	sed 's/^/xl: /' /tmp/gb1.out
+	tail -n 30 /var/log/xen/qemu-dm-gb1.log 2>/dev/null |
+	    sed 's/^/gb1-dm: /'
 else
 	bench_guest libxl-stub gb1 "$t" || why="no figures (serial below)"
 	tr -d '\r' </tmp/gb1.serial | sed 's/^/gb1 serial: /'
@@ -80,7 +83,16 @@ for k in libxl-stub stubdmd-cold stubdmd-pool; do
 		disk="$disk s (x$(bench_ratio "$s" "$d") dom0's)"
 	done
 done
+# What dom0's load costs each: loaded time / idle time.
+load="disk under dom0's load (loaded / idle):"
+for k in dom0 libxl-stub stubdmd-cold stubdmd-pool; do
+	grep -q '^loaded [0-9]' "/tmp/bench.$k" 2>/dev/null || continue
+	load="$load $k x$(bench_ratio "$(awk '$1 == "loaded" { print $2 + $3 }' \
+	    "/tmp/bench.$k")" "$(awk '$1 == "idle" { print $2 + $3 }' \
+	    "/tmp/bench.$k")")"
+done
 echo "XENTEST: bench guest $line"
 echo "XENTEST: bench guest $disk"
+echo "XENTEST: bench guest $load"
 echo "XENTEST: bench guest (x = time / dom0's time, same boot;" \
     "XEN_CASES=\"40 60\" make check-xen)"
