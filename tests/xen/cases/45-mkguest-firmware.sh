@@ -54,9 +54,10 @@ else
 	fi
 	fw_ran() {
 		xl dmesg >/tmp/nodm1.dmesg 2>&1
-		grep -q "(d$g) .*HVM Loader" /tmp/nodm1.dmesg &&
-		    grep -q "(d$g) .*System requested SeaBIOS" /tmp/nodm1.dmesg &&
-		    grep -q "(d$g) .*SeaBIOS (version" /tmp/nodm1.dmesg
+		for l in "HVM Loader" "System requested SeaBIOS" \
+		    "SeaBIOS (version"; do
+			grep -q "(d$g) .*$l" /tmp/nodm1.dmesg || return 1
+		done
 	}
 	wait_for 120 fw_ran ||
 	    why="no hvmloader then SeaBIOS lines from d$g in xl dmesg"

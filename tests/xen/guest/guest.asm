@@ -369,10 +369,11 @@ nic_test:
 	call crlf
 	ret
 
-; bench: R rounds of N KiB (in 32 KiB chunks) written, then read, from BENCH_LBA on, CHUNK
-; sectors a call; a line before and after each pass, the pass's TSC
-; cycles on its "done" line; 5 s (5 ticks of the RTC seconds, which Xen
-; emulates itself) between rounds, for the test to change dom0's load.
+; bench: R rounds of N KiB (in 32 KiB chunks) written, then read, from
+; BENCH_LBA on, CHUNK sectors a call; a line before and after each pass,
+; the pass's TSC cycles on its "done" line; 5 s (5 ticks of the RTC
+; seconds, which Xen emulates itself) between rounds, for the test to
+; change dom0's load.
 bench:
 	xor ax, ax
 	mov si, PARAM + 24
