@@ -103,8 +103,9 @@ xlstub_serials(libxl_ctx *ctx, uint32_t guest, char **out, int max)
 	char **list;
 
 	libxl_domain_config_init(&dc);
+	/* libxl stores it with its terminating NUL. */
 	if (libxl_userdata_retrieve(ctx, guest, "libxl-json", &data,
-	    &len) != 0 || len <= 0 ||
+	    &len) != 0 || len <= 0 || data[len - 1] != '\0' ||
 	    libxl_domain_config_from_json(ctx, &dc, (const char *)data) != 0)
 		goto out;
 	if (dc.b_info.type != LIBXL_DOMAIN_TYPE_HVM)
