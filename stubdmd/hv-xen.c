@@ -374,9 +374,9 @@ xen_child_build(const struct hv_stub_spec *want, char *out, size_t size)
 	rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
 	/* What else libxl gives its stub: a stub runs without, degraded. */
 	if (rc == 0 && spec->from_libxl &&
-	    (e = xlstub_serve(ctx, domid, spec->target, spec->name)) < 0)
-		fprintf(stderr, "%s: no consoles or QMP proxy: %s; the stub "
-		    "runs without\n", spec->name, strerror(-e));
+	    (e = xlstub_serve(ctx, domid, spec->target)) < 0)
+		fprintf(stderr, "%s: no consoles for the guest's serial ports: "
+		    "%s; the stub runs without\n", spec->name, strerror(-e));
 	if (rc == 0)
 		snprintf(out, size, "domid %u\n", domid);
 	else

@@ -3,18 +3,16 @@
  * disks and NICs (Xen 4.17, libxl_dm.c), for a stub stubdmd rebuilds in
  * libxl's place: the consoles 1.. (1: the device model's save file, 2: a
  * restore stream, none here, 3..: the guest's serial ports), served by the
- * QEMU libxl runs in dom0 for the stub's disks, and the dom0 end of QMP,
- * vchan-socket-proxy listening on libxl's QMP socket of the guest.  Runs
- * in hv-xen.c's build helper, after libxl built the paused stub.
+ * QEMU libxl runs in dom0 for the stub's disks.  Not the dom0 end of QMP
+ * (libxl runs vchan-socket-proxy for that; stubdmd starts no programs).
+ * Runs in hv-xen.c's build helper, after libxl built the paused stub.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libxl.h>
 #include <libxl_utils.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <xenstore.h>
 
 #include "stubdmd/xlstub.h"
@@ -24,9 +22,6 @@
 #define XLSTUB_CONSOLE_SERIAL	3	/* libxl's STUBDOM_CONSOLE_SERIAL */
 #define XLSTUB_CONSOLE_LIMIT	"1048576"
 #define XLSTUB_SAVE_FILE	"/var/lib/xen/qemu-save"
-#define XLSTUB_QMP_SOCKET	"/var/run/xen/qmp-libxl"
-#define XLSTUB_QMP_PROXY	"/usr/lib/xen-4.17/bin/vchan-socket-proxy"
-#define XLSTUB_LOG_DIR		"/var/log/xen"
 
 struct xlstub_kv {
 	const char	*key;
@@ -103,8 +98,9 @@ xlstub_serials(libxl_ctx *ctx, uint32_t guest, char **out, int max)
 	char **list;
 
 	libxl_domain_config_init(&dc);
+	/* libxl stores it with its terminating NUL. */
 	if (libxl_userdata_retrieve(ctx, guest, "libxl-json", &data,
-	    &len) != 0 || len <= 0 ||
+	    &len) != 0 || len <= 0 || data[len - 1] != '\0' ||
 	    libxl_domain_config_from_json(ctx, &dc, (const char *)data) != 0)
 		goto out;
 	if (dc.b_info.type != LIBXL_DOMAIN_TYPE_HVM)
@@ -143,69 +139,15 @@ out:
 	return rc;
 }
 
-/* The proxy, in a session of its own: it outlives the build helper. */
-static void __attribute__((noreturn))
-xlstub_proxy_exec(uint32_t stub, uint32_t guest, const char *name)
-{
-	char dom[16], vchan[XLSTUB_PATH_MAX], sock[XLSTUB_PATH_MAX];
-	char log[XLSTUB_PATH_MAX];
-	int fd;
-
-	snprintf(dom, sizeof(dom), "%u", stub);
-	snprintf(vchan, sizeof(vchan),
-	    "/local/domain/%u/device-model/%u/qmp-vchan", stub, guest);
-	snprintf(sock, sizeof(sock), "%s-%u", XLSTUB_QMP_SOCKET, guest);
-	snprintf(log, sizeof(log), "%s/qmp-proxy-%s.log", XLSTUB_LOG_DIR,
-	    name);
-	setsid();
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-	}
-	if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0)
-		dup2(fd, 2);
-	close_range(3, ~0U, 0);
-	unlink(sock);	/* libxl's, gone with the old stub's proxy */
-	execl(XLSTUB_QMP_PROXY, XLSTUB_QMP_PROXY, dom, vchan, sock,
-	    (char *)NULL);
-	_exit(127);
-}
-
-/*
- * libxl kills the pid in image/qmp-proxy-pid when it destroys a Linux
- * stub, as for the proxy it started itself.
- */
-static int
-xlstub_qmp_proxy(struct xs_handle *xs, uint32_t stub, uint32_t guest,
-    const char *name)
-{
-	char path[XLSTUB_PATH_MAX], pid[16];
-	pid_t p;
-
-	if (access(XLSTUB_QMP_PROXY, X_OK) < 0)
-		return -errno;
-	if ((p = fork()) < 0)
-		return -errno;
-	if (p == 0)
-		xlstub_proxy_exec(stub, guest, name);
-	snprintf(path, sizeof(path), "/local/domain/%u/image/qmp-proxy-pid",
-	    stub);
-	snprintf(pid, sizeof(pid), "%d", (int)p);
-	if (!xs_write(xs, XBT_NULL, path, pid, (unsigned)strlen(pid)))
-		return -errno;
-	return 0;
-}
-
 int
-xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest, const char *name)
+xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest)
 {
 	struct xs_handle *xs;
 	int rc;
 
 	if ((xs = xs_open(0)) == NULL)
 		return -errno;
-	if ((rc = xlstub_consoles(ctx, xs, stub, guest)) == 0)
-		rc = xlstub_qmp_proxy(xs, stub, guest, name);
+	rc = xlstub_consoles(ctx, xs, stub, guest);
 	xs_close(xs);
 	return rc;
 }

@@ -6,11 +6,10 @@
 #include <stdint.h>
 
 /*
- * For the paused stub just built for guest, named name: libxl's consoles
- * 1.. (the guest's serial ports from libxl's saved configuration of it)
- * and the dom0 end of QMP.  0 or -errno.
+ * For the paused stub just built for guest: libxl's consoles 1.. (the
+ * guest's serial ports from libxl's saved configuration of it).  0 or
+ * -errno.
  */
-int	xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
-	    const char *name);
+int	xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest);
 
 #endif
