@@ -33,6 +33,7 @@
 
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
+#include "stubdmd/xlstub.h"
 
 /* xc_domain_getinfolist batch: a few pages of results per hypercall. */
 #define XEN_LIST_BATCH		256
@@ -423,7 +424,7 @@ xen_child_build(const struct hv_stub_spec *want, char *out, size_t size)
 	libxl_ctx *ctx = NULL;
 	libxl_domain_config dc;
 	uint32_t domid = INVALID_DOMID;
-	int rc;
+	int rc, e;
 
 	xen_logger_init(&lg, spec->name);
 	libxl_domain_config_init(&dc);
@@ -453,6 +454,11 @@ xen_child_build(const struct hv_stub_spec *want, char *out, size_t size)
 		goto out;
 	}
 	rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
+	/* What else libxl gives its stub: a stub runs without, degraded. */
+	if (rc == 0 && spec->from_libxl &&
+	    (e = xlstub_serve(ctx, domid, spec->target)) < 0)
+		fprintf(stderr, "%s: no consoles for the guest's serial ports: "
+		    "%s; the stub runs without\n", spec->name, strerror(-e));
 	if (rc == 0)
 		snprintf(out, size, "domid %u\n", domid);
 	else
