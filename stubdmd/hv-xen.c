@@ -37,6 +37,7 @@
 #include "stubdmd/builder.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
+#include "stubdmd/xlstub.h"
 
 /* xc_domain_getinfolist batch: a few pages of results per hypercall. */
 #define XEN_LIST_BATCH		256
@@ -480,7 +481,7 @@ xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
 	libxl_domain_config saved, dc;
 	libxl_ctx *ctx;
 	uint32_t domid = INVALID_DOMID;
-	int rc;
+	int rc, e;
 
 	libxl_domain_config_init(&dc);
 	libxl_domain_config_init(&saved);
@@ -508,6 +509,11 @@ xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
 		goto out;
 	}
 	rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
+	/* What else libxl gives its stub: a stub runs without, degraded. */
+	if (rc == 0 && spec->from_libxl &&
+	    (e = xlstub_serve(ctx, domid, spec->target)) < 0)
+		fprintf(stderr, "%s: no consoles for the guest's serial ports: "
+		    "%s; the stub runs without\n", spec->name, strerror(-e));
 	if (rc == 0)
 		r->domid = domid;
 	else

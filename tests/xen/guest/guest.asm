@@ -8,14 +8,16 @@
 ;   - NIC: finds the rtl8139 (libxl's default emulated NIC) on PCI bus 0,
 ;     sends one broadcast Ethernet frame, ethertype 0x88b5, payload
 ;     "STUBDM-GUEST-FRAME-<nonce>" (the test captures it in dom0)
-;   - disk benchmark: writes then reads N MiB from sector BENCH_LBA on,
-;     printing a line before and after each pass
+;   - disk benchmark: R rounds of writing then reading N KiB from sector
+;     BENCH_LBA on, a line before and after each pass (with its TSC
+;     cycles), 5 s between rounds
 ; then powers off through the ACPI PM1a control port Xen's hvmloader sets
 ; up (0xb004), so the domain ends.
 ;
 ; The parameter sector (PARAM_LBA), written by the test:
-;   bytes 0-7 "STUBDMGP", 8-23 the nonce (16 characters), 24-27 N (MiB,
-;   4 decimal digits, "0000" = no benchmark)
+;   bytes 0-7 "STUBDMGP", 8-23 the nonce (16 characters), 24-27 N (KiB,
+;   4 decimal digits, a multiple of 32, "0000" = no benchmark), 28 R
+;   (rounds, a digit 1-9)
 ;
 ;   nasm -f bin -o guest.bin guest.asm
 
@@ -188,12 +190,11 @@ params:
 	mov cx, 16
 	rep stosb
 	mov al, '0'
-	mov cx, 4
+	mov cx, 5
 	rep stosb
 	mov si, msg_noparams
 	call puts
 .have:
-	mov byte [PARAM + 24 + 4], 0
 	mov si, msg_nonce
 	call puts
 	mov si, PARAM + 8
@@ -202,7 +203,8 @@ params:
 	mov si, msg_mib
 	call puts
 	mov si, PARAM + 24
-	call puts
+	mov cx, 5
+	call putn
 	call crlf
 	ret
 
@@ -367,8 +369,11 @@ nic_test:
 	call crlf
 	ret
 
-; bench: N MiB written, then read, from BENCH_LBA on, CHUNK sectors a
-; call; a line before and after each pass.
+; bench: R rounds of N KiB (in 32 KiB chunks) written, then read, from
+; BENCH_LBA on, CHUNK sectors a call; a line before and after each pass,
+; the pass's TSC cycles on its "done" line; 5 s (5 ticks of the RTC
+; seconds, which Xen emulates itself) between rounds, for the test to
+; change dom0's load.
 bench:
 	xor ax, ax
 	mov si, PARAM + 24
@@ -385,8 +390,21 @@ bench:
 	jnz .run
 	ret
 .run:
-	shl ax, 5		; chunks: 2048 / CHUNK per MiB
+	shr ax, 5		; chunks of CHUNK sectors (32 KiB)
+	jnz .chunks
+	inc ax
+.chunks:
 	mov [chunks], ax
+	mov al, [PARAM + 28]
+	cmp al, '1'
+	jb .one
+	cmp al, '9'
+	jbe .rounds
+.one:
+	mov al, '1'
+.rounds:
+	mov [rounds], al
+	mov byte [round], '1'
 	; the data: a byte pattern
 	push es
 	mov bx, BENCH_SEG
@@ -398,20 +416,25 @@ bench:
 	xor al, ah
 	stosb
 	loop .fill
-	mov si, msg_bwrite
+.next:
+	cmp byte [round], '1'
+	je .go
+	mov si, msg_bpause
 	call puts
+	call rtc_wait
+.go:
 	mov dl, 0x43
-	call bench_pass
+	mov si, msg_bwrite
+	call bench_timed
 	jc .err
-	mov si, msg_bwdone
-	call puts
-	mov si, msg_bread
-	call puts
 	mov dl, 0x42
-	call bench_pass
+	mov si, msg_bread
+	call bench_timed
 	jc .err
-	mov si, msg_brdone
-	call puts
+	mov al, [round]
+	inc byte [round]
+	cmp al, [rounds]
+	jb .next
 	pop es
 	ret
 .err:
@@ -420,9 +443,49 @@ bench:
 	call puts
 	ret
 
+; bench_timed: DL = 0x42/0x43, SI = "read"/"write": the start line, the
+; pass, the done line with its TSC cycles.  CF on a disk error.
+bench_timed:
+	mov [bench_op], dl
+	mov [bench_what], si
+	call bench_line
+	mov si, msg_bstart
+	call puts
+	rdtsc
+	mov [tsc0], eax
+	mov [tsc0 + 4], edx
+	mov dl, [bench_op]
+	call bench_pass
+	jc .out
+	rdtsc
+	sub eax, [tsc0]
+	sbb edx, [tsc0 + 4]
+	push eax
+	push edx
+	call bench_line
+	mov si, msg_bdone
+	call puts
+	pop eax
+	call puthex32
+	pop eax
+	call puthex32
+	call crlf
+	clc
+.out:
+	ret
+
+; bench_line: "GUEST: bench round K <what> ".
+bench_line:
+	mov si, msg_bround
+	call puts
+	mov al, [round]
+	call putc
+	mov si, [bench_what]
+	call puts
+	ret
+
 ; bench_pass: DL = 0x42 or 0x43 over [chunks] chunks; ES = BENCH_SEG.
 bench_pass:
-	mov [bench_op], dl
 	mov eax, BENCH_LBA
 	mov bp, [chunks]
 .chunk:
@@ -439,6 +502,37 @@ bench_pass:
 	clc
 .out:
 	ret
+
+; rtc_wait: five changes of the RTC's seconds.
+rtc_wait:
+	mov cx, 5
+	call rtc_sec
+	mov bl, al
+.tick:
+	call rtc_sec
+	cmp al, bl
+	je .tick
+	mov bl, al
+	loop .tick
+	ret
+
+rtc_sec:
+	xor al, al
+	out 0x70, al
+	in al, 0x71
+	ret
+
+puthex32:
+	push eax
+	shr eax, 16
+	call puthex16
+	pop eax
+puthex16:
+	push ax
+	mov al, ah
+	call puthex8
+	pop ax
+	jmp puthex8
 
 ; putn: CX characters from DS:SI.
 putn:
@@ -473,6 +567,10 @@ puthex8:
 nic_io:		dw 0
 chunks:		dw 0
 bench_op:	db 0
+round:		db 0
+rounds:		db 0
+bench_what:	dw 0
+tsc0:		dd 0, 0
 magic:		db "STUBDMGP"
 disk_text:	db "STUBDM-GUEST-WROTE-"
 disk_text_len	equ $ - disk_text
@@ -481,7 +579,7 @@ nic_text_len	equ $ - nic_text
 msg_stage2:	db "GUEST: stage 2", 13, 10, 0
 msg_noparams:	db "GUEST: no parameter sector", 13, 10, 0
 msg_nonce:	db "GUEST: nonce ", 0
-msg_mib:	db " bench MiB ", 0
+msg_mib:	db " bench KiB and rounds ", 0
 msg_diskok:	db "GUEST: disk write+read ok", 13, 10, 0
 msg_diskwerr:	db "GUEST: disk write FAILED", 13, 10, 0
 msg_diskrerr:	db "GUEST: disk read FAILED", 13, 10, 0
@@ -489,10 +587,12 @@ msg_diskdiff:	db "GUEST: disk read back differs", 13, 10, 0
 msg_nonic:	db "GUEST: nic none (no rtl8139 on bus 0)", 13, 10, 0
 msg_nictimeout:	db "GUEST: nic transmit timed out", 13, 10, 0
 msg_nicsent:	db "GUEST: nic frame sent from ", 0
-msg_bwrite:	db "GUEST: bench write start", 13, 10, 0
-msg_bwdone:	db "GUEST: bench write done", 13, 10, 0
-msg_bread:	db "GUEST: bench read start", 13, 10, 0
-msg_brdone:	db "GUEST: bench read done", 13, 10, 0
+msg_bround:	db "GUEST: bench round ", 0
+msg_bwrite:	db " write ", 0
+msg_bread:	db " read ", 0
+msg_bstart:	db "start", 13, 10, 0
+msg_bdone:	db "done tsc 0x", 0
+msg_bpause:	db "GUEST: bench pause 5 s", 13, 10, 0
 msg_berr:	db "GUEST: bench disk error", 13, 10, 0
 msg_done:	db "GUEST: done, powering off", 13, 10, 0
 msg_nooff:	db "GUEST: still running after ACPI off, halting", 13, 10, 0
