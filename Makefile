@@ -93,7 +93,7 @@ check: deps
 	tests/run
 
 # The real-Xen test bed (tests/xen/README.md): Xen booted under QEMU.
-XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip
+XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip nasm tcpdump
 
 deps-xen:
 	@tools/install-deps $(DEB_PKGS) $(XEN_DEB_PKGS)

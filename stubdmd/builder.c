@@ -11,9 +11,15 @@
 
 #include "stubdmd/builder.h"
 
-enum builder_type { BUILDER_STR, BUILDER_UINT, BUILDER_BOOL, BUILDER_UUID };
+enum builder_type {
+	BUILDER_STR,		/* const char *, at most max bytes */
+	BUILDER_UINT,		/* uint32_t (or an enum), at most max */
+	BUILDER_BOOL,
+	BUILDER_UUID,
+	BUILDER_CHARS,		/* char[max], NUL-terminated */
+};
 
-/* One field of struct hv_stub_spec on the wire. */
+/* One field of struct hv_stub_spec (or of a disk or NIC) on the wire. */
 struct builder_field {
 	const char		*key;
 	enum builder_type	 type;
@@ -40,6 +46,48 @@ static const struct builder_field builder_spec_fields[] = {
 #define BUILDER_NFIELDS	\
 	(sizeof(builder_spec_fields) / sizeof(builder_spec_fields[0]))
 
+/* An own-mode guest's disks and NICs (hv.h), spec's "disks" and "nics". */
+#define BUILDER_DISK(f)	offsetof(struct hv_disk, f), \
+	sizeof(((struct hv_disk *)NULL)->f)
+#define BUILDER_NIC(f)	offsetof(struct hv_nic, f), \
+	sizeof(((struct hv_nic *)NULL)->f)
+
+static const struct builder_field builder_disk_fields[] = {
+	{ "backend_domid", BUILDER_UINT, offsetof(struct hv_disk,
+	    backend_domid), BUILDER_DOMID_MAX - 1 },
+	{ "devid",	BUILDER_UINT,	offsetof(struct hv_disk, devid),
+	    UINT32_MAX },
+	{ "index",	BUILDER_UINT,	offsetof(struct hv_disk, index),
+	    26 * 27 },
+	{ "backend",	BUILDER_UINT,	offsetof(struct hv_disk, backend),
+	    HV_DISK_TAP },
+	{ "format",	BUILDER_UINT,	offsetof(struct hv_disk, format),
+	    HV_FORMAT_EMPTY },
+	{ "readwrite",	BUILDER_BOOL,	offsetof(struct hv_disk, readwrite), 0 },
+	{ "cdrom",	BUILDER_BOOL,	offsetof(struct hv_disk, cdrom), 0 },
+	{ "vdev",	BUILDER_CHARS,	BUILDER_DISK(vdev) },
+	{ "target",	BUILDER_CHARS,	BUILDER_DISK(target) },
+};
+
+static const struct builder_field builder_nic_fields[] = {
+	{ "backend_domid", BUILDER_UINT, offsetof(struct hv_nic,
+	    backend_domid), BUILDER_DOMID_MAX - 1 },
+	{ "devid",	BUILDER_UINT,	offsetof(struct hv_nic, devid),
+	    UINT32_MAX },
+	{ "emulated",	BUILDER_BOOL,	offsetof(struct hv_nic, emulated), 0 },
+	{ "mac",	BUILDER_CHARS,	BUILDER_NIC(mac) },
+	{ "bridge",	BUILDER_CHARS,	BUILDER_NIC(bridge) },
+	{ "ifname",	BUILDER_CHARS,	BUILDER_NIC(ifname) },
+	{ "model",	BUILDER_CHARS,	BUILDER_NIC(model) },
+	{ "script",	BUILDER_CHARS,	BUILDER_NIC(script) },
+};
+
+#define BUILDER_TABLE(t)	t, sizeof(t) / sizeof(t[0])
+
+_Static_assert(sizeof(enum hv_disk_backend) == sizeof(uint32_t) &&
+    sizeof(enum hv_disk_format) == sizeof(uint32_t),
+    "the disk's enums travel as uint32_t");
+
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t),
     "spec's unsigned and uint32_t fields share one wire type");
 
@@ -49,10 +97,9 @@ static const char *const builder_ops[] = {
 };
 
 static json_t *
-builder_field_value(const struct builder_field *f,
-    const struct hv_stub_spec *spec)
+builder_field_value(const struct builder_field *f, const void *base)
 {
-	const char *p = (const char *)spec + f->off;
+	const char *p = (const char *)base + f->off;
 	const char *s;
 	char uuid[37];
 
@@ -67,22 +114,61 @@ builder_field_value(const struct builder_field *f,
 	case BUILDER_UUID:
 		hv_uuid_format((const uint8_t *)p, uuid);
 		return json_string(uuid);
+	case BUILDER_CHARS:
+		return json_stringn(p, strnlen(p, f->max));
 	}
 	return NULL;
+}
+
+/* The fields of one table as an object (NULL: out of memory). */
+static json_t *
+builder_obj_encode(const struct builder_field *t, size_t n, const void *base)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o != NULL && i < n; i++)
+		if (json_object_set_new(o, t[i].key,
+		    builder_field_value(&t[i], base)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	return o;
+}
+
+/* count elements of size bytes from base, each an object of table t. */
+static json_t *
+builder_array_encode(const struct builder_field *t, size_t n,
+    const void *base, size_t size, unsigned count)
+{
+	json_t *a = json_array();
+	unsigned i;
+
+	for (i = 0; a != NULL && i < count; i++)
+		if (json_array_append_new(a, builder_obj_encode(t, n,
+		    (const char *)base + i * size)) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
 }
 
 static json_t *
 builder_spec_encode(const struct hv_stub_spec *spec)
 {
-	json_t *o = json_object();
-	size_t i;
+	const struct hv_devices *d = &spec->devices;
+	json_t *o = builder_obj_encode(BUILDER_TABLE(builder_spec_fields),
+	    spec);
 
-	for (i = 0; o != NULL && i < BUILDER_NFIELDS; i++)
-		if (json_object_set_new(o, builder_spec_fields[i].key,
-		    builder_field_value(&builder_spec_fields[i], spec)) < 0) {
-			json_decref(o);
-			o = NULL;
-		}
+	if (o != NULL && (json_object_set_new(o, "disks",
+	    builder_array_encode(BUILDER_TABLE(builder_disk_fields), d->disks,
+	    sizeof(d->disks[0]), d->ndisks)) < 0 ||
+	    json_object_set_new(o, "nics",
+	    builder_array_encode(BUILDER_TABLE(builder_nic_fields), d->nics,
+	    sizeof(d->nics[0]), d->nnics)) < 0)) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }
 
@@ -135,9 +221,9 @@ builder_uint(const json_t *v, unsigned long long lo, unsigned long long hi,
 
 static int
 builder_field_decode(const struct builder_field *f, const json_t *v,
-    struct hv_stub_spec *spec)
+    void *base)
 {
-	char *p = (char *)spec + f->off;
+	char *p = (char *)base + f->off;
 	unsigned long long n;
 
 	switch (f->type) {
@@ -162,23 +248,70 @@ builder_field_decode(const struct builder_field *f, const json_t *v,
 			return -EPROTO;
 		return hv_uuid_parse(json_string_value(v), (uint8_t *)p) < 0 ?
 		    -EPROTO : 0;
+	case BUILDER_CHARS:
+		if (!json_is_string(v) || json_string_length(v) >= f->max ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return -EPROTO;
+		memcpy(p, json_string_value(v), json_string_length(v) + 1);
+		return 0;
 	}
 	return -EPROTO;
+}
+
+/* Every field of table t present, each once, none unknown. */
+static int
+builder_obj_decode(const struct builder_field *t, size_t n, const json_t *o,
+    void *base)
+{
+	size_t i;
+
+	if (!json_is_object(o) || json_object_size(o) != n)
+		return -EPROTO;
+	for (i = 0; i < n; i++)
+		if (builder_field_decode(&t[i], json_object_get(o, t[i].key),
+		    base) < 0)
+			return -EPROTO;
+	return 0;
+}
+
+/* At most max objects of table t into elements of size bytes at base. */
+static int
+builder_array_decode(const struct builder_field *t, size_t n,
+    const json_t *a, void *base, size_t size, unsigned max, unsigned *count)
+{
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > max)
+		return -EPROTO;
+	for (i = 0; i < json_array_size(a); i++)
+		if (builder_obj_decode(t, n, json_array_get(a, i),
+		    (char *)base + i * size) < 0)
+			return -EPROTO;
+	*count = (unsigned)i;
+	return 0;
 }
 
 /* Every field present, each once, none unknown. */
 static int
 builder_spec_decode(const json_t *o, struct hv_stub_spec *spec)
 {
+	struct hv_devices *d = &spec->devices;
 	size_t i;
 
-	if (!json_is_object(o) || json_object_size(o) != BUILDER_NFIELDS)
-		return -EPROTO;
 	memset(spec, 0, sizeof(*spec));
+	if (!json_is_object(o) || json_object_size(o) != BUILDER_NFIELDS + 2)
+		return -EPROTO;
 	for (i = 0; i < BUILDER_NFIELDS; i++)
 		if (builder_field_decode(&builder_spec_fields[i],
 		    json_object_get(o, builder_spec_fields[i].key), spec) < 0)
 			return -EPROTO;
+	if (builder_array_decode(BUILDER_TABLE(builder_disk_fields),
+	    json_object_get(o, "disks"), d->disks, sizeof(d->disks[0]),
+	    HV_DISKS_MAX, &d->ndisks) < 0 ||
+	    builder_array_decode(BUILDER_TABLE(builder_nic_fields),
+	    json_object_get(o, "nics"), d->nics, sizeof(d->nics[0]),
+	    HV_NICS_MAX, &d->nnics) < 0)
+		return -EPROTO;
 	return 0;
 }
 

@@ -5,14 +5,17 @@
  *
  *   request  {"id": N, "op": "build", "spec": {"name": ..., "uuid": ...,
  *             "target": ..., "memory_mib": ..., "vcpus": ..., "kernel": ...,
- *             "ramdisk": ..., "cmdline": ..., "from_libxl": ...}}
+ *             "ramdisk": ..., "cmdline": ..., "from_libxl": ...,
+ *             "disks": [{"vdev": ..., "target": ..., ...}, ...],
+ *             "nics": [{"mac": ..., "bridge": ..., ...}, ...]}}
  *            {"id": N, "op": "destroy", "domid": D}
  *   reply    {"id": N, "domid": D}              (build done)
  *            {"id": N, "ok": true}              (destroy done)
  *            {"id": N, "error": ERRNO, "why": "..."}
  *
  * The spec's fields are one table (builder.c): a new field of struct
- * hv_stub_spec is one line there.  Replies come from a process that links
+ * hv_stub_spec is one line there; a disk's and a NIC's fields (struct
+ * hv_disk, hv_nic) are two more.  Replies come from a process that links
  * libxenlight, so the daemon checks every field of them.
  */
 #ifndef STUBDMD_BUILDER_H

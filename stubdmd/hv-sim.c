@@ -257,6 +257,38 @@ sim_build_done(evutil_socket_t fd, short what, void *arg)
 	free(b);
 }
 
+/* hvsim's build-pv words for the stub's devices (PROTOCOL.md). */
+static size_t
+sim_device_words(const struct hv_devices *v, char (*buf)[512],
+    const char **w)
+{
+	static const char *const backends[] = { "phy", "qdisk", "tap" };
+	static const char *const formats[] = { "raw", "qcow", "qcow2", "vhd",
+	    "empty" };
+	const struct hv_disk *d;
+	const struct hv_nic *n;
+	size_t k = 0;
+	unsigned i;
+
+	for (i = 0; i < v->ndisks && i < HV_DISKS_MAX; i++, k++) {
+		d = &v->disks[i];
+		snprintf(buf[k], sizeof(buf[k]), "vbd=%u,%u,%s,%s,%s,%s,%s,%s",
+		    d->devid, d->backend_domid, d->vdev, backends[d->backend],
+		    d->readwrite ? "w" : "r", d->cdrom ? "cdrom" : "disk",
+		    formats[d->format], d->target);
+		w[k] = buf[k];
+	}
+	for (i = 0; i < v->nnics && i < HV_NICS_MAX; i++, k++) {
+		n = &v->nics[i];
+		snprintf(buf[k], sizeof(buf[k]), "vif=%u,%u,%s,%s,%s%s,%s,"
+		    "%s,%s", n->devid, n->backend_domid, n->mac, n->bridge,
+		    n->ifname, n->ifname[0] != '\0' ? "-emu" : "", n->model,
+		    n->emulated ? "ioemu" : "vif", n->script);
+		w[k] = buf[k];
+	}
+	return k;
+}
+
 static int
 sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
     void *arg)
@@ -264,20 +296,28 @@ sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 	struct hv_sim *s = (struct hv_sim *)hv;
 	struct hv_sim_build *b;
 	char mem[16], vcpus[16], uuid[48], *reply = NULL;
-	const char *w[] = { "build-pv", spec->name, mem, vcpus, spec->kernel,
+	char (*dev)[512] = NULL;
+	const char *w[8 + HV_DISKS_MAX + HV_NICS_MAX] = { "build-pv",
+	    spec->name, mem, vcpus, spec->kernel,
 	    spec->ramdisk ? spec->ramdisk : "",
 	    spec->cmdline ? spec->cmdline : "", uuid };
 	struct timeval now = { 0, 0 };
+	size_t nw = 8;
 
-	if ((b = calloc(1, sizeof(*b))) == NULL)
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (dev = calloc(HV_DISKS_MAX + HV_NICS_MAX, sizeof(*dev))) == NULL) {
+		free(b);
 		return -ENOMEM;
+	}
+	nw += sim_device_words(&spec->devices, dev, w + nw);
 	snprintf(mem, sizeof(mem), "%u", spec->memory_mib);
 	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus);
 	memcpy(uuid, "uuid=", 5);
 	hv_uuid_format(spec->uuid, uuid + 5);
 	b->cb = cb;
 	b->arg = arg;
-	b->err = sim_request(s, w, sizeof(w) / sizeof(w[0]), &reply);
+	b->err = sim_request(s, w, nw, &reply);
+	free(dev);
 	if (b->err == 0 && sscanf(reply, "%u", &b->domid) != 1)
 		b->err = -EPROTO;
 	snprintf(b->why, sizeof(b->why), "%s", b->err == 0 ? "" :

@@ -37,6 +37,7 @@
 #include "stubdmd/builder.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
+#include "stubdmd/xlstub.h"
 
 /* xc_domain_getinfolist batch: a few pages of results per hypercall. */
 #define XEN_LIST_BATCH		256
@@ -296,10 +297,9 @@ xen_child_config(libxl_ctx *ctx, const struct hv_stub_spec *spec,
 }
 
 /*
- * The guest's disks and NICs, as libxl gives them to its stub domains
+ * A libxl guest's disks and NICs, as libxl gives them to its stub domains
  * (libxl_dm.c): the same disks, the NICs as plain vifs with the "-emu"
- * interface name.  Only a guest libxl knows has them listed (/libxl/<id>);
- * for others the lists are empty.
+ * interface name, from libxl's records of the guest (/libxl/<id>).
  */
 static void
 xen_child_devices(libxl_ctx *ctx, uint32_t guest, libxl_domain_config *dc)
@@ -323,6 +323,84 @@ xen_child_devices(libxl_ctx *ctx, uint32_t guest, libxl_domain_config *dc)
 			nic->ifname = name;
 		}
 	}
+}
+
+/*
+ * Own mode: the disks and NICs stubdmd read from the guest's backends
+ * (devices.c), given to the stub as libxl_dm.c gives a guest's to its
+ * stub: the same disks (same name, backend and backend domain, so that the
+ * stub's /dev/xvd<letter> is the guest's disk), every NIC as a plain vif
+ * whose interface, if the guest's is named, is "<name>-emu".
+ */
+static int
+xen_child_disk(const struct hv_disk *d, libxl_device_disk *x)
+{
+	static const libxl_disk_backend backends[] = {
+		[HV_DISK_PHY] = LIBXL_DISK_BACKEND_PHY,
+		[HV_DISK_QDISK] = LIBXL_DISK_BACKEND_QDISK,
+		[HV_DISK_TAP] = LIBXL_DISK_BACKEND_TAP,
+	};
+	static const libxl_disk_format formats[] = {
+		[HV_FORMAT_RAW] = LIBXL_DISK_FORMAT_RAW,
+		[HV_FORMAT_QCOW] = LIBXL_DISK_FORMAT_QCOW,
+		[HV_FORMAT_QCOW2] = LIBXL_DISK_FORMAT_QCOW2,
+		[HV_FORMAT_VHD] = LIBXL_DISK_FORMAT_VHD,
+		[HV_FORMAT_EMPTY] = LIBXL_DISK_FORMAT_EMPTY,
+	};
+
+	libxl_device_disk_init(x);
+	x->backend_domid = d->backend_domid;
+	x->backend = backends[d->backend];
+	x->format = formats[d->format];
+	x->readwrite = d->readwrite;
+	x->is_cdrom = d->cdrom;
+	x->removable = d->cdrom;
+	x->vdev = strdup(d->vdev);
+	if (d->format != HV_FORMAT_EMPTY)
+		x->pdev_path = strdup(d->target);
+	return x->vdev == NULL || (d->format != HV_FORMAT_EMPTY &&
+	    x->pdev_path == NULL) ? -ENOMEM : 0;
+}
+
+static int
+xen_child_nic(const struct hv_nic *n, libxl_device_nic *x)
+{
+	unsigned m[6], i;
+
+	libxl_device_nic_init(x);
+	x->backend_domid = n->backend_domid;
+	x->devid = (libxl_devid)n->devid;
+	x->nictype = LIBXL_NIC_TYPE_VIF;
+	if (sscanf(n->mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
+	    &m[4], &m[5]) != 6)
+		return -EINVAL;	/* devices.c checked it */
+	for (i = 0; i < 6; i++)
+		x->mac[i] = (uint8_t)m[i];
+	if ((x->bridge = strdup(n->bridge)) == NULL ||
+	    (n->script[0] != '\0' && (x->script = strdup(n->script)) == NULL) ||
+	    (n->ifname[0] != '\0' && asprintf(&x->ifname, "%s-emu",
+	    n->ifname) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+xen_child_spec_devices(const struct hv_devices *v, libxl_domain_config *dc)
+{
+	unsigned i;
+	int rc = 0;
+
+	if (v->ndisks > 0 &&
+	    (dc->disks = calloc(v->ndisks, sizeof(*dc->disks))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < v->ndisks && rc == 0; i++, dc->num_disks++)
+		rc = xen_child_disk(&v->disks[i], &dc->disks[i]);
+	if (rc == 0 && v->nnics > 0 &&
+	    (dc->nics = calloc(v->nnics, sizeof(*dc->nics))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < v->nnics && rc == 0; i++, dc->num_nics++)
+		rc = xen_child_nic(&v->nics[i], &dc->nics[i]);
+	return rc;
 }
 
 /*
@@ -403,14 +481,20 @@ xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
 	libxl_domain_config saved, dc;
 	libxl_ctx *ctx;
 	uint32_t domid = INVALID_DOMID;
-	int rc;
+	int rc, e;
 
 	libxl_domain_config_init(&dc);
 	libxl_domain_config_init(&saved);
 	if ((ctx = xen_lib_ctx(l, spec->name, r)) == NULL)
 		goto out;
-	if (spec->target != 0)	/* a spare for the pool has none yet */
+	if (spec->from_libxl)
 		xen_child_devices(ctx, spec->target, &dc);
+	else if ((rc = xen_child_spec_devices(&spec->devices, &dc)) < 0) {
+		r->err = rc;
+		snprintf(r->why, sizeof(r->why), "the guest's devices for "
+		    "libxl: %s", strerror(-rc));
+		goto out;
+	}
 	if (spec->from_libxl && spec->kernel[0] == '\0')
 		xen_child_from_libxl(ctx, spec, &saved, &dc);
 	if (spec->kernel[0] == '\0') {
@@ -425,6 +509,11 @@ xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
 		goto out;
 	}
 	rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
+	/* What else libxl gives its stub: a stub runs without, degraded. */
+	if (rc == 0 && spec->from_libxl &&
+	    (e = xlstub_serve(ctx, domid, spec->target)) < 0)
+		fprintf(stderr, "%s: no consoles for the guest's serial ports: "
+		    "%s; the stub runs without\n", spec->name, strerror(-e));
 	if (rc == 0)
 		r->domid = domid;
 	else
@@ -929,6 +1018,9 @@ xen_spec_check(const struct hv_stub_spec *spec)
 		return -ENOENT;
 	if (spec->memory_mib == 0 || spec->vcpus == 0 || spec->vcpus > 128)
 		return -EINVAL;
+	if (spec->devices.ndisks > HV_DISKS_MAX ||
+	    spec->devices.nnics > HV_NICS_MAX)
+		return -E2BIG;
 	return 0;
 }
 

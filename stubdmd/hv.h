@@ -36,6 +36,60 @@ struct hv_dominfo {
 	uint8_t		uuid[16];
 };
 
+/*
+ * A guest's disks and NICs, as its toolstack wrote their PV backends
+ * (devices.c reads and checks them): plain data of fixed size, so that a
+ * build spec can be copied or sent whole.
+ */
+#define HV_DISKS_MAX	16
+#define HV_NICS_MAX	8
+#define HV_PARAMS_MAX	256	/* a disk's target, a vif's script */
+#define HV_IFNAME_MAX	16	/* IFNAMSIZ */
+
+enum hv_disk_backend {
+	HV_DISK_PHY,		/* blkback on a block device */
+	HV_DISK_QDISK,		/* QEMU's xen-block in the backend domain */
+	HV_DISK_TAP,		/* tapdisk */
+};
+
+enum hv_disk_format {
+	HV_FORMAT_RAW,
+	HV_FORMAT_QCOW,
+	HV_FORMAT_QCOW2,
+	HV_FORMAT_VHD,
+	HV_FORMAT_EMPTY,	/* a CD-ROM drive with no medium */
+};
+
+struct hv_disk {
+	uint32_t	 backend_domid;
+	uint32_t	 devid;		/* virtual-device number */
+	unsigned	 index;		/* hda/xvda/sda = 0, ...b = 1 ... */
+	enum hv_disk_backend backend;
+	enum hv_disk_format format;
+	bool		 readwrite;
+	bool		 cdrom;
+	char		 vdev[8];	/* "hda", "xvdb", "sdc" */
+	char		 target[HV_PARAMS_MAX];	/* path, without format */
+};
+
+struct hv_nic {
+	uint32_t	 backend_domid;
+	uint32_t	 devid;
+	bool		 emulated;	/* type vif_ioemu: QEMU gets a NIC */
+	char		 mac[18];	/* "00:16:3e:xx:xx:xx" */
+	char		 bridge[HV_IFNAME_MAX];
+	char		 ifname[HV_IFNAME_MAX];	/* the guest's vifname or "" */
+	char		 model[32];	/* QEMU's device, "rtl8139" */
+	char		 script[HV_PARAMS_MAX];	/* "" : the default */
+};
+
+struct hv_devices {
+	unsigned	 ndisks;
+	unsigned	 nnics;
+	struct hv_disk	 disks[HV_DISKS_MAX];
+	struct hv_nic	 nics[HV_NICS_MAX];
+};
+
 /* What a stub domain is built from. */
 struct hv_stub_spec {
 	const char	*name;		/* "<guest>-dm" */
@@ -51,6 +105,13 @@ struct hv_stub_spec {
 	 * comes from libxl's saved configuration of the target.
 	 */
 	bool		 from_libxl;
+	/*
+	 * Own mode: the guest's disks and NICs, given to the stub as libxl
+	 * gives a guest's to its stub (the same disks, the NICs as vifs
+	 * named "<ifname>-emu").  Empty for a spare and for from_libxl,
+	 * whose devices come from libxl's records of the guest.
+	 */
+	struct hv_devices devices;
 };
 
 /*

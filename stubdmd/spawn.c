@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "stubdmd/devices.h"
 #include "stubdmd/guest.h"
 #include "stubdmd/spawn.h"
 #include "stubdmd/xstore.h"
@@ -30,8 +31,8 @@ spawn_spec_adopted(const struct guest_build *b, struct hv_stub_spec *spec)
 }
 
 int
-spawn_spec(const struct guest *g, struct hv_stub_spec *spec, char *name_buf,
-    size_t size)
+spawn_spec(const struct guest *g, const struct hv_devices *devs,
+    struct hv_stub_spec *spec, char *name_buf, size_t size)
 {
 	const struct policy_settings *c = g->cfg;
 	int n;
@@ -51,6 +52,8 @@ spawn_spec(const struct guest *g, struct hv_stub_spec *spec, char *name_buf,
 	spec->cmdline = c->cmdline;
 	if (g->adopted != NULL)
 		spawn_spec_adopted(g->adopted, spec);
+	else if (devs != NULL)
+		spec->devices = *devs;
 	return 0;
 }
 
@@ -127,9 +130,13 @@ spawn_guest_mib(struct xstore *xs, uint32_t guest)
 	return 0;
 }
 
-/* Base arguments for QEMU (upstream) serving guest g, then the policy's. */
+/*
+ * Base arguments for QEMU (upstream) serving guest g, its devices' as
+ * libxl writes them for a stub, then the policy's.
+ */
 static size_t
-spawn_argv(struct xstore *xs, const struct guest *g, char (*buf)[32],
+spawn_argv(struct xstore *xs, const struct guest *g,
+    const struct hv_devices *devs, struct devices_args *da, char (*buf)[32],
     const char **argv, size_t max)
 {
 	unsigned long mib = spawn_guest_mib(xs, g->domid);
@@ -149,6 +156,9 @@ spawn_argv(struct xstore *xs, const struct guest *g, char (*buf)[32],
 	argv[n++] = "-no-user-config";
 	argv[n++] = "-display";
 	argv[n++] = "none";
+	devices_qemu_args(devs, g->domid, da);
+	for (i = 0; i < da->argc && n < max; i++)
+		argv[n++] = da->argv[i];
 	for (i = 0; i < g->cfg->dm_argc && n < max; i++)
 		argv[n++] = g->cfg->dm_argv[i];
 	return n;
@@ -156,15 +166,13 @@ spawn_argv(struct xstore *xs, const struct guest *g, char (*buf)[32],
 
 /* Linux stubs read <vm>/image/dm-argv/NNN; mini-os reads <vm>/image/dmargs. */
 static int
-spawn_write_args(struct xstore *xs, const struct guest *g, const char *vm,
-    char *err, size_t errlen)
+spawn_put_args(struct xstore *xs, const struct guest *g, const char *vm,
+    const char **argv, size_t argc, char *err, size_t errlen)
 {
-	char path[SPAWN_PATH_MAX], perms[32], joined[SPAWN_ARGS_MAX], num[32][32];
-	const char *argv[256];
-	size_t argc, i, o = 0;
+	char path[SPAWN_PATH_MAX], perms[32], joined[SPAWN_ARGS_MAX];
+	size_t i, o = 0;
 	int rc;
 
-	argc = spawn_argv(xs, g, num, argv, sizeof(argv) / sizeof(argv[0]));
 	snprintf(perms, sizeof(perms), "n0 r%d", g->stub_domid);
 	snprintf(path, sizeof(path), "%s/image/dm-argv", vm);
 	xstore_rm(xs, path);	/* a previous stub's arguments */
@@ -190,6 +198,27 @@ spawn_write_args(struct xstore *xs, const struct guest *g, const char *vm,
 			return spawn_err(rc, err, errlen, "writing %s", path);
 	}
 	return 0;
+}
+
+/* The arguments for the guest's QEMU (devs NULL: no devices). */
+static int
+spawn_write_args(struct xstore *xs, const struct guest *g,
+    const struct hv_devices *devs, const char *vm, char *err, size_t errlen)
+{
+	static const struct hv_devices none;
+	struct devices_args *da;
+	const char *argv[256];
+	char num[2][32];
+	size_t argc;
+	int rc;
+
+	if ((da = malloc(sizeof(*da))) == NULL)
+		return spawn_err(-ENOMEM, err, errlen, "QEMU's arguments");
+	argc = spawn_argv(xs, g, devs != NULL ? devs : &none, da, num, argv,
+	    sizeof(argv) / sizeof(argv[0]));
+	rc = spawn_put_args(xs, g, vm, argv, argc, err, errlen);
+	free(da);
+	return rc;
 }
 
 /*
@@ -256,7 +285,7 @@ spawn_vm_path(struct xstore *xs, uint32_t guest)
 
 int
 spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
-    char *err, size_t errlen)
+    const struct hv_devices *devs, char *err, size_t errlen)
 {
 	char path[SPAWN_PATH_MAX], perms[32], *vm = NULL;
 	uint32_t stub = (uint32_t)g->stub_domid;
@@ -267,7 +296,7 @@ spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
 		return spawn_err(-errno, err, errlen, "reading the guest's "
 		    "vm path");
 	rc = g->adopted != NULL ? spawn_grant_args(xs, g, vm, err, errlen) :
-	    spawn_write_args(xs, g, vm, err, errlen);
+	    spawn_write_args(xs, g, devs, vm, err, errlen);
 	free(vm);
 	if (rc < 0)
 		return rc;

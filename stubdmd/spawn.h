@@ -17,9 +17,12 @@ struct xstore;
 
 #define SPAWN_NAME_SUFFIX	"-dm"
 
-/* Fill spec (its strings point into g, g->cfg and name_buf). */
-int	spawn_spec(const struct guest *g, struct hv_stub_spec *spec,
-	    char *name_buf, size_t size);
+/*
+ * Fill spec (its strings point into g, g->cfg and name_buf); devs (NULL:
+ * none) are the own-mode guest's devices, see devices.h.
+ */
+int	spawn_spec(const struct guest *g, const struct hv_devices *devs,
+	    struct hv_stub_spec *spec, char *name_buf, size_t size);
 /*
  * The files spec names (kernel, ramdisk) are readable regular files: a
  * missing one is said before any build, with its path, whatever the
@@ -29,7 +32,7 @@ int	spawn_check_files(const struct hv_stub_spec *spec, char *err,
 	    size_t errlen);
 /* Everything between a built (paused) stub and its unpause. */
 int	spawn_setup(struct hv *hv, struct xstore *xs, const struct guest *g,
-	    char *err, size_t errlen);
+	    const struct hv_devices *devs, char *err, size_t errlen);
 /* A guest's vm path as read from xenstore: "/vm/..." of [A-Za-z0-9/_-]. */
 bool	spawn_vm_path_ok(const char *vm);
 /* Where the device model reports its state; "running" means ready. */

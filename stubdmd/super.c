@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "stubdmd/clock.h"
+#include "stubdmd/devices.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
 #include "stubdmd/persist.h"
@@ -39,6 +40,7 @@ struct sguest {
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */
 	uint64_t		 build_serial;
+	struct hv_devices	*devs;		/* own mode: read per build */
 	TAILQ_ENTRY(sguest)	 link;
 };
 
@@ -214,6 +216,7 @@ super_guest_free(struct super *s, struct sguest *sg)
 	s->by_domid[sg->pub.g.domid] = NULL;
 	event_free(sg->timer);
 	free(sg->pub.console);
+	free(sg->devs);
 	guest_release(&sg->pub.g);
 	free(sg);
 }
@@ -332,15 +335,67 @@ super_use_spare(struct super *s, struct sguest *sg, uint32_t stub)
 	return guest_on_built(g, &e, stub);
 }
 
+/*
+ * An own-mode guest's disks and NICs, read afresh for every stub it gets
+ * (a rebuild too): what its toolstack wrote is the one source.  A stub
+ * libxl built is rebuilt with libxl's records of the guest instead.
+ */
+static int
+super_read_devices(struct super *s, struct sguest *sg, char *why,
+    size_t size)
+{
+	struct guest *g = &sg->pub.g;
+	char err[GUEST_REASON_MAX];
+	int rc;
+
+	if (g->adopted != NULL) {
+		free(sg->devs);
+		sg->devs = NULL;
+		return 0;
+	}
+	if (sg->devs == NULL && (sg->devs = malloc(sizeof(*sg->devs))) ==
+	    NULL) {
+		snprintf(why, size, "out of memory");
+		return -ENOMEM;
+	}
+	rc = devices_discover(s->sd->xs, g->domid, sg->devs, err, sizeof(err));
+	if (rc < 0)
+		snprintf(why, size, "refused the guest's devices: %.*s",
+		    (int)(size > 40 ? size - 40 : 0), err);
+	return rc;
+}
+
+/* Spares are built before their guest exists: they have no devices. */
+static bool
+super_may_take_spare(const struct sguest *sg)
+{
+	return sg->pub.g.adopted == NULL && (sg->devs == NULL ||
+	    (sg->devs->ndisks == 0 && sg->devs->nnics == 0));
+}
+
+static void
+super_log_build(const struct sguest *sg, const struct hv_stub_spec *spec)
+{
+	struct log_guest lg = super_lg(sg);
+	char devs[64];
+
+	devices_describe(&spec->devices, devs, sizeof(devs));
+	log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "building stub domain "
+	    "(%u MiB, %u vCPU, kernel %s%s%s)", spec->memory_mib, spec->vcpus,
+	    spec->kernel, sg->devs != NULL ? ", " : "",
+	    sg->devs != NULL ? devs : "");
+}
+
 /* The spec, its files, then the backend; why says which step failed. */
 static int
-super_start_build(struct super *s, const struct guest *g,
+super_start_build(struct super *s, const struct sguest *sg,
     struct hv_stub_spec *spec, char *name, size_t namelen,
     struct build_ticket *t, char *why, size_t size)
 {
+	const struct guest *g = &sg->pub.g;
 	int rc;
 
-	if ((rc = spawn_spec(g, spec, name, namelen)) < 0) {
+	if ((rc = spawn_spec(g, sg->devs, spec, name, namelen)) < 0) {
 		snprintf(why, size, "stub domain %s: %s", rc == -ENAMETOOLONG ?
 		    "name (<guest>" SPAWN_NAME_SUFFIX ")" : "UUID",
 		    strerror(-rc));
@@ -350,6 +405,8 @@ super_start_build(struct super *s, const struct guest *g,
 		return rc;
 	if ((rc = s->sd->hv->ops->build(s->sd->hv, spec, super_built, t)) < 0)
 		snprintf(why, size, "build failed: %s", strerror(-rc));
+	else
+		super_log_build(sg, spec);
 	return rc;
 }
 
@@ -359,12 +416,17 @@ super_do_build(struct super *s, struct sguest *sg)
 	struct guest *g = &sg->pub.g;
 	struct guest_env e = super_env(s);
 	struct build_ticket *t = calloc(1, sizeof(*t));
-	struct hv_stub_spec spec;
+	struct hv_stub_spec *spec = NULL;
 	char name[512], why[GUEST_REASON_MAX];
 	uint32_t spare;
 	int rc;
 
-	if (g->adopted == NULL &&
+	if ((rc = super_read_devices(s, sg, why, sizeof(why))) < 0) {
+		free(t);
+		s->stats.build_failures++;
+		return guest_on_build_failed(g, &e, rc, why);
+	}
+	if (super_may_take_spare(sg) &&
 	    pool_take(s->pool, g->cfg, &spare, g->stub_uuid) == 0) {
 		free(t);
 		return super_use_spare(s, sg, spare);
@@ -377,18 +439,18 @@ super_do_build(struct super *s, struct sguest *sg)
 	t->guest = g->domid;
 	t->serial = sg->build_serial = ++s->next_serial;
 	s->stats.spawns++;
-	if ((rc = super_start_build(s, g, &spec, name, sizeof(name), t, why,
-	    sizeof(why))) < 0) {
+	if ((spec = malloc(sizeof(*spec))) == NULL) {
+		rc = -ENOMEM;
+		snprintf(why, sizeof(why), "out of memory");
+	} else {
+		rc = super_start_build(s, sg, spec, name, sizeof(name), t, why,
+		    sizeof(why));
+		free(spec);
+	}
+	if (rc < 0) {
 		free(t);
 		s->stats.build_failures++;
 		return guest_on_build_failed(g, &e, rc, why);
-	}
-	{
-		struct log_guest lg = super_lg(sg);
-
-		log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "building stub "
-		    "domain (%u MiB, %u vCPU, kernel %s)", spec.memory_mib,
-		    spec.vcpus, spec.kernel);
 	}
 	return 0;
 }
@@ -402,7 +464,8 @@ super_do_start_stub(struct super *s, struct sguest *sg)
 	char err[256];
 	int rc;
 
-	if ((rc = spawn_setup(hv, s->sd->xs, g, err, sizeof(err))) < 0)
+	if ((rc = spawn_setup(hv, s->sd->xs, g, sg->devs, err,
+	    sizeof(err))) < 0)
 		return guest_on_build_failed(g, &e, rc, err);
 	super_watch_ready(s, sg);
 	if (sg->spare)	/* booted already, waiting for its target */

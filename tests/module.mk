@@ -20,6 +20,12 @@ $(O)/tests/unit/test-guest: $(O)/tests/unit/test-guest.o \
 
 TESTBINS += $(O)/tests/unit/test-guest
 
+$(O)/tests/unit/test-devices: $(O)/tests/unit/test-devices.o \
+		$(O)/stubdmd/devices.o $(O)/stubdmd/xstore.o $(O)/stubdmd/log.o
+	$(call link,$(XEN_LIBS) $(EVENT_LIBS) $(SYSTEMD_LIBS))
+
+TESTBINS += $(O)/tests/unit/test-devices
+
 $(O)/tests/unit/test-builder: $(O)/tests/unit/test-builder.o \
 		$(O)/stubdmd/builder.o $(O)/stubdmd/hv.o
 	$(call link,$(JSON_LIBS))

@@ -111,7 +111,8 @@ fuzz_name(const char *v)
 	    policy_match(fuzz_policy, v, NULL, NULL));
 	snprintf(g.stub_uuid, sizeof(g.stub_uuid), "%s",
 	    "8a6c1b1e-0000-4000-8000-000000000002");
-	if (g.name != NULL && spawn_spec(&g, &spec, stub, sizeof(stub)) == 0 &&
+	if (g.name != NULL &&
+	    spawn_spec(&g, NULL, &spec, stub, sizeof(stub)) == 0 &&
 	    strlen(spec.name) != strlen(v) + strlen(SPAWN_NAME_SUFFIX))
 		abort();
 	guest_release(&g);

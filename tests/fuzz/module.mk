@@ -16,13 +16,14 @@ FUZZ_control_OBJS := stubdmd/control.o stubdmd/metrics.o stubdmd/idl.o \
 	stubdmd/super.o stubdmd/pool.o \
 	stubdmd/policy.o \
 	stubdmd/log.o stubdmd/guest.o stubdmd/persist.o stubdmd/spawn.o \
-	stubdmd/xstore.o stubdmd/hv.o
+	stubdmd/xstore.o stubdmd/hv.o stubdmd/devices.o
 FUZZ_control_LIBS = $(EVENT_LIBS) $(JSON_LIBS) $(INIH_LIBS) \
 	$(XENSTORE_LIBS) $(SYSTEMD_LIBS)
 FUZZ_policy_OBJS := stubdmd/policy.o
 FUZZ_policy_LIBS = $(INIH_LIBS)
 FUZZ_xsvalue_OBJS := stubdmd/persist.o stubdmd/guest.o stubdmd/spawn.o \
-	stubdmd/xstore.o stubdmd/hv.o stubdmd/log.o stubdmd/policy.o
+	stubdmd/xstore.o stubdmd/hv.o stubdmd/log.o stubdmd/policy.o \
+	stubdmd/devices.o
 FUZZ_xsvalue_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(XENSTORE_LIBS) \
 	$(SYSTEMD_LIBS)
 FUZZ_builder_OBJS := stubdmd/builder.o stubdmd/hv.o
@@ -31,7 +32,8 @@ FUZZ_builder_LIBS = $(JSON_LIBS)
 # the hypervisor: it does not link libxenstore.
 FUZZ_super_OBJS := stubdmd/super.o stubdmd/pool.o stubdmd/guest.o \
 	stubdmd/persist.o stubdmd/xstore.o \
-	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o
+	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o \
+	stubdmd/devices.o
 FUZZ_super_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS)
 
 define fuzz_rule

@@ -16,6 +16,7 @@
 #include "tests/hvsim/dm.h"
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
+#include "tests/hvsim/vdev.h"
 #include "tests/hvsim/word.h"
 #include "tests/hvsim/xl.h"
 #include "tests/hvsim/xsconn.h"
@@ -196,6 +197,9 @@ ctl_create_opts(char **args, int n, struct dom_spec *s, int *running,
 		if (strcmp(args[i], "--running") == 0 ||
 		    strcmp(args[i], "--paused") == 0)
 			*running = args[i][2] == 'r';
+		else if (strncmp(args[i], "dev=", 4) == 0 ||
+		    strncmp(args[i], "flood=", 6) == 0)
+			continue;	/* once the domain exists */
 		else if (strncmp(args[i], "mem=", 4) == 0 &&
 		    ctl_number(args[i] + 4, CTL_MEM_MAX_MIB, &mib) == 0)
 			s->mem_kib = mib * 1024;
@@ -209,6 +213,27 @@ ctl_create_opts(char **args, int n, struct dom_spec *s, int *running,
 	if (s->name == NULL)
 		return ctl_err(o, -EINVAL, "a domain needs a name");
 	return 0;
+}
+
+/*
+ * The devices a toolstack writes: in the same step as the domain, so that
+ * whoever sees the domain also sees them.
+ */
+static int
+ctl_create_devices(struct hvsim *h, struct dom *d, char **args, int n,
+    struct ctl_out *o)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		if (strncmp(args[i], "dev=", 4) == 0)
+			rc = vdev_create_word(h, d, args[i], o->err,
+			    sizeof(o->err));
+		else if (strncmp(args[i], "flood=", 6) == 0)
+			rc = vdev_flood_word(h, d, args[i], o->err,
+			    sizeof(o->err));
+	}
+	return rc;
 }
 
 static int
@@ -225,6 +250,10 @@ ctl_create(struct hvsim *h, char **args, int n, struct ctl_out *o,
 	if ((rc = dom_create(h, &s, &d)) < 0)
 		return ctl_err(o, rc, rc == -EEXIST ? "name in use" :
 		    "bad name or no room");
+	if ((rc = ctl_create_devices(h, d, args, n, o)) < 0) {
+		dom_destroy(h, d);
+		return rc;
+	}
 	hvsim_log(h, "domain %u (%s) created: %s, %s", d->domid, d->name,
 	    dom_type_name(type), running ? "running" : "paused");
 	if (running)
@@ -304,6 +333,7 @@ static int
 ctl_build_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 {
 	char guest[DOM_NAME_MAX + 1];
+	struct vdevs *v = NULL;
 	struct dom_spec s;
 	struct dm_cfg cfg;
 	struct dom *d;
@@ -312,15 +342,21 @@ ctl_build_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 
 	if ((rc = ctl_build_args(args, &s, o)) < 0)
 		return rc;
+	if ((rc = vdev_parse(args + 7, n - 7, &v, o->err, sizeof(o->err))) < 0)
+		return rc;
 	len = strlen(s.name);
 	snprintf(guest, sizeof(guest), "%.*s", (int)(len > 3 &&
 	    strcmp(s.name + len - 3, "-dm") == 0 ? len - 3 : len), s.name);
 	if (dm_faults_for(h, guest, &cfg) < 0) {
 		hvsim_log(h, "build of %s fails (injected)", s.name);
+		vdev_free(v);
 		return ctl_err(o, -EIO, "injected build failure");
 	}
-	if ((rc = dom_create(h, &s, &d)) < 0)
+	if ((rc = dom_create(h, &s, &d)) < 0) {
+		vdev_free(v);
 		return ctl_err(o, rc, "cannot create the domain");
+	}
+	d->vdevs = v;
 	if ((rc = dm_attach(h, d, &cfg)) < 0) {
 		dom_destroy(h, d);
 		return ctl_err(o, rc, "out of memory");
@@ -329,8 +365,10 @@ ctl_build_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	dom_console(d, "built: %u vCPU, kernel %s ramdisk %s cmdline %s",
 	    d->vcpus, args[3], args[4][0] ? args[4] : "-",
 	    args[5][0] ? args[5] : "-");
-	hvsim_log(h, "domain %u (%s) built: pv stub, %s MiB", d->domid,
-	    d->name, args[1]);
+	for (len = 0; len < v->n; len++)
+		dom_console(d, "device: %s", v->word[len]);
+	hvsim_log(h, "domain %u (%s) built: pv stub, %s MiB, %zu devices",
+	    d->domid, d->name, args[1], v->n);
 	ctl_text(o, "%u", d->domid);
 	return 0;
 }
@@ -438,6 +476,29 @@ ctl_shutdown(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	return 0;
 }
 
+/* --- devices ---------------------------------------------------------- */
+
+static int
+ctl_add_dev(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	return vdev_add_cmd(h, args, n, o->err, sizeof(o->err));
+}
+
+static int
+ctl_devices(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	struct dom *d;
+	size_t i;
+	int rc;
+
+	if ((rc = ctl_dom(h, args[0], 1, &d, o)) < 0)
+		return rc;
+	o->counted = 1;
+	for (i = 0; d->vdevs != NULL && i < d->vdevs->n; i++)
+		ctl_line(o, "%s", d->vdevs->word[i]);
+	return 0;
+}
+
 /* --- xenstore and faults ---------------------------------------------- */
 
 static int
@@ -481,11 +542,16 @@ static const struct ctl_verb {
 	{ "list", 0, 0, ctl_list, "" },
 	{ "times", 0, 0, ctl_times, "" },
 	{ "console", 1, 2, ctl_console, "DOM [LINES]" },
-	{ "create-hvm", 1, 3, ctl_create_hvm, "NAME [--running] [mem=MIB]" },
+	{ "create-hvm", 1, WORD_MAX - 1, ctl_create_hvm, "NAME [--running] "
+	    "[mem=MIB] [dev=vbd|qdisk|vif/DEVID/KEY=VALUE]... "
+	    "[flood=vbd|vif:N]" },
 	{ "create-pvh", 1, 3, ctl_create_pvh, "NAME [--paused] [mem=MIB]" },
 	{ "create-pv", 1, 3, ctl_create_pv, "NAME [--paused] [mem=MIB]" },
-	{ "build-pv", 7, 7, ctl_build_pv, "NAME MEM_MIB VCPUS KERNEL RAMDISK "
-	    "CMDLINE uuid=UUID" },
+	{ "build-pv", 7, 7 + VDEV_MAX, ctl_build_pv, "NAME MEM_MIB VCPUS "
+	    "KERNEL RAMDISK CMDLINE uuid=UUID [vbd=...|vif=...]..." },
+	{ "add-dev", 3, WORD_MAX - 1, ctl_add_dev, "DOM vbd|qdisk|vif DEVID "
+	    "[KEY=VALUE]..." },
+	{ "devices", 1, 1, ctl_devices, "DOM" },
 	{ "set-target", 2, 2, ctl_set_target, "STUB GUEST" },
 	{ "rename", 2, 2, ctl_rename, "DOM NAME" },
 	{ "xl-create", 1, 8, ctl_xl_create, "NAME [-p] (--dom0-dm | "

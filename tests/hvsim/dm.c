@@ -9,6 +9,7 @@
 #include "tests/hvsim/dm.h"
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
+#include "tests/hvsim/vdev.h"
 #include "tests/hvsim/xl.h"
 #include "tests/hvsim/xsd.h"
 
@@ -312,6 +313,10 @@ dm_step_args(struct dom *d, struct dm_run *r)
 		rc = dm_args_string(d, r, line, sizeof(line));
 	if (rc == 0)
 		dom_console(d, "qemu: %s", line);
+	/* QEMU cannot open a disk or a tap the stub was not given. */
+	if (rc == 0 && vdev_check_args(d->vdevs, r->guest, line, r->why,
+	    sizeof(r->why)) < 0)
+		rc = -EINVAL;
 	return rc;
 }
 

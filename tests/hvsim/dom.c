@@ -9,6 +9,7 @@
 #include "tests/hvsim/dm.h"
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
+#include "tests/hvsim/vdev.h"
 #include "tests/hvsim/xsd.h"
 
 #define DOM_EMU_HVM	0x3ffu	/* every emulated device */
@@ -202,6 +203,7 @@ dom_free(struct dom *d)
 	if (d == NULL)
 		return;
 	dm_free(d->dm);
+	vdev_free(d->vdevs);
 	for (i = 0; i < DOM_CONSOLE_LINES; i++)
 		free(d->console[i]);
 	free(d);

@@ -18,6 +18,7 @@
 
 struct hvsim;
 struct dm;
+struct vdevs;
 
 enum dom_type {
 	DOM_PV,
@@ -48,6 +49,7 @@ struct dom {
 	unsigned	 ioreq;		/* servers registered in it */
 	long		 ioreq_in;	/* -1, or where its DM has a server */
 	struct dm	*dm;		/* a simulated stub domain */
+	struct vdevs	*vdevs;		/* a stub's devices (build-pv) */
 	char		*console[DOM_CONSOLE_LINES];
 	size_t		 con_first;
 	size_t		 con_n;

@@ -12,7 +12,7 @@
 
 /* Replies "OK N" followed by N lines. */
 static const char *const hvsimctl_counted[] = { "hv-list", "list", "console",
-    "times" };
+    "times", "devices" };
 
 static void
 usage(void)

@@ -10,7 +10,10 @@
 static const char SPEC_JSON[] = "{\"id\":7,\"op\":\"build\",\"spec\":{"
     "\"name\":\"web1-dm\",\"uuid\":\"01234567-89ab-cdef-0123-456789abcdef\","
     "\"target\":5,\"memory_mib\":256,\"vcpus\":1,\"kernel\":\"/k\","
-    "\"ramdisk\":\"\",\"cmdline\":\"\",\"from_libxl\":false}}";
+    "\"ramdisk\":\"\",\"cmdline\":\"\",\"from_libxl\":false,"
+    "\"disks\":[{\"backend_domid\":0,\"devid\":768,\"index\":0,"
+    "\"backend\":1,\"format\":0,\"readwrite\":true,\"cdrom\":false,"
+    "\"vdev\":\"hda\",\"target\":\"/srv/a.img\"}],\"nics\":[]}}";
 
 static struct hv_stub_spec
 spec_example(void)
@@ -82,7 +85,38 @@ test_build_roundtrip(void)
 	free(msg);
 }
 
-/* Every string at its largest, all escaped, still fits one message. */
+/* The most disks and NICs, each target path filled with c. */
+static void
+fill_devices(struct hv_devices *d, char c)
+{
+	unsigned i;
+
+	for (i = 0; i < HV_DISKS_MAX; i++, d->ndisks++) {
+		d->disks[i].devid = 768 + i;
+		d->disks[i].index = i;
+		d->disks[i].backend = HV_DISK_QDISK;
+		d->disks[i].format = HV_FORMAT_QCOW2;
+		d->disks[i].cdrom = i == 2;
+		snprintf(d->disks[i].vdev, sizeof(d->disks[i].vdev), "xvd%c",
+		    'a' + i);
+		memset(d->disks[i].target, c, sizeof(d->disks[i].target) - 1);
+		d->disks[i].target[0] = '/';
+	}
+	for (i = 0; i < HV_NICS_MAX; i++, d->nnics++) {
+		d->nics[i].devid = i;
+		d->nics[i].emulated = i % 2 == 0;
+		snprintf(d->nics[i].mac, sizeof(d->nics[i].mac),
+		    "00:16:3e:00:00:%02x", i);
+		snprintf(d->nics[i].bridge, sizeof(d->nics[i].bridge), "br%u", i);
+		snprintf(d->nics[i].model, sizeof(d->nics[i].model), "e1000");
+		memset(d->nics[i].script, c, sizeof(d->nics[i].script) - 1);
+	}
+}
+
+/*
+ * Every string at its largest, all escaped, and the most devices with
+ * their longest paths, still fit one message.
+ */
 static void
 test_largest_spec(void)
 {
@@ -95,9 +129,36 @@ test_largest_spec(void)
 	memset(big, 0x01, BUILDER_STR_MAX);	/* 6 bytes each: \u0001 */
 	req.spec = spec_example();
 	req.spec.kernel = req.spec.ramdisk = req.spec.cmdline = big;
+	fill_devices(&req.spec.devices, 0x01);
 	CHECK(builder_req_encode(&req, &msg, &len) == 0 &&
 	    len <= BUILDER_MSG_MAX && builder_req_decode(msg, len, &back) == 0,
 	    "the largest spec fits one message");
+	builder_req_free(&back);
+	free(msg);
+}
+
+/* An own-mode guest's disks and NICs travel whole. */
+static void
+test_devices_roundtrip(void)
+{
+	struct hv_stub_spec s = spec_example();
+	struct builder_req req = { .id = 9, .op = BUILDER_BUILD };
+	struct hv_devices *d = &s.devices;
+	struct builder_req back;
+	char *msg = NULL;
+	size_t len = 0;
+
+	fill_devices(d, 'x');
+	req.spec = s;
+	CHECK(builder_req_encode(&req, &msg, &len) == 0 &&
+	    builder_req_decode(msg, len, &back) == 0,
+	    "the most devices fit one message");
+	CHECK(back.spec.devices.ndisks == HV_DISKS_MAX &&
+	    back.spec.devices.nnics == HV_NICS_MAX, "every device kept");
+	CHECK(memcmp(&back.spec.devices.disks, &d->disks,
+	    sizeof(d->disks)) == 0, "the disks, field by field");
+	CHECK(memcmp(&back.spec.devices.nics, &d->nics,
+	    sizeof(d->nics)) == 0, "the NICs, field by field");
 	builder_req_free(&back);
 	free(msg);
 }
@@ -152,6 +213,16 @@ test_request_checks(void)
 	CHECK(req_variant("\"id\":7", "\"id\":0") == -EPROTO, "id 0 refused");
 	CHECK(req_variant("}}", "}") == -EPROTO, "truncated JSON refused");
 	CHECK(req_decode_str("[1]", &req) == -EPROTO, "array refused");
+	CHECK(req_variant("\"vdev\":\"hda\"", "\"vdev\":\"hdaaaaaa\"") ==
+	    -EPROTO, "a disk's name longer than its array refused");
+	CHECK(req_variant("\"backend\":1", "\"backend\":3") == -EPROTO,
+	    "an unknown disk backend refused");
+	CHECK(req_variant("\"cdrom\":false,", "") == -EPROTO,
+	    "a disk's missing field refused");
+	CHECK(req_variant("\"nics\":[]", "\"nics\":[{}]") == -EPROTO,
+	    "an empty NIC refused");
+	CHECK(req_variant(",\"nics\":[]", "") == -EPROTO,
+	    "no nics array refused");
 }
 
 static int
@@ -232,6 +303,7 @@ main(void)
 {
 	test_build_roundtrip();
 	test_largest_spec();
+	test_devices_roundtrip();
 	test_destroy_roundtrip();
 	test_request_checks();
 	test_replies();

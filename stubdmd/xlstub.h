@@ -1,0 +1,15 @@
+/* What a rebuilt libxl Linux stub gets besides the domain (xlstub.c). */
+#ifndef STUBDMD_XLSTUB_H
+#define STUBDMD_XLSTUB_H
+
+#include <libxl.h>
+#include <stdint.h>
+
+/*
+ * For the paused stub just built for guest: libxl's consoles 1.. (the
+ * guest's serial ports from libxl's saved configuration of it).  0 or
+ * -errno.
+ */
+int	xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest);
+
+#endif

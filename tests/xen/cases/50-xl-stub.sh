@@ -1,0 +1,166 @@
+# xl with libxl's own Linux stub domain built from the linux-qemu image
+# (sourced by tests/xen/scenarios).  The test guest (tests/xen/guest)
+# really boots: hvmloader, SeaBIOS, its boot code on its emulated disk,
+# served by QEMU in libxl's stub.  Judged from dom0: its serial file, its
+# disk image's bytes, a capture of its frame on xenbr0; QMP through
+# libxl's vchan-socket-proxy (xl pause/unpause, xl qemu-monitor-command);
+# the stub killed under a running guest: on_dm_death = crash-guest, seen
+# by xl; a stub destroyed before its guest ran: stubdmd rebuilds it with
+# libxl's consoles, and the guest boots on the rebuilt stub.
+# plan: 4
+
+# xls_cfg NAME DISK MAC: the test guest's file (guest_cfg) with libxl's
+# stub from the linux-qemu image.  256 MiB: in libxl's default 128 the
+# stub's kernel runs out of memory unpacking the initramfs.  "quiet":
+# libxl allows the stub 30 s from unpause to QEMU running, a tight fit
+# under emulation.
+xls_cfg() {
+	guest_cfg "$1" "$2" "$3" | sed 's/^on_crash = .*/on_crash = "preserve"/'
+	cat <<EOC
+device_model_stubdomain_override = 1
+stubdomain_kernel = "/test/qemu-stubdom-linux-kernel"
+stubdomain_ramdisk = "/test/qemu-stubdom-linux-rootfs"
+stubdomain_memory = 256
+stubdomain_cmdline = "console=hvc0 quiet"
+EOC
+}
+# What libxl's dom0 QEMU logs of the stub's console 0 (its kernel, init).
+xls_console() {
+	tail -n 40 "/var/log/xen/qemu-dm-$1.log" 2>/dev/null | sed "s/^/$1-dm: /"
+}
+mode_of() { stubdmctl list 2>/dev/null | awk -v n="$1" '$1 == n { print $4 }'; }
+adopted() { [ "$(mode_of "$1")" = adopted ]; }
+# guest_proofs NAME NONCE MAC: why the guest's serial port, disk or NIC
+# was not served (nothing when all were); the capture is running.
+guest_proofs() {
+	s=/tmp/$1.serial
+	wait_for $SLOW serial_has "$s" "GUEST: hello" ||
+	    echo "nothing on its serial port;"
+	wait_for 120 serial_has "$s" "GUEST: done" ||
+	    echo "the guest did not reach its end;"
+	serial_has "$s" "GUEST: nonce $2" || echo "no nonce line $2;"
+	[ "$(disk_marker "/tmp/$1.img")" = "STUBDM-GUEST-WROTE-$2" ] ||
+	    echo "its disk marker is '$(disk_marker "/tmp/$1.img")';"
+	sleep 1
+	capture_stop
+	grep -q "STUBDM-GUEST-FRAME-$2" /tmp/frames ||
+	    echo "no frame with its nonce on xenbr0;"
+	grep -q "$3 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5)" \
+	    /tmp/frames || echo "no broadcast 0x88b5 frame from $3;"
+	tr -d '\r' <"$s" | sed "s/^/$1 serial: /" >&2
+	sed "s/^/capture: /" /tmp/frames | head -n 4 >&2
+}
+
+# A. xl create (no -p: xl unpauses the guest, which asks QEMU to
+#    continue over QMP): the guest boots and its serial port, disk and
+#    NIC are served by QEMU in libxl's stub.
+SCEN_T0=$(now)
+why=""
+n1=$(nonce)
+guest_disk /tmp/xls1.img "$n1" 0
+xls_cfg xls1 /tmp/xls1.img 00:16:3e:5d:05:01 >/tmp/xls1.cfg
+rm -f /tmp/xls1.serial
+capture_start
+if ! timeout $SLOW xl create /tmp/xls1.cfg >/tmp/xls1.out 2>&1; then
+	why="xl create failed: $(grep error /tmp/xls1.out | head -n 2)"
+	capture_stop
+else
+	echo "XENTEST: bench xl create with the linux-qemu stub: $(elapsed \
+"$SCEN_T0") s"
+	why=$(guest_proofs xls1 "$n1" 00:16:3e:5d:05:01)
+fi
+xls_console xls1
+result "$([ -z "$why" ]; echo $?)" "xl create with libxl's linux-qemu \
+stub: the test guest boots; serial, disk and NIC served" "$why"
+timeout 60 xl destroy xls1 2>/dev/null
+
+# B. QMP through libxl's vchan-socket-proxy, on a guest that keeps
+#    running (an empty disk: SeaBIOS finds nothing to boot and waits):
+#    xl pause and unpause (QMP "cont"), xl qemu-monitor-command.
+SCEN_T0=$(now)
+why=""
+dd if=/dev/zero of=/tmp/xls2.img bs=1M count=1 2>/dev/null
+xls_cfg xls2 /tmp/xls2.img 00:16:3e:5d:05:02 >/tmp/xls2.cfg
+if ! timeout $SLOW xl create /tmp/xls2.cfg >/tmp/xls2.out 2>&1; then
+	why="xl create failed: $(grep error /tmp/xls2.out | head -n 2)"
+else
+	xl pause xls2
+	is_paused xls2 || why="xl pause did not pause"
+	timeout 60 xl unpause xls2 || why="$why xl unpause failed"
+	not_paused xls2 || why="$why xl unpause did not unpause"
+	v=$(timeout 60 xl qemu-monitor-command xls2 "info version" 2>&1)
+	echo "xl qemu-monitor-command xls2 'info version': $v"
+	echo "$v" | grep -q '^7\.2' || why="$why no QEMU version over QMP"
+	timeout 60 xl cd-insert xls2 hdc /tmp/xls2.img >/tmp/xls2.cd 2>&1
+	echo "XENTEST: info: xl cd-insert: rc $?: $(tr '\n' ' ' </tmp/xls2.cd)"
+fi
+xls_console xls2
+result "$([ -z "$why" ]; echo $?)" "QMP to QEMU in libxl's stub: xl \
+pause, unpause, qemu-monitor-command" "$why"
+
+# C. The stub dies under the running guest: stubdmd (which adopted it)
+#    applies on_dm_death = crash-guest; xl (on_crash = "preserve") shows
+#    the guest crashed.
+crashed() { xl_state xls2 | grep -q c; }
+SCEN_T0=$(now)
+why=""
+if ! exists xls2-dm; then
+	why="no xls2-dm"
+elif ! wait_for 60 adopted xls2; then
+	why="xls2's stub not adopted (mode '$(mode_of xls2)')"
+else
+	sleep 3	# the next scan sees a guest that has run
+	xl destroy "$(domid xls2-dm)"
+	wait_for 60 crashed || why="guest not crashed: '$(xl_state xls2)'"
+	log_has "xls2.*device model died after the guest had run" ||
+	    why="$why no dm-death log line"
+	sleep 3
+	exists xls2-dm && why="$why a stub was rebuilt"
+fi
+xl list
+grep "xls2" "$LOG" | tail -n 4
+result "$([ -z "$why" ]; echo $?)" "libxl's stub dies under the running \
+guest: on_dm_death crash-guest, xl sees it crashed" "$why"
+timeout 60 xl destroy xls2 || echo "XENTEST: xl destroy xls2 failed or hung"
+
+# D. xl create -p: libxl's stub is adopted, then destroyed before the
+#    guest ran: stubdmd rebuilds it with libxl's consoles (the serial
+#    port); the guest boots, served by the rebuilt stub.  It is unpaused
+#    with the bare hypercall (mkguest --run): xl unpause first asks QEMU
+#    to continue over QMP, and a rebuilt stub has no QMP proxy in dom0
+#    (libxl's died with the old stub; stubdmd starts no programs).
+SCEN_T0=$(now)
+why=""
+nr=$(nonce)
+guest_disk /tmp/xlr1.img "$nr" 0
+xls_cfg xlr1 /tmp/xlr1.img 00:16:3e:5d:05:03 >/tmp/xlr1.cfg
+rm -f /tmp/xlr1.serial
+if ! timeout $SLOW xl create -p /tmp/xlr1.cfg >/tmp/xlr1.out 2>&1; then
+	why="xl create -p failed: $(grep error /tmp/xlr1.out | head -n 2)"
+elif ! wait_for 60 adopted xlr1; then
+	why="xlr1's stub not adopted (mode '$(mode_of xlr1)')"
+else
+	old=$(domid xlr1-dm)
+	g=$(domid xlr1)
+	xl destroy "$old"
+	new_stub() { s=$(domid xlr1-dm); [ -n "$s" ] && [ "$s" != "$old" ]; }
+	if ! wait_for $SLOW new_stub || ! wait_for $SLOW stub_running xlr1 "$g"
+	then
+		why="no rebuilt stub reached running"
+	else
+		echo "XENTEST: bench xl stub rebuilt: $(elapsed "$SCEN_T0") s"
+		xenstore-ls "/local/domain/$(domid xlr1-dm)/device/console" |
+		    head -n 12
+		is_paused xlr1 || why="guest unpaused before xl unpause"
+		capture_start
+		mkguest --run "$g"
+		why="$why$(guest_proofs xlr1 "$nr" 00:16:3e:5d:05:03)"
+		adopted xlr1 || why="$why mode $(mode_of xlr1)"
+	fi
+fi
+tail -n 30 /var/log/xen/console/guest-xlr1-dm.log 2>/dev/null |
+    sed 's/^/xlr1-dm: /'
+grep "xlr1" "$LOG" | tail -n 5
+result "$([ -z "$why" ]; echo $?)" "libxl's stub destroyed before the \
+guest ran: rebuilt with its consoles, the guest boots on it" "$why"
+timeout 60 xl destroy xlr1 2>/dev/null
