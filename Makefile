@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # stubdm: top-level build.  GNU make; every library through pkg-config.
 #
 #   make            build in tree (stubdmd/stubdmd, stubdmctl/stubdmctl, hvsim)

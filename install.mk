@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # make install / make uninstall, with the GNU directory variables:
 #
 #   make install PREFIX=/usr DESTDIR=/tmp/stage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * bench: stubdmd at 100, 1,000 and 5,000 HVM guests on the simulated host,
  * beside the per-process model of Xen's xl (bench/xlwaiter).  Prints

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # bench: the benchmark (make bench; bench/RESULTS.md) and the per-process
 # model it measures beside stubdmd.  Never installed.
 $(O)/bench/bench: $(O)/bench/bench.o

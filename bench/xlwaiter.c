@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xlwaiter: the per-process model of Xen's xl, at its smallest, for bench/.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmctl reload, set-log-level: changes to the daemon itself. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmctl events [--follow]: recent state changes, then live ones. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmctl start, stop, restart GUEST: operator requests for one guest. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmctl stats, version: what the daemon reports about itself. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmctl list: every guest, one line each. */
 #include "stubdmctl/stubdmctl.h"
 #include "stubdmd/proto.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmctl status GUEST: one guest in detail, its policy, its console. */
 #include <stdlib.h>
 #include <string.h>

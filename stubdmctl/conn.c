@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The client side of the control protocol: connect, call, read replies. */
 #include <errno.h>
 #include <poll.h>

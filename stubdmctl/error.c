@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The daemon's errors in words: "stubdmctl: <error name>: <text>". */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # stubdmctl: the command line client (one file per verb group, a verb table).
 STUBDMCTL_SRCS := stubdmctl/stubdmctl.c stubdmctl/conn.c stubdmctl/error.c \
 	stubdmctl/output.c stubdmctl/cmd-list.c stubdmctl/cmd-status.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Output for people (aligned tables, "key: value") and for scripts. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # bash completion for stubdmctl(8).  The verbs come from "stubdmctl help"
 # and the guests from "stubdmctl list", so both are always the daemon's.
 # Options may come before or after the verb; "--" ends them.

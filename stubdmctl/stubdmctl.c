@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmctl: options, the verb table, usage and exit codes. */
 #include <getopt.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmctl: what the verbs share (connection, output, exit codes). */
 #ifndef STUBDMCTL_STUBDMCTL_H
 #define STUBDMCTL_STUBDMCTL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The builder protocol's messages (builder.h): encoding and strict
  * decoding, with no Xen in sight so that tests and fuzzers can run it.

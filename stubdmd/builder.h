@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The builder protocol: what the Xen backend (hv-xen.c) and its builder
  * process say to each other over their socketpair.  One JSON object per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Time for the daemon: CLOCK_MONOTONIC milliseconds (valid across daemon
  * restarts within one boot, so persisted deadlines stay meaningful). */
 #ifndef STUBDMD_CLOCK_H

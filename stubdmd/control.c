@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The control socket server (io.stubdm.varlink): a UNIX stream socket,
  * peer credentials read at accept, NUL-framed JSON calls capped before

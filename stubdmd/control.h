@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The control socket server: accept, peer credentials, dispatch. */
 #ifndef STUBDMD_CONTROL_H
 #define STUBDMD_CONTROL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* An own-mode guest's disks and NICs from xenstore (see devices.h). */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * An own-mode guest's disks and NICs: read from the PV device backends its
  * toolstack wrote in xenstore (found through the guest's frontends), every

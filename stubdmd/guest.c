@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The per-guest state machine and restart policy (pure logic, no I/O). */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The per-guest state machine: pure logic.  Each guest_on_* function takes
  * an event and the time, changes the guest and returns the actions the

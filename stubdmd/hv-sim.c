@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Simulated-host backend: the hypervisor calls become requests on hvsim's
  * control socket (tests/hvsim/PROTOCOL.md).  Requests are small and local,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Real Xen backend.  libxenctrl lists the domains and carries out the
  * quick domain controls (pause, unpause, shutdown, set_target) in the

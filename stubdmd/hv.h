@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The hypervisor interface: what stubdmd needs from Xen, behind one table
  * of operations so that the simulated host can stand in for it in tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The interface descriptions, embedded at build time from the .varlink
  * files (tools/embed-idl) so that GetInterfaceDescription cannot drift.

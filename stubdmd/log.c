@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Logging to the journal (structured) or to stderr with a level word. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Logging: OpenBSD's vocabulary, journald's structured fields. */
 #ifndef STUBDMD_LOG_H
 #define STUBDMD_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The metrics export in the Prometheus text exposition format (0.0.4):
  * the host's counters and gauges from the Stats reply, and per guest its

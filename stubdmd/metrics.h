@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The metrics export: the daemon's figures in the Prometheus text format
  * (for `stubdmctl stats --openmetrics` and node_exporter's textfile

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # stubdmd: the daemon.
 STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
 	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/builder.c stubdmd/xstore.c \

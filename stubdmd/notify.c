@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* systemd glue: sd_notify(3) messages and the watchdog keep-alives. */
 #include <errno.h>
 #include <event2/event.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* systemd's service protocol: READY, STATUS, RELOADING, the watchdog. */
 #ifndef STUBDMD_NOTIFY_H
 #define STUBDMD_NOTIFY_H

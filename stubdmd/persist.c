@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Encoding of the per-guest record kept in xenstore for re-adoption. */
 #include <errno.h>
 #include <stdarg.h>

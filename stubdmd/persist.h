@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The per-guest record stubdmd keeps in xenstore (<state_path>/guests/<domid>)
  * so that a restarted daemon re-adopts its stub domains: one value per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The host policy: inih reads the lines, this file records every value
  * with its line, then builds and validates the effective settings of each

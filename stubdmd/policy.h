@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The host policy (etc/stubdmd.ini): parsed with inih into a fresh
  * structure, validated whole, and only then swapped in.  Every problem is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The warm pool of stub domains (see pool.h). */
 #include <errno.h>
 #include <event2/event.h>

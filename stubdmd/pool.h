@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The warm pool: stub domains built and booted ahead of need, without a
  * target, each waiting in xenstore for its assignment.  A policy section

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The control protocol (io.stubdm.varlink), shared by stubdmd and stubdmctl. */
 #ifndef STUBDMD_PROTO_H
 #define STUBDMD_PROTO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Stub domain set-up following Xen's conventions (see spawn.h). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Setting up a stub domain the way Xen's own toolstack does (libxl_dm.c),
  * so that existing stub domain images work: target, xenstore entries and

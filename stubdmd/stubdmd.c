@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* stubdmd: options, start-up, signals and the event loop. */
 #include <errno.h>
 #include <event2/event.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The daemon state: one struct, passed to every callback. */
 #ifndef STUBDMD_STUBDMD_H
 #define STUBDMD_STUBDMD_H

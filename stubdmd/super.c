@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The supervisor.  Detection: every @introduceDomain/@releaseDomain (and
  * the periodic reconcile) lists all domains in one call and diffs the list

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The supervisor: the table of guests, detection from the domain list,
  * and the execution of what the state machine (guest.c) decides.

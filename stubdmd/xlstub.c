@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What libxl gives its own Linux stub domain besides the domain and its
  * disks and NICs (Xen 4.17, libxl_dm.c), for a stub stubdmd rebuilds in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What a rebuilt libxl Linux stub gets besides the domain (xlstub.c). */
 #ifndef STUBDMD_XLSTUB_H
 #define STUBDMD_XLSTUB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xenstore glue: libxenstore behind libevent, with reconnection. */
 #include <errno.h>
 #include <event2/event.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xenstore glue: one libxenstore connection driven by libevent, watches
  * dispatched by token, and reconnection after xenstored goes away.

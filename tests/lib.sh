@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shared helpers for the shell tests.  Source it first:  . "$TOP/tests/lib.sh"
 # The runner exports TOP (repo root), BUILD (where the binaries are: "." or
 # build/asan) and TEST_TMP (a private directory, removed when the test passes).

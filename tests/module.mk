@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Test programs: the simulated host and the unit tests.
 include tests/hvsim/module.mk
 include tests/xen/module.mk

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # bench --quick (20 guests): the benchmark runs end to end on the simulated
 # host and prints every figure as a sane number.  Its timings are not
 # judged here (they belong to make bench); that it measures at all is.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A new paused HVM guest gets exactly one stub domain, set up the way Xen's
 # toolstack does it, and is unpaused once its device model is ready.
 . "$TOP/tests/lib.sh"

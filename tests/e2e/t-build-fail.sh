@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A failed build is a failure like any other: back-off, then success.
 . "$TOP/tests/lib.sh"
 hvsim_start

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A build that no retry can change (a name too long for "<name>-dm", a
 # kernel or ramdisk the policy names that is not there) gives up at once,
 # saying why; a transient failure is still retried up to max_restarts.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Connection limits on the control socket: one user other than root holds
 # at most max_connections_per_user; users together at most 120 of the
 # 128, so root always gets in.  A refused connection gets the error

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The control socket under attack: its mode and group, privileged methods
 # refused to other users, and raw-socket abuse (bad JSON, bad calls,
 # oversized messages, a client that never reads, many clients at once)

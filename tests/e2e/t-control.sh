@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # stubdmctl against a daemon on the simulated host: every verb, in words
 # and as JSON, the exit codes, and the effects checked from hvsim's view.
 . "$TOP/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A stub that crashes on every start: back-off, at most max_restarts in the
 # window, then FAILED and each on_giveup action.
 . "$TOP/tests/lib.sh"

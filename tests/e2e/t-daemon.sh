@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The daemon skeleton: start-up errors are clear, SIGTERM/SIGINT stop it
 # cleanly (exit 0), -n checks a policy.
 . "$TOP/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A stub that dies after its guest has run is never silently replaced:
 # each on_dm_death action, and no rebuild.
 . "$TOP/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # stubdmctl's output for people carries no control character: guest names
 # with C0, DEL, C1 (U+0080-U+009F) and invalid UTF-8, and stub console
 # lines with the same, come out as visible escapes (\x1b, \u009b); valid

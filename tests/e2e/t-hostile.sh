@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Hostile inputs from guests, stub domains and a slow control client:
 # names full of quotes, newlines and shell syntax, or as long as xenstore
 # allows; stubs that write garbage or huge values where the daemon reads,

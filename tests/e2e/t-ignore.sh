@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # PVH and PV domains, stubdom = no, and guests whose device model another
 # toolstack provides never get a stub domain.
 . "$TOP/tests/lib.sh"

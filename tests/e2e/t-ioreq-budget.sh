@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Every started stub may leave an ioreq server behind; a guest has 8.  The
 # daemon never starts a ninth, whatever max_restarts says.
 . "$TOP/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Living beside xl: the three cases (no device model: stubdmd's own; a stub
 # libxl built: adopted; a QEMU in dom0: left alone), a libxl stub that is
 # still starting is left to libxl, a dead adopted stub is rebuilt from what

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The metrics export: `stubdmctl stats --openmetrics` checked by Debian's
 # promtool, per-guest series (with a hostile guest name escaped), the
 # policy's metrics_file written atomically, and a real node_exporter

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A device model that never reports ready: start_timeout, the stub is
 # destroyed, and a new one is built (the guest has never run).
 . "$TOP/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Own mode: a guest's disks and NICs come from the PV backends its
 # toolstack wrote.  The stub is given them (as libxl gives a guest's to its
 # stub) and QEMU gets libxl's arguments for them; the simulated device

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The warm pool: pool_size spares built and booted without a target; a new
 # guest takes one (renamed <guest>-dm, target set, arguments written, its
 # device model starts), the pool refills; a guest whose settings build a

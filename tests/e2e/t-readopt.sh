@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # kill -9 the daemon and start it again: every stub is adopted with its
 # counters, none duplicated, none orphaned; a guest that died while the
 # daemon was down loses its stub at start-up.

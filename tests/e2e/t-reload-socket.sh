@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # `systemctl reload` when the policy moves the control socket: the unit's
 # ExecReload (stubdmctl -f POLICY reload) finds the socket the policy
 # names when the default one is not there, reloads synchronously and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # SIGHUP reload: new guests and future rebuilds use the new policy; running
 # stubs are left alone; a bad policy is rejected whole with file:line.
 . "$TOP/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A stub that dies before its guest has ever run is rebuilt after back-off;
 # the dead stub lingers as a dying domain (Xen keeps its ioreq server).
 . "$TOP/tests/lib.sh"

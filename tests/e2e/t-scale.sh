@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # 200 guests created at once: all reach running with exactly 200 stubs.
 . "$TOP/tests/lib.sh"
 hvsim_start --boot-delay 100

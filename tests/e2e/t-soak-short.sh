@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A short run of the soak (make soak runs the long one): 300 guest
 # create/destroy cycles with stub faults, two xenstored restarts and two
 # daemon kill -9s, the invariants checked from hvsim's view after each phase.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # A guest that goes away takes its stub domain with it, in every state.
 . "$TOP/tests/lib.sh"
 hvsim_start

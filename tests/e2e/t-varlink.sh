@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # stubdmd as a Varlink service, seen by an independent client: Debian's Go
 # Varlink library with the bindings varlink-go-interface-generator makes
 # from io.stubdm.varlink (tests/varlink, built by `make varlink-bins`).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # xenstored restarts: the daemon reconnects with back-off, re-arms its
 # watches, reconciles, and restarts no healthy stub.
 . "$TOP/tests/lib.sh"

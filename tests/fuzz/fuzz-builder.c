@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: the builder protocol's decoders (stubdmd/builder.c).
  * Replies come from the builder process, which links libxenlight and is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: control-socket decoding and dispatch.  One input is
  * what one client sends (NUL-framed JSON calls); the first byte picks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: policy parsing and validation (stubdmd -n -g).  The
  * input is a policy file; after a NUL, a guest name to show the settings

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: the supervisor (super.c, spawn.c, persist.c, guest.c)
  * reading a hostile xenstore.  The input describes a host: domains and

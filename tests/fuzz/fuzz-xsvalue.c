@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: every parser the daemon applies to a value read from
  * xenstore, where a guest or its stub domain may have written it.  The

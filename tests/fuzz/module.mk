@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # tests/fuzz: libFuzzer targets, built with clang into their own tree:
 #   make fuzz-build                  (O=build/fuzz CC=clang FUZZ=1 fuzz-bins)
 #   make fuzz FUZZ_SECONDS=N         run each target N seconds (default 60)

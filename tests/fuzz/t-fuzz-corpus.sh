@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The libFuzzer targets (make fuzz-build): every seed and every input that
 # once crashed replays cleanly, then each target fuzzes for a few seconds.
 . "$TOP/tests/lib.sh"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The control socket: requests, replies and the verb table (ctl.h). */
 #include <errno.h>
 #include <event2/buffer.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The control socket DIR/ctl: one request per line, percent-encoded
  * words, "OK[ text]" / "OK N" + N lines / "ERR ERRNONAME text" back

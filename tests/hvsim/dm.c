@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Simulated device models in stub domains, and faults (dm.h). */
 #include <errno.h>
 #include <event2/event.h>

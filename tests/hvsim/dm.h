@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Simulated device models in stub domains, and the faults injected into
  * them.  Once a stub domain with a target is unpaused, its "device model"

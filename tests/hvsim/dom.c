@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The domain table and the simulated toolstack's xenstore writes (dom.h). */
 #include <errno.h>
 #include <stdarg.h>

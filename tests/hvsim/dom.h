@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The domain table, like Xen's: domids never reused, HVM/PVH/PV, paused,
  * running, shut down with a reason, dying; the target of a device-model

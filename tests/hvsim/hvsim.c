@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvsim: the simulated Xen host.  Options, start-up, the event loop. */
 #include <errno.h>
 #include <event2/event.h>

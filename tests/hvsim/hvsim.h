@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvsim: the simulated Xen host's one state and the helpers all parts use. */
 #ifndef HVSIM_HVSIM_H
 #define HVSIM_HVSIM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* hvsimctl: one request to hvsim's control socket, its reply printed. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # tests/hvsim: the simulated Xen host, its control client and the
 # libxenstore client test.  Test programs only: never installed.
 HVSIM_SRCS := tests/hvsim/hvsim.c tests/hvsim/tree.c tests/hvsim/xsd.c \

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # hvsim's domain table: create-hvm/pvh/pv, the list and hv-list formats,
 # types and emulation flags, pause/unpause, shutdown reasons, destroy,
 # @introduceDomain/@releaseDomain, domids never reused, the toolstack's

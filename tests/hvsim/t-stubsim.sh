@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Simulated stub domains: build-pv, set-target, the device model reading
 # its arguments as the stub and reporting "running", its ioreq server in
 # the guest, dying stubs that linger until their guest goes, every fault

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # PV devices in the simulated host: create-hvm's dev= words and add-dev
 # write backends and frontends as a toolstack does; build-pv's vbd= and
 # vif= words give a stub its devices (listed by `devices`); the stub's

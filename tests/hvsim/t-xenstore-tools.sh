@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Debian's xenstore-* tools against hvsim's xenstore: writes, reads,
 # listings, removal, permissions as unprivileged domains see them
 # (hvsimctl sock-as), owner and target rights, xenstore-watch, limits.

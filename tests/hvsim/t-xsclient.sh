@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # libxenstore (Debian's) against hvsim, from C: reads and writes, a
 # directory big enough to need DIRECTORY_PART, watches and their first
 # event, transactions (commit, abort, EAGAIN on conflict), the special

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The xenstore tree: nodes, values, permissions, generations (tree.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The xenstore tree: nodes with a value, permissions and a generation
  * (bumped on every change of the node or of its list of children).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xenstore transactions: snapshot, first-look generations, replay. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xenstore transactions: a private copy of the tree taken at start, the
  * generation of every node the transaction looked at (its first look),

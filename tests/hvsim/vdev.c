@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* PV devices of guests and of stub domains (vdev.h). */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * PV devices: a guest's, as a toolstack writes their backends and
  * frontends to xenstore (add-dev), and a stub domain's, as the toolstack

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xenstore watches: per-connection lists and firing (watch.h). */
 #include <errno.h>
 #include <stdio.h>

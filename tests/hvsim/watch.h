@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xenstore watches: each connection's list, and firing them on a change
  * to the connections allowed to see it (xenstored's watch_permitted).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Percent-encoded words of the control protocol (see word.h). */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The words of the control protocol (PROTOCOL.md): percent-encoded, one
  * space apart, one request per line.  Shared by hvsim and hvsimctl.

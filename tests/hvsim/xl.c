@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What `xl create` leaves behind for stubdmd to recognise (libxl, Xen
  * 4.17): a guest with /libxl/<domid>, and its device model either a stub

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What xl/libxl would have written for a guest (xl.c). */
 #ifndef HVSIM_XL_H
 #define HVSIM_XL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xsclient-test: Debian's libxenstore against hvsim (TAP lines).
  *   xsclient-test HVSIMCTL RUNDIR      (XENSTORED_PATH=RUNDIR/socket)

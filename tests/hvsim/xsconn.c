@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The xenstore wire protocol on UNIX sockets (xsconn.h). */
 #include <errno.h>
 #include <event2/buffer.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The xenstore wire protocol on UNIX sockets: DIR/socket for dom0 and
  * DIR/as-DOMID.sock for one unprivileged domain each; framing, caps,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xenstore semantics: paths, permissions, operations, watches (xsd.h). */
 #include <errno.h>
 #include <stdio.h>

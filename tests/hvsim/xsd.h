@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xenstore semantics on the tree: paths, permissions (xenstored's
  * perm_for_conn), the operations on behalf of one domain, watches fired

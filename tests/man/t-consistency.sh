@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The manual pages say what the code does: the policy keys (stubdmd.ini.5
 # against `stubdmd -n -g`, policy.c's [global] table and the shipped
 # policy), stubdmctl's verbs, options and exit codes (stubdmctl.8 against

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The manual pages lint clean (mdoc, mandoc -Tlint -W warning) and render.
 . "$TOP/tests/lib.sh"
 command -v mandoc >/dev/null || { echo "mandoc is not installed (Debian: mandoc)"; exit 77; }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Golden files for `stubdmd -n`: every NAME.ini here is checked (with each
 # line of NAME.args as extra arguments, if present) and the output must
 # equal NAME.out.  @KERNEL@ in a policy becomes a readable file; NAME.mode

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # debian/: dpkg-buildpackage builds an installable .deb from a clean copy
 # of the tree, the package holds what make install puts in place, and
 # lintian finds no error in it.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # make install / uninstall into a DESTDIR: the tree (binaries, units, man
 # pages, bash completion, the sample policy and the interface), the
 # directory variables, an existing policy never overwritten, uninstall

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Logging: under journald (stderr is the journal stream) every line about a
 # guest carries GUEST=, GUEST_DOMID=, STUBDOM_DOMID= (when it has a stub),
 # STUBDM_STATE= and, for the lifecycle events, MESSAGE_ID=; otherwise each

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # stubdmd under systemd's notify protocol (sd_notify(3)), read from a
 # datagram socket as systemd would: READY=1 once the control socket
 # listens and the first reconcile is done, STATUS= with live counts,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The systemd units: installed (make install into a private prefix, so that
 # the paths they name exist), they pass `systemd-analyze verify` with their
 # Documentation= man pages found; the service is Type=notify with a

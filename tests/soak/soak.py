@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 # The soak: guest create/destroy cycles on hvsim with random stub faults,
 # xenstored restarts and daemon kill -9s, in phases.  After each phase the
 # host is left to settle and the invariants are checked from hvsim's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Unit tests of the builder protocol (stubdmd/builder.c). */
 #include <errno.h>
 #include <stdio.h>

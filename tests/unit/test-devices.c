@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Unit tests of QEMU's arguments for an own-mode guest's devices. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Unit tests of the guest state machine (fake clock) and its record. */
 #include <errno.h>
 #include <stdio.h>

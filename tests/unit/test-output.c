@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Unit tests of stubdmctl's escaping of untrusted text (ctl_safe). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Unit tests of the policy value parsers and section matching. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // varlink-client: stubdmd seen by an independent Varlink client, Debian's
 // Go library (golang-github-varlink-go-dev) and the bindings its
 // varlink-go-interface-generator makes from io.stubdm.varlink.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # tests/varlink: an independent Varlink client for stubdmd, built offline
 # from Debian's packaged Go source (golang-github-varlink-go-dev): the
 # bindings varlink-go-interface-generator makes from io.stubdm.varlink (the

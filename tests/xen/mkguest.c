@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * mkguest: a test toolstack for the real-Xen test bed.  Creates a paused
  * HVM guest (full device emulation) or a PVH guest the way a toolstack

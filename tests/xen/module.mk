@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The real-Xen test bed: the test toolstack mkguest (see tests/xen/README.md).
 $(O)/tests/xen/mkguest: $(O)/tests/xen/mkguest.o
 	$(call link,$(call pc_libs,xencontrol xenguest xenstore))

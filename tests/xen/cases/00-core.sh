@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The core scenarios: stubdmd's own mode on real Xen (the test stub
 # image), its failure handling, and living beside a libxl stub.  Sourced
 # by tests/xen/scenarios (cases/README).

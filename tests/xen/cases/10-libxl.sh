@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Living beside xl (sourced by tests/xen/scenarios): a stub domain that
 # libxl builds (xl create with device_model_stubdomain_override = 1, the
 # test stub image) is adopted; when it is destroyed before the guest has

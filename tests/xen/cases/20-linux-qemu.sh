@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The linux-qemu stub image (images/linux-qemu) with Debian's real QEMU.
 # Sourced by tests/xen/scenarios; guests named qemu* get the image
 # (policy.ini).  The target is a mkguest guest with its vCPU created

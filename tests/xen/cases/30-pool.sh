@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The warm pool on real Xen (sourced by tests/xen/scenarios): a guest
 # section gets pool_size = 1 by a reload; the spare boots without a target
 # and waits (the test image's init polls its target); a new guest takes

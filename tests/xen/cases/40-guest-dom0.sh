@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The test guest (tests/xen/guest) with its QEMU in dom0, as libxl runs
 # it: xl create with hvmloader + SeaBIOS, an IDE disk (qdisk), an rtl8139
 # NIC.  Each proof is judged from outside the guest: its COM1 file, its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Own mode with devices: stubdmd reads the guest's PV disk and NIC
 # backends that a toolstack wrote; libxl gives the stub the same disk (a
 # qdisk served by a QEMU in dom0, the only disk backend a dom0 without

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # mkguest, the test toolstack, builds a guest that runs (--firmware:
 # hvmloader and SeaBIOS loaded with libxenguest as libxl does) and writes
 # its disk and NIC (--disk, --nic) the way libxl does.  The policy gives

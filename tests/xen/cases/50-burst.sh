@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # A burst (sourced by tests/xen/scenarios): four guests created at once
 # each get one running stub.  The builds' times and the event loop's
 # longest stall are printed: tests/xen/README.md compares them from

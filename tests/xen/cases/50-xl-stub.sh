@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # xl with libxl's own Linux stub domain built from the linux-qemu image
 # (sourced by tests/xen/scenarios).  The test guest (tests/xen/guest)
 # really boots: hvmloader, SeaBIOS, its boot code on its emulated disk,

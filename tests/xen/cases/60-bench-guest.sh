@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # The seed's performance claim, measured with the test guest (tests/xen/
 # guest, bench_guest in scenarios): the time from creating the guest to
 # its first serial line, and its emulated disk's throughput (BENCH_KIB

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: GPL-2.0-only
 ; The test bed's own HVM guest (tests/xen/README.md, "The test guest"):
 ; a boot sector and a second stage, 16-bit real mode, loaded by SeaBIOS
 ; from the guest's first emulated disk.  Every proof is meant to be judged
