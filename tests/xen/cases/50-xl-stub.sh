@@ -11,19 +11,10 @@
 # plan: 3
 
 # xls_cfg NAME DISK MAC: the test guest's file (guest_cfg) with libxl's
-# stub from the linux-qemu image.  256 MiB: in libxl's default 128 the
-# stub's kernel runs out of memory unpacking the initramfs.  "quiet":
-# libxl allows the stub 30 s from unpause to QEMU running, a tight fit
-# under emulation.
+# stub from the linux-qemu image (linux_qemu_stub).
 xls_cfg() {
 	guest_cfg "$1" "$2" "$3" | sed 's/^on_crash = .*/on_crash = "preserve"/'
-	cat <<EOC
-device_model_stubdomain_override = 1
-stubdomain_kernel = "/test/qemu-stubdom-linux-kernel"
-stubdomain_ramdisk = "/test/qemu-stubdom-linux-rootfs"
-stubdomain_memory = 256
-stubdomain_cmdline = "console=hvc0 quiet"
-EOC
+	linux_qemu_stub
 }
 # What libxl's dom0 QEMU logs of the stub's console 0 (its kernel, init).
 xls_console() {

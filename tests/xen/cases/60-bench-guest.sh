@@ -35,15 +35,8 @@ dom0 boots and runs its disk benchmark idle and loaded" "$why"
 # B. libxl's Linux stub domain (xl create, the linux-qemu image).
 why=""
 guest_disk /tmp/gb1.img "$(nonce)" $BENCH_KIB 2
-{ guest_cfg gb1 /tmp/gb1.img 00:16:3e:5d:00:11
-  cat <<EOC
-device_model_stubdomain_override = 1
-stubdomain_kernel = "/test/qemu-stubdom-linux-kernel"
-stubdomain_ramdisk = "/test/qemu-stubdom-linux-rootfs"
-stubdomain_memory = 256
-stubdomain_cmdline = "console=hvc0 quiet"
-EOC
-} >/tmp/gb1.cfg
+{ guest_cfg gb1 /tmp/gb1.img 00:16:3e:5d:00:11; linux_qemu_stub; } \
+    >/tmp/gb1.cfg
 # libxl gives its stub 30 s from unpause to QEMU running (compiled in),
 # which a loaded machine can miss under TCG: one more try then, said.
 gb1_create() {
