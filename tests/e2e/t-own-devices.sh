@@ -33,6 +33,7 @@ argv() {	# GUEST: its QEMU's arguments, one line
 }
 has_arg() { argv "$1" | grep -qF -- " $2 "; }
 devices() { hvsimctl devices "$(stub_of "$1")"; }
+has_dev() { devices "$1" | grep -qxF -- "$2"; }	# not a pipe after check
 spare_ids() { hvsimctl list | awk '$2 ~ /^stubdm-spare-/ && $4 != "dying" { print $1 }'; }
 
 stubdmd_start
@@ -54,11 +55,11 @@ check "the stub has three devices" test "$(devices dev1 | wc -l)" = 3
 check "a qdisk's backend is where libxl writes it" \
 	test "$(xenstore-read /local/domain/$g/device/vbd/768/backend)" = "/local/domain/0/backend/qdisk/$g/768"
 check "the stub's first disk: the guest's qdisk" \
-	devices dev1 | grep -qx 'vbd=768,0,hda,qdisk,w,disk,raw,/srv/dev1.img'
+	has_dev dev1 'vbd=768,0,hda,qdisk,w,disk,raw,/srv/dev1.img'
 check "the stub's second disk: the guest's block device" \
-	devices dev1 | grep -qx 'vbd=832,0,hdb,phy,w,disk,raw,/dev/vg0/dev1-data'
+	has_dev dev1 'vbd=832,0,hdb,phy,w,disk,raw,/dev/vg0/dev1-data'
 check "the stub's vif (default model rtl8139)" \
-	devices dev1 | grep -qx 'vif=0,0,00:16:3e:12:34:56,br0,,rtl8139,ioemu,/etc/xen/scripts/vif-bridge'
+	has_dev dev1 'vif=0,0,00:16:3e:12:34:56,br0,,rtl8139,ioemu,/etc/xen/scripts/vif-bridge'
 check "QEMU: hda as libxl writes it for a stub" \
 	has_arg dev1 '-drive file=/dev/xvda,if=ide,index=0,media=disk,format=host_device,cache=writeback'
 check "QEMU: hdb" \
