@@ -358,6 +358,24 @@ guest_on_stub_died(struct guest *g, const struct guest_env *e,
 	return GUEST_DO_DESTROY_STUB | guest_failure(g, e, why, detail);
 }
 
+/*
+ * The guest itself shut down (poweroff, reboot, crash) and its device
+ * model ended with it, as QEMU does: nothing failed; the stub goes, the
+ * guest's toolstack decides the rest (destroy, or a new domain).
+ */
+unsigned
+guest_on_guest_shut_down(struct guest *g, const struct guest_env *e,
+    const char *detail)
+{
+	if (g->state != GUEST_STARTING && g->state != GUEST_RUNNING)
+		return 0;
+	g->last_exit = GUEST_EXIT_SHUTDOWN;
+	g->last_exit_wall = e->wall;
+	guest_set_reason(g, "%s", detail);
+	guest_set_state(g, e, GUEST_STOPPED);
+	return GUEST_DO_DESTROY_STUB;
+}
+
 unsigned
 guest_on_gone(struct guest *g, const struct guest_env *e)
 {

@@ -137,6 +137,9 @@ unsigned guest_on_ready(struct guest *g, const struct guest_env *e);
 unsigned guest_on_timer(struct guest *g, const struct guest_env *e);
 unsigned guest_on_stub_died(struct guest *g, const struct guest_env *e,
 	    enum guest_exit why, const char *detail);
+/* Its stub ended after the guest itself shut down: no failure. */
+unsigned guest_on_guest_shut_down(struct guest *g, const struct guest_env *e,
+	    const char *detail);
 unsigned guest_on_gone(struct guest *g, const struct guest_env *e);
 unsigned guest_on_stop(struct guest *g, const struct guest_env *e);
 unsigned guest_on_start(struct guest *g, const struct guest_env *e);

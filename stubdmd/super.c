@@ -1004,6 +1004,16 @@ super_check_guest(struct super *s, struct sguest *sg,
 	}
 	if (sd != NULL && sd->dying)
 		guest_add_dying(g, sd->domid);
+	if (d->shutdown) {
+		struct log_guest lg = super_lg(sg);
+
+		snprintf(why, sizeof(why), "the guest shut down (%s); its "
+		    "device model ended with it", hv_shutdown_name(
+		    d->shutdown_reason));
+		log_guest(LOG_LVL_INFO, &lg, NULL, "%s", why);
+		super_apply(s, sg, guest_on_guest_shut_down(g, &e, why), old);
+		return;
+	}
 	super_apply(s, sg, guest_on_stub_died(g, &e, super_exit_of(sd, why,
 	    sizeof(why)), why), old);
 }

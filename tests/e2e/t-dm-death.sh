@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # A stub that dies after its guest has run is never silently replaced:
-# each on_dm_death action, and no rebuild.
+# each on_dm_death action, and no rebuild.  A guest that shuts down ends
+# its device model (QEMU exits with it): no failure, no action.
 . "$TOP/tests/lib.sh"
 hvsim_start
 write_policy <<'P'
@@ -30,4 +31,23 @@ sleep 1.2
 check "no stub rebuilt for any of them" test "$(all_live_stubs)" = 0
 check "no restart counted" test "$(gfield leave1 restarts)" = 0
 check "logged as a device model death" grep -q 'device model died after the guest had run' "$T/stubdmd.log"
+
+# The guest powers off; then its stub's QEMU exits and the stub powers off.
+hvsimctl create-hvm pause2 >/dev/null
+wait_gstate pause2 running
+s2=$(stub_of pause2)
+hvsimctl shutdown pause2 poweroff >/dev/null
+hvsimctl shutdown "$s2" poweroff >/dev/null
+wait_gstate pause2 stopped
+check "a guest that shut down: its stub's end is no device model death" \
+	bash -c "! grep -q 'guest \"pause2\".*device model died' '$T/stubdmd.log'"
+check "... on_dm_death not applied (the guest is not paused)" \
+	test "$(dom_state "$(domid_of pause2)")" = shutdown:poweroff
+check "... the reason says the guest shut down" \
+	grep -q 'guest "pause2".*the guest shut down (poweroff); its device model ended with it' "$T/stubdmd.log"
+wait_until 10 'test "$(live_stubs pause2)" = 0' || fail "pause2's stub left"
+check "... its stub is destroyed, none rebuilt" test "$(gfield pause2 restarts)" = 0
+hvsimctl destroy pause2 >/dev/null
+wait_until 10 'test -z "$(gstate pause2)"' || fail "pause2 not forgotten"
+check "... and the guest forgotten when its toolstack destroys it" test -z "$(gstate pause2)"
 done_testing

@@ -310,6 +310,19 @@ test_dm_death(void)
 	CHECK(a & GUEST_DO_DM_DEATH, "restart = always still never restarts "
 	    "under a guest that has run");
 	guest_release(&g);
+
+	running_guest(&g, &c, &e);
+	guest_observe_ran(&g);
+	a = guest_on_guest_shut_down(&g, &e, "the guest shut down (poweroff)");
+	CHECK(a == GUEST_DO_DESTROY_STUB && g.state == GUEST_STOPPED &&
+	    g.restarts == 0, "the guest shut down: its stub goes, no "
+	    "on_dm_death, no rebuild");
+	CHECK(g.last_exit == GUEST_EXIT_SHUTDOWN &&
+	    strcmp(g.reason, "the guest shut down (poweroff)") == 0,
+	    "and the reason says so");
+	CHECK(guest_on_guest_shut_down(&g, &e, "again") == 0,
+	    "a second report does nothing");
+	guest_release(&g);
 }
 
 static void
