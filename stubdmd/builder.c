@@ -42,6 +42,7 @@ static const struct builder_field builder_spec_fields[] = {
 	{ "ramdisk",	BUILDER_STR,	BUILDER_SPEC(ramdisk),	STR_MAX },
 	{ "cmdline",	BUILDER_STR,	BUILDER_SPEC(cmdline),	STR_MAX },
 	{ "from_libxl",	BUILDER_BOOL,	BUILDER_SPEC(from_libxl), 0 },
+	{ "serial",	BUILDER_STR,	BUILDER_SPEC(serial),	STR_MAX },
 };
 
 #define BUILDER_NFIELDS	\

@@ -297,8 +297,8 @@ sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 	struct hv_sim *s = (struct hv_sim *)hv;
 	struct hv_sim_build *b;
 	char mem[16], vcpus[16], uuid[48], *reply = NULL;
-	char (*dev)[512] = NULL;
-	const char *w[8 + HV_DISKS_MAX + HV_NICS_MAX] = { "build-pv",
+	char (*dev)[512] = NULL, serial[600];
+	const char *w[9 + HV_DISKS_MAX + HV_NICS_MAX] = { "build-pv",
 	    spec->name, mem, vcpus, spec->kernel,
 	    spec->ramdisk ? spec->ramdisk : "",
 	    spec->cmdline ? spec->cmdline : "", uuid };
@@ -311,6 +311,10 @@ sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 		return -ENOMEM;
 	}
 	nw += sim_device_words(&spec->devices, dev, w + nw);
+	if (spec->serial != NULL && spec->serial[0] != '\0') {
+		snprintf(serial, sizeof(serial), "serial=%s", spec->serial);
+		w[nw++] = serial;
+	}
 	snprintf(mem, sizeof(mem), "%u", spec->memory_mib);
 	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus);
 	memcpy(uuid, "uuid=", 5);

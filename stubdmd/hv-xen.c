@@ -473,6 +473,19 @@ xen_lib_error(struct xen_lib *l, struct builder_reply *r, const char *call,
 	    l->lg.first[0] ? ": " : "", l->lg.first);
 }
 
+/* libxl runs a QEMU in dom0 for a stub with a qdisk disk: it serves consoles. */
+static bool
+xen_child_has_dom0_qemu(const struct hv_stub_spec *spec)
+{
+	unsigned i;
+
+	for (i = 0; i < spec->devices.ndisks; i++)
+		if (spec->devices.disks[i].backend == HV_DISK_QDISK &&
+		    spec->devices.disks[i].backend_domid == 0)
+			return true;
+	return false;
+}
+
 /* libxl_domain_create_new leaves the domain paused, as `xl create -p`. */
 static void
 xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
@@ -511,10 +524,16 @@ xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
 	}
 	rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
 	/* What else libxl gives its stub: a stub runs without, degraded. */
-	if (rc == 0 && spec->from_libxl &&
-	    (e = xlstub_serve(ctx, domid, spec->target)) < 0)
+	if (rc == 0 && (spec->from_libxl || spec->serial[0] != '\0') &&
+	    (e = xlstub_serve(ctx, domid, spec->target, spec->from_libxl ?
+	    NULL : spec->serial)) < 0)
 		fprintf(stderr, "%s: no consoles for the guest's serial ports: "
 		    "%s; the stub runs without\n", spec->name, strerror(-e));
+	else if (rc == 0 && !spec->from_libxl && spec->serial[0] != '\0' &&
+	    !xen_child_has_dom0_qemu(spec))
+		fprintf(stderr, "%s: serial %s: nothing in dom0 serves the "
+		    "stub's consoles (libxl runs a QEMU there only for a "
+		    "qdisk disk)\n", spec->name, spec->serial);
 	if (rc == 0)
 		r->domid = domid;
 	else

@@ -113,6 +113,13 @@ struct hv_stub_spec {
 	 * whose devices come from libxl's records of the guest.
 	 */
 	struct hv_devices devices;
+	/*
+	 * Own mode: where the guest's serial port goes ("": nowhere), as
+	 * xl.cfg's serial ("pty", "file:PATH").  The stub gets libxl's
+	 * consoles 1 and 2 and this one as console 3, QEMU -serial
+	 * /dev/hvc3 (spawn.h); a dom0 QEMU serves them.
+	 */
+	const char	*serial;
 };
 
 /*

@@ -29,7 +29,7 @@
 
 enum policy_type {
 	PT_BOOL, PT_ENUM, PT_FILE, PT_STRING, PT_MIB, PT_UINT, PT_MS,
-	PT_ARGS, PT_SOCKET, PT_GROUP, PT_XSPATH, PT_PROM, PT_NTYPES
+	PT_ARGS, PT_SERIAL, PT_SOCKET, PT_GROUP, PT_XSPATH, PT_PROM, PT_NTYPES
 };
 
 struct policy_key {
@@ -67,6 +67,7 @@ static const struct policy_key policy_keys[] = {
 	{ "memory", PT_MIB, S(memory_mib), 8, 1024 * 1024, NULL },
 	{ "vcpus", PT_UINT, S(vcpus), 1, 128, NULL },
 	{ "device_model_args", PT_ARGS, S(dm_args), 0, 0, NULL },
+	{ "serial", PT_SERIAL, S(serial), 0, 0, NULL },
 	{ "restart", PT_ENUM, S(restart), 0, 0, policy_restart_names },
 	{ "max_restarts", PT_UINT, S(max_restarts), 0, 1000, NULL },
 	{ "restart_window", PT_MS, S(restart_window_ms), SEC, 24 * HOUR,
@@ -102,7 +103,7 @@ static const struct policy_key policy_gkeys[] = {
 static const char *const policy_builtin[NKEYS] = {
 	"yes", "linux", "/usr/lib/xen/boot/qemu-stubdom-linux-kernel",
 	"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs", "", "256", "1", "",
-	"on-failure", "5", "10m", "1s", "30s", "60s", "leave", "crash-guest",
+	"none", "on-failure", "5", "10m", "1s", "30s", "60s", "leave", "crash-guest",
 	"yes", "yes", "0",
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
@@ -560,6 +561,42 @@ policy_set_xspath(const struct policy_key *k, const char *v, void *f,
 	return policy_set_string(k, v, f, err, len);
 }
 
+/*
+ * Where an own-mode guest's serial port goes, in xl.cfg's words: "none"
+ * (stored as ""), "pty", or "file:PATH", PATH absolute; %n in it is the
+ * guest's name, %% a percent sign.
+ */
+static int
+policy_set_serial(const struct policy_key *k, const char *v, void *f,
+    char *err, size_t len)
+{
+	const char *p;
+
+	if (*v == '\0' || strcmp(v, "none") == 0)
+		return policy_set_string(k, "", f, err, len);
+	if (strcmp(v, "pty") == 0)
+		return policy_set_string(k, v, f, err, len);
+	if (strncmp(v, "file:/", 6) != 0 || strlen(v) > POLICY_SERIAL_MAX) {
+		snprintf(err, len, "expected none, pty or file:PATH (PATH "
+		    "absolute, at most %d bytes)", POLICY_SERIAL_MAX - 5);
+		return -EINVAL;
+	}
+	for (p = v; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(err, len, "a control character in the path");
+			return -EINVAL;
+		}
+		if (*p == '%' && p[1] != 'n' && p[1] != '%') {
+			snprintf(err, len, "%% in the path: only %%n (the "
+			    "guest's name) and %%%%");
+			return -EINVAL;
+		}
+		if (*p == '%')
+			p++;
+	}
+	return policy_set_string(k, v, f, err, len);
+}
+
 /* node_exporter's textfile collector reads only *.prom files. */
 static int
 policy_set_prom(const struct policy_key *k, const char *v, void *f,
@@ -585,6 +622,7 @@ static policy_setter *const policy_setters[PT_NTYPES] = {
 	[PT_UINT] = policy_set_uint,
 	[PT_MS] = policy_set_ms,
 	[PT_ARGS] = policy_set_args,
+	[PT_SERIAL] = policy_set_serial,
 	[PT_SOCKET] = policy_set_socket,
 	[PT_GROUP] = policy_set_group,
 	[PT_XSPATH] = policy_set_xspath,
@@ -609,6 +647,7 @@ policy_settings_release(struct policy_settings *s)
 	free(s->ramdisk);
 	free(s->cmdline);
 	free(s->dm_args);
+	free(s->serial);
 	for (i = 0; i < s->dm_argc; i++)
 		free(s->dm_argv[i]);
 	memset(s, 0, sizeof(*s));
@@ -624,12 +663,13 @@ policy_settings_copy(struct policy_settings *dst,
 
 	*dst = *src;
 	dst->kernel = dst->ramdisk = dst->cmdline = dst->dm_args = NULL;
+	dst->serial = NULL;
 	dst->dm_argc = 0;
 	for (i = 0; i < NKEYS; i++) {
 		const struct policy_key *k = &policy_keys[i];
 
 		if (k->type == PT_FILE || k->type == PT_STRING ||
-		    k->type == PT_ARGS) {
+		    k->type == PT_ARGS || k->type == PT_SERIAL) {
 			const char *v = *(char *const *)((const char *)src +
 			    k->off);
 
@@ -1192,6 +1232,10 @@ policy_format_value(const struct policy_key *k, const void *base, char *buf,
 		break;
 	case PT_MS:
 		policy_format_ms(*(const uint64_t *)f, buf, size);
+		break;
+	case PT_SERIAL:
+		snprintf(buf, size, "%s", **(char *const *)f != '\0' ?
+		    *(char *const *)f : "none");
 		break;
 	default:
 		snprintf(buf, size, "%s", *(char *const *)f);

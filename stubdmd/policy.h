@@ -41,6 +41,7 @@ enum policy_image {
 };
 
 #define POLICY_DM_ARGS_MAX	64
+#define POLICY_SERIAL_MAX	200	/* "file:PATH" as written */
 
 /* The effective settings of one section ([defaults] or [guest "..."]). */
 struct policy_settings {
@@ -54,6 +55,8 @@ struct policy_settings {
 	char			*dm_args;	/* as written, for -g */
 	char			*dm_argv[POLICY_DM_ARGS_MAX];
 	size_t			 dm_argc;
+	/* Own mode: the guest's serial port, "", "pty" or "file:PATH". */
+	char			*serial;
 	enum policy_restart	 restart;
 	unsigned		 max_restarts;
 	uint64_t		 restart_window_ms;

@@ -240,6 +240,7 @@ pool_build_one(struct pool *pl, struct pool_set *set)
 	spec.kernel = set->spec.kernel;
 	spec.ramdisk = set->spec.ramdisk;
 	spec.cmdline = set->spec.cmdline;
+	spec.serial = "";	/* consoles are given at build time only */
 	/* Recorded first: a daemon killed mid-build finds it by UUID. */
 	pool_record_path(pl, st->uuid, path, sizeof(path));
 	xstore_write(pl->sd->xs, path, "spare");

@@ -17,6 +17,21 @@
 #define SPAWN_PATH_MAX	256
 #define SPAWN_ARGS_MAX	4096	/* one xenstore value */
 
+/* The step that failed, for the guest's reason line. */
+static int __attribute__((format(printf, 4, 5)))
+spawn_err(int rc, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < errlen)
+		snprintf(err + n, errlen - (size_t)n, ": %s", strerror(-rc));
+	return rc;
+}
+
 /* A stub libxl built is rebuilt from what libxl used; gaps from libxl. */
 static void
 spawn_spec_adopted(const struct guest_build *b, struct hv_stub_spec *spec)
@@ -31,30 +46,84 @@ spawn_spec_adopted(const struct guest_build *b, struct hv_stub_spec *spec)
 		spec->vcpus = b->vcpus;
 }
 
-int
-spawn_spec(const struct guest *g, const struct hv_devices *devs,
-    struct hv_stub_spec *spec, char *name_buf, size_t size)
+/* The guest's name in a file name: no "/", no leading ".", printable. */
+static bool
+spawn_name_file_ok(const char *name)
 {
-	const struct policy_settings *c = g->cfg;
+	const unsigned char *p;
+
+	if (name[0] == '\0' || name[0] == '.')
+		return false;
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p == '/' || *p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* The policy's serial with %n (the guest's name) and %% expanded. */
+static int
+spawn_serial(const struct guest *g, char *buf, size_t size, char *err,
+    size_t errlen)
+{
+	const char *p = g->cfg->serial != NULL ? g->cfg->serial : "";
+	size_t o = 0;
 	int n;
 
-	n = snprintf(name_buf, size, "%s%s", g->name, SPAWN_NAME_SUFFIX);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
+	for (; *p != '\0' && o < size; p++) {
+		if (*p != '%') {
+			buf[o++] = *p;
+			continue;
+		}
+		if (*++p == '%') {
+			buf[o++] = '%';
+			continue;
+		}
+		if (!spawn_name_file_ok(g->name))
+			return spawn_err(-EINVAL, err, errlen, "serial: the "
+			    "guest's name cannot be part of a file name (%%n)");
+		n = snprintf(buf + o, size - o, "%s", g->name);
+		o += (size_t)n;
+	}
+	if (o >= size)
+		return spawn_err(-ENAMETOOLONG, err, errlen, "serial");
+	buf[o] = '\0';
+	return 0;
+}
+
+int
+spawn_spec(const struct guest *g, const struct hv_devices *devs,
+    struct hv_stub_spec *spec, struct spawn_names *names, char *err,
+    size_t errlen)
+{
+	const struct policy_settings *c = g->cfg;
+	int n, rc;
+
+	n = snprintf(names->name, sizeof(names->name), "%s%s", g->name,
+	    SPAWN_NAME_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(names->name))
+		return spawn_err(-ENAMETOOLONG, err, errlen, "stub domain "
+		    "name (<guest>" SPAWN_NAME_SUFFIX ")");
 	memset(spec, 0, sizeof(*spec));
-	spec->name = name_buf;
+	spec->name = names->name;
 	if (hv_uuid_parse(g->stub_uuid, spec->uuid) < 0)
-		return -EINVAL;
+		return spawn_err(-EINVAL, err, errlen, "stub domain UUID");
 	spec->target = g->domid;
 	spec->memory_mib = c->memory_mib;
 	spec->vcpus = c->vcpus;
 	spec->kernel = c->kernel;
 	spec->ramdisk = c->ramdisk;
 	spec->cmdline = c->cmdline;
-	if (g->adopted != NULL)
+	spec->serial = "";
+	if (g->adopted != NULL) {
 		spawn_spec_adopted(g->adopted, spec);
-	else if (devs != NULL)
+		return 0;
+	}
+	if (devs != NULL)
 		spec->devices = *devs;
+	if ((rc = spawn_serial(g, names->serial, sizeof(names->serial), err,
+	    errlen)) < 0)
+		return rc;
+	spec->serial = names->serial;
 	return 0;
 }
 
@@ -98,20 +167,6 @@ spawn_ready_path(const struct guest *g, char *buf, size_t size)
 	    g->stub_domid, g->domid);
 }
 
-/* The step that failed, for the guest's reason line. */
-static int __attribute__((format(printf, 4, 5)))
-spawn_err(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < errlen)
-		snprintf(err + n, errlen - (size_t)n, ": %s", strerror(-rc));
-	return rc;
-}
 
 /* The guest's memory in MiB, for QEMU's -m; 0 if the toolstack left none. */
 static unsigned long
@@ -160,6 +215,12 @@ spawn_argv(struct xstore *xs, const struct guest *g,
 	devices_qemu_args(devs, g->domid, da);
 	for (i = 0; i < da->argc && n < max; i++)
 		argv[n++] = da->argv[i];
+	/* On the console the backend gives it (spawn.h, hv.h). */
+	if (g->cfg->serial != NULL && g->cfg->serial[0] != '\0' &&
+	    g->cfg->image == POLICY_IMAGE_LINUX) {
+		argv[n++] = "-serial";
+		argv[n++] = SPAWN_SERIAL_HVC;
+	}
 	for (i = 0; i < g->cfg->dm_argc && n < max; i++)
 		argv[n++] = g->cfg->dm_argv[i];
 	return n;

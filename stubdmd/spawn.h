@@ -18,12 +18,23 @@ struct xstore;
 
 #define SPAWN_NAME_SUFFIX	"-dm"
 
+/* An own-mode stub's console for the guest's serial port: libxl's first. */
+#define SPAWN_SERIAL_HVC	"/dev/hvc3"
+
+/* The strings a spec holds that are made for it. */
+struct spawn_names {
+	char	name[512];	/* "<guest>-dm" */
+	char	serial[512];	/* the policy's serial, %n expanded */
+};
+
 /*
- * Fill spec (its strings point into g, g->cfg and name_buf); devs (NULL:
- * none) are the own-mode guest's devices, see devices.h.
+ * Fill spec (its strings point into g, g->cfg and names); devs (NULL:
+ * none) are the own-mode guest's devices, see devices.h.  err says what
+ * is wrong on failure.
  */
 int	spawn_spec(const struct guest *g, const struct hv_devices *devs,
-	    struct hv_stub_spec *spec, char *name_buf, size_t size);
+	    struct hv_stub_spec *spec, struct spawn_names *names, char *err,
+	    size_t errlen);
 /*
  * The files spec names (kernel, ramdisk) are readable regular files: a
  * missing one is said before any build, with its path, whatever the

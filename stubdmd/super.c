@@ -366,12 +366,15 @@ super_read_devices(struct super *s, struct sguest *sg, char *why,
 	return rc;
 }
 
-/* Spares are built before their guest exists: they have no devices. */
+/* Spares are built before their guest exists: no devices, no serial. */
 static bool
 super_may_take_spare(const struct sguest *sg)
 {
+	const char *serial = sg->pub.g.cfg->serial;
+
 	return sg->pub.g.adopted == NULL && (sg->devs == NULL ||
-	    (sg->devs->ndisks == 0 && sg->devs->nnics == 0));
+	    (sg->devs->ndisks == 0 && sg->devs->nnics == 0)) &&
+	    (serial == NULL || serial[0] == '\0');
 }
 
 static void
@@ -390,18 +393,14 @@ super_log_build(const struct sguest *sg, const struct hv_stub_spec *spec)
 /* The spec, its files, then the backend; why says which step failed. */
 static int
 super_start_build(struct super *s, const struct sguest *sg,
-    struct hv_stub_spec *spec, char *name, size_t namelen,
+    struct hv_stub_spec *spec, struct spawn_names *names,
     struct build_ticket *t, char *why, size_t size)
 {
 	const struct guest *g = &sg->pub.g;
 	int rc;
 
-	if ((rc = spawn_spec(g, sg->devs, spec, name, namelen)) < 0) {
-		snprintf(why, size, "stub domain %s: %s", rc == -ENAMETOOLONG ?
-		    "name (<guest>" SPAWN_NAME_SUFFIX ")" : "UUID",
-		    strerror(-rc));
+	if ((rc = spawn_spec(g, sg->devs, spec, names, why, size)) < 0)
 		return rc;
-	}
 	if ((rc = spawn_check_files(spec, why, size)) < 0)
 		return rc;
 	if ((rc = s->sd->hv->ops->build(s->sd->hv, spec, super_built, t)) < 0)
@@ -418,7 +417,8 @@ super_do_build(struct super *s, struct sguest *sg)
 	struct guest_env e = super_env(s);
 	struct build_ticket *t = calloc(1, sizeof(*t));
 	struct hv_stub_spec *spec = NULL;
-	char name[512], why[GUEST_REASON_MAX];
+	struct spawn_names names;
+	char why[GUEST_REASON_MAX];
 	uint32_t spare;
 	int rc;
 
@@ -444,7 +444,7 @@ super_do_build(struct super *s, struct sguest *sg)
 		rc = -ENOMEM;
 		snprintf(why, sizeof(why), "out of memory");
 	} else {
-		rc = super_start_build(s, sg, spec, name, sizeof(name), t, why,
+		rc = super_start_build(s, sg, spec, &names, t, why,
 		    sizeof(why));
 		free(spec);
 	}

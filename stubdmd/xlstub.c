@@ -6,6 +6,8 @@
  * restore stream, none here, 3..: the guest's serial ports), served by the
  * QEMU libxl runs in dom0 for the stub's disks.  Not the dom0 end of QMP
  * (libxl runs vchan-socket-proxy for that; stubdmd starts no programs).
+ * Own-mode stubs get the same consoles for the policy's serial (a stub
+ * with no qdisk disk has no such QEMU: hv-xen.c says so).
  * Runs in hv-xen.c's build helper, after libxl built the paused stub.
  */
 #include <errno.h>
@@ -120,14 +122,17 @@ out:
 /* Consoles 1 (save file), 2 (no restore stream) and the serial ports. */
 static int
 xlstub_consoles(libxl_ctx *ctx, struct xs_handle *xs, uint32_t stub,
-    uint32_t guest)
+    uint32_t guest, const char *own)
 {
 	char *serial[XLSTUB_SERIALS_MAX] = { NULL };
 	char save[XLSTUB_PATH_MAX];
 	int n, i, rc;
 
 	snprintf(save, sizeof(save), "file:%s.%u", XLSTUB_SAVE_FILE, guest);
-	n = xlstub_serials(ctx, guest, serial, XLSTUB_SERIALS_MAX);
+	if (own != NULL)
+		serial[(n = 1) - 1] = strdup(own);
+	else
+		n = xlstub_serials(ctx, guest, serial, XLSTUB_SERIALS_MAX);
 	if ((rc = xlstub_console(xs, stub, 1, save)) < 0 ||
 	    (rc = xlstub_console(xs, stub, 2, NULL)) < 0)
 		goto out;
@@ -141,14 +146,15 @@ out:
 }
 
 int
-xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest)
+xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
+    const char *serial)
 {
 	struct xs_handle *xs;
 	int rc;
 
 	if ((xs = xs_open(0)) == NULL)
 		return -errno;
-	rc = xlstub_consoles(ctx, xs, stub, guest);
+	rc = xlstub_consoles(ctx, xs, stub, guest, serial);
 	xs_close(xs);
 	return rc;
 }

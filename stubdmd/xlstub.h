@@ -7,10 +7,12 @@
 #include <stdint.h>
 
 /*
- * For the paused stub just built for guest: libxl's consoles 1.. (the
- * guest's serial ports from libxl's saved configuration of it).  0 or
- * -errno.
+ * For the paused stub just built for guest: libxl's consoles 1 and 2, and
+ * from 3 on the guest's serial ports: serial's output ("pty",
+ * "file:PATH"), or with serial NULL those of libxl's saved configuration
+ * of the guest.  0 or -errno.
  */
-int	xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest);
+int	xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
+	    const char *serial);
 
 #endif

@@ -177,12 +177,16 @@ vdev_parse(char **args, int n, struct vdevs **out, char *err, size_t errlen)
 	if (v == NULL)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if ((strncmp(args[i], "vbd=", 4) != 0 &&
+		if (strncmp(args[i], "serial=", 7) == 0 &&
+		    strlen(args[i]) < sizeof(buf) && v->n < VDEV_MAX) {
+			/* The guest's serial port: its console's output. */
+		} else if ((strncmp(args[i], "vbd=", 4) != 0 &&
 		    strncmp(args[i], "vif=", 4) != 0) ||
 		    strlen(args[i]) >= sizeof(buf) || v->n == VDEV_MAX ||
 		    vdev_fields(args[i], buf, sizeof(buf), f) != VDEV_FIELDS) {
 			snprintf(err, errlen, "bad device word %.64s (vbd= or "
-			    "vif= with %d fields, at most %d)", args[i],
+			    "vif= with %d fields, or serial=, at most %d)",
+			    args[i],
 			    VDEV_FIELDS, VDEV_MAX);
 			vdev_free(v);
 			return -EINVAL;
@@ -307,10 +311,14 @@ vdev_check_args(const struct vdevs *v, uint32_t guest, const char *line,
     char *why, size_t size)
 {
 	char buf[VDEV_WORD_MAX], *f[VDEV_FIELDS];
-	size_t i, drives = 0, nics = 0;
+	size_t i, drives = 0, nics = 0, serials = 0;
 	int rc = 0;
 
 	for (i = 0; v != NULL && i < v->n && rc == 0; i++) {
+		if (v->word[i][0] == 's') {
+			serials++;
+			continue;
+		}
 		vdev_fields(v->word[i], buf, sizeof(buf), f);
 		rc = v->word[i][1] == 'b' ?
 		    vdev_check_vbd(f, line, &drives, why, size) :
@@ -324,7 +332,13 @@ vdev_check_args(const struct vdevs *v, uint32_t guest, const char *line,
 	if (vdev_count(line, "-netdev") != nics)
 		return vdev_miss(why, size, "%zu -netdev for %zu emulated NICs",
 		    vdev_count(line, "-netdev"), nics);
-	if (nics == 0 && v != NULL && v->n > 0 && !vdev_has(line, "-net",
+	/* libxl's layout: the guest's first serial port on console 3. */
+	if (vdev_count(line, "-serial") != serials ||
+	    (serials > 0 && !vdev_has(line, "-serial", "/dev/hvc3")))
+		return vdev_miss(why, size, "%zu -serial for %zu serial "
+		    "consoles (the first is /dev/hvc3)",
+		    vdev_count(line, "-serial"), serials);
+	if (nics == 0 && v != NULL && v->n > serials && !vdev_has(line, "-net",
 	    "none"))
 		return vdev_miss(why, size, "no NIC and no -net none");
 	return 0;

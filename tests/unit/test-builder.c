@@ -12,6 +12,7 @@ static const char SPEC_JSON[] = "{\"id\":7,\"op\":\"build\",\"spec\":{"
     "\"name\":\"web1-dm\",\"uuid\":\"01234567-89ab-cdef-0123-456789abcdef\","
     "\"target\":5,\"memory_mib\":256,\"vcpus\":1,\"kernel\":\"/k\","
     "\"ramdisk\":\"\",\"cmdline\":\"\",\"from_libxl\":false,"
+    "\"serial\":\"file:/var/log/web1.serial\","
     "\"disks\":[{\"backend_domid\":0,\"devid\":768,\"index\":0,"
     "\"backend\":1,\"format\":0,\"readwrite\":true,\"cdrom\":false,"
     "\"vdev\":\"hda\",\"target\":\"/srv/a.img\"}],\"nics\":[]}}";
@@ -28,6 +29,7 @@ spec_example(void)
 		.ramdisk = NULL,
 		.cmdline = "console=hvc0 \"quoted\" \\ tab\t",
 		.from_libxl = true,
+		.serial = "file:/var/log/xen/web1 %.serial",
 	};
 	unsigned i;
 
@@ -76,7 +78,8 @@ test_build_roundtrip(void)
 	CHECK(back.id == 42 && back.op == BUILDER_BUILD, "id and op kept");
 	CHECK(strcmp(back.spec.name, s.name) == 0 &&
 	    strcmp(back.spec.kernel, s.kernel) == 0 &&
-	    strcmp(back.spec.cmdline, s.cmdline) == 0, "strings kept");
+	    strcmp(back.spec.cmdline, s.cmdline) == 0 &&
+	    strcmp(back.spec.serial, s.serial) == 0, "strings kept");
 	CHECK(back.spec.ramdisk != NULL && back.spec.ramdisk[0] == '\0',
 	    "no ramdisk travels as empty");
 	CHECK(memcmp(back.spec.uuid, s.uuid, 16) == 0, "uuid kept");
@@ -130,6 +133,7 @@ test_largest_spec(void)
 	memset(big, 0x01, BUILDER_STR_MAX);	/* 6 bytes each: \u0001 */
 	req.spec = spec_example();
 	req.spec.kernel = req.spec.ramdisk = req.spec.cmdline = big;
+	req.spec.serial = big;
 	fill_devices(&req.spec.devices, 0x01);
 	CHECK(builder_req_encode(&req, &msg, &len) == 0 &&
 	    len <= BUILDER_MSG_MAX && builder_req_decode(msg, len, &back) == 0,
@@ -204,6 +208,8 @@ test_request_checks(void)
 	    -EPROTO, "number as a string refused");
 	CHECK(req_variant("\"from_libxl\":false", "\"from_libxl\":0") ==
 	    -EPROTO, "bool as a number refused");
+	CHECK(req_variant("\"serial\":\"file:/var/log/web1.serial\",", "") ==
+	    -EPROTO, "a missing serial refused");
 	CHECK(req_variant("\"cmdline\":\"\",", "") == -EPROTO,
 	    "missing field refused");
 	CHECK(req_variant("\"cmdline\":\"\"", "\"cmdline\":\"\",\"x\":1") ==

@@ -148,6 +148,42 @@ test_match(void)
 	    "a bad value rejects the whole policy");
 }
 
+/* serial: none, pty or file:/PATH with %n and %%; anything else refused. */
+static const char *
+serial_of(const char *value)
+{
+	static char text[512], got[256];
+	struct policy *p;
+
+	snprintf(text, sizeof(text), "[defaults]\nkernel = /etc/hostname\n"
+	    "ramdisk =\nserial = %s\n", value);
+	if ((p = load(text)) == NULL)
+		return NULL;
+	snprintf(got, sizeof(got), "%s", policy_match(p, "g", NULL,
+	    NULL)->serial);
+	policy_free(p);
+	return got;
+}
+
+static void
+test_serial(void)
+{
+	const char *v;
+
+	CHECK((v = serial_of("none")) != NULL && v[0] == '\0',
+	    "serial = none: empty");
+	CHECK((v = serial_of("pty")) != NULL && strcmp(v, "pty") == 0,
+	    "serial = pty");
+	CHECK((v = serial_of("file:/var/log/%n-%%.log")) != NULL &&
+	    strcmp(v, "file:/var/log/%n-%%.log") == 0,
+	    "serial = file: kept as written (expanded per guest)");
+	CHECK(serial_of("file:rel/x") == NULL, "a relative path refused");
+	CHECK(serial_of("tcp:1.2.3.4:5") == NULL, "other chardevs refused");
+	CHECK(serial_of("file:/x/%d") == NULL, "only %n and %% expand");
+	CHECK(serial_of("file:/x/%") == NULL, "a lone % refused");
+	CHECK(serial_of("/tmp/x") == NULL, "a bare path refused");
+}
+
 int
 main(void)
 {
@@ -155,5 +191,6 @@ main(void)
 	test_sizes();
 	test_args();
 	test_match();
+	test_serial();
 	return unit_done();
 }

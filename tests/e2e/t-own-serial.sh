@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Own mode, the guest's serial port (policy key serial): the stub is
+# built with the console for it (the simulated toolstack records it and
+# its QEMU refuses to start unless -serial /dev/hvc3 matches), %n is the
+# guest's name, a rebuild gives it again, a guest with a serial port never
+# takes a spare, a name that cannot be a file name is refused for that
+# guest only, and a bad value is refused with file:line.
+. "$TOP/tests/lib.sh"
+hvsim_start
+write_policy <<'P'
+unpause_guest = no
+pool_size = 1
+serial = file:/var/log/stubdm/%n-%%.serial
+[guest "quiet*"]
+serial = none
+P
+argv() {	# GUEST: its QEMU's arguments, one line
+	local vm k
+	vm=$(xenstore-read "/local/domain/$(domid_of "$1")/vm")
+	for k in $(xenstore-list "$vm/image/dm-argv"); do
+		printf ' %s' "$(xenstore-read "$vm/image/dm-argv/$k")"
+	done
+	echo ' '
+}
+has_arg() { argv "$1" | grep -qF -- " $2 "; }
+devices() { hvsimctl devices "$(stub_of "$1")"; }
+has_dev() { devices "$1" | grep -qxF -- "$2"; }	# not a pipe after check
+spare_ids() { hvsimctl list | awk '$2 ~ /^stubdm-spare-/ && $4 != "dying" { print $1 }'; }
+
+stubdmd_start
+wait_until 10 'test -n "$(spare_ids)"' || fail "no spare built"
+spare=$(spare_ids | head -n 1)
+
+hvsimctl create-hvm ser1 >/dev/null || fail "create-hvm ser1"
+wait_gstate ser1 running
+g=$(domid_of ser1)
+s=$(stub_of ser1)
+check "its device model started (-serial matches the stub's console)" \
+	test "$(xenstore-read "/local/domain/$s/device-model/$g/state")" = running
+check "the stub got the serial console, %n and %% expanded" \
+	has_dev ser1 'serial=file:/var/log/stubdm/ser1-%.serial'
+check "QEMU: -serial /dev/hvc3 (libxl's first serial console)" \
+	has_arg ser1 '-serial /dev/hvc3'
+check "a guest with a serial port does not take the spare" \
+	test "$s" != "$spare" -a -n "$(spare_ids)"
+
+hvsimctl crash "$s"
+wait_until 10 'test "$(gfield ser1 restarts)" = 1' || fail "no rebuild"
+wait_gstate ser1 running
+check "a rebuild gives the console again" \
+	has_dev ser1 'serial=file:/var/log/stubdm/ser1-%.serial'
+
+hvsimctl create-hvm quiet1 >/dev/null || fail "create-hvm quiet1"
+wait_gstate quiet1 running
+check "serial = none: no console, no -serial" bash -c \
+	"! hvsimctl devices $(stub_of quiet1) | grep -q serial= && ! grep -q -- -serial <<<'$(argv quiet1)'"
+check "serial = none: it may take the spare" test "$(stub_of quiet1)" = "$spare"
+
+hvsimctl create-hvm .hidden >/dev/null || fail "create-hvm .hidden"
+check "a name that cannot be a file name: that guest refused, said why" \
+	wait_until 10 "grep -q 'guest \".hidden\".*serial: the guest.s name cannot be part of a file name' '$T/stubdmd.log'"
+check "and given up at once (a permanent failure)" \
+	wait_until 10 'is_gstate .hidden failed'
+check "the others run on" is_gstate ser1 running
+
+# A bad value: refused with file:line, the running policy kept.
+cp "$T/policy.ini" "$T/good.ini"
+printf '[guest "x*"]\nserial = tcp:127.0.0.1:4555\n' >>"$T/policy.ini"
+check "a bad serial is refused with file:line" bash -c \
+	"'$STUBDMD' -n -f '$T/policy.ini' 2>&1 | grep -q 'policy.ini:[0-9][0-9]*: .*serial.*none, pty or file:PATH'"
+check "reload refuses it and keeps the old one" bash -c \
+	"! '$STUBDMCTL' -S '$T/ctl.sock' reload >/dev/null 2>&1"
+check "the daemon still runs ser1" is_gstate ser1 running
+done_testing
