@@ -22,10 +22,12 @@
  * ioreq server pages, and "hvmloader/bios" = "seabios".  --disk FILE and
  * --nic MAC write the guest's PV device entries the way libxl does for an
  * HVM guest's disk with backendtype=qdisk (IDE hda) and its NIC (type
- * vif_ioemu, rtl8139): see tests/xen/README.md for the layout.
+ * vif_ioemu, rtl8139): see tests/xen/README.md for the layout.  As libxl
+ * does, the guest's maximum memory leaves room for the video RAM QEMU
+ * adds (--video MIB, 16 with --firmware: QEMU's -vga std) and 1 MiB more.
  *
  *   mkguest [--pvh] [--unpause] [--vcpu] [--mem MIB]
- *           [--firmware] [--disk FILE] [--nic MAC] NAME
+ *           [--firmware] [--video MIB] [--disk FILE] [--nic MAC] NAME
  *   mkguest --destroy DOMID
  *   mkguest --run DOMID
  */
@@ -51,6 +53,7 @@
 #define MKGUEST_SEABIOS		"/usr/share/seabios/bios-256k.bin"
 #define MKGUEST_BIOS_MAX	(4UL << 20)
 #define MKGUEST_SLACK_KB	1024	/* libxl's LIBXL_MAXMEM_CONSTANT */
+#define MKGUEST_VIDEO_MIB	16	/* libxl's default for stdvga */
 #define MKGUEST_VGA_HOLE	0x20	/* pages, libxl's LIBXL_VGA_HOLE_SIZE */
 #define MKGUEST_LOWMEM_START	0x100000ULL	/* libxl: below is the BIOS's */
 #define MKGUEST_DISK_DEVID	"768"	/* hda: (3 << 8) | 0 */
@@ -70,6 +73,7 @@ struct mkguest {
 	const char	*disk;		/* --disk FILE */
 	const char	*nic;		/* --nic MAC */
 	unsigned long	 mem_mib;
+	long		 video_mib;	/* -1: the default */
 	uint8_t		 uuid[16];
 	char		 uuid_str[37];
 	uint32_t	 domid;
@@ -126,13 +130,15 @@ mkguest_create(struct mkguest *m)
 }
 
 /*
- * Memory limit (with libxl's slack for the special and ioreq pages when
- * the guest gets its RAM), paging pool, the store's event channel.
+ * Memory limit (with libxl's slack for the special and ioreq pages, and
+ * room for QEMU's video RAM, when the guest gets its RAM), paging pool,
+ * the store's event channel.
  */
 static int
 mkguest_limits(struct mkguest *m)
 {
-	uint64_t kb = m->mem_mib * 1024 + (m->firmware ? MKGUEST_SLACK_KB : 0);
+	uint64_t kb = m->mem_mib * 1024 + (uint64_t)m->video_mib * 1024 +
+	    (m->firmware ? MKGUEST_SLACK_KB : 0);
 	int port;
 
 	if (xc_domain_setmaxmem(m->xch, m->domid, kb) < 0)
@@ -647,8 +653,8 @@ static void
 mkguest_usage(void)
 {
 	fprintf(stderr, "usage: mkguest [--pvh] [--unpause] [--vcpu] "
-	    "[--mem MIB]\n               [--firmware] [--disk FILE] "
-	    "[--nic MAC] NAME\n       mkguest --destroy DOMID\n"
+	    "[--mem MIB]\n               [--firmware] [--video MIB] "
+	    "[--disk FILE] [--nic MAC] NAME\n       mkguest --destroy DOMID\n"
 	    "       mkguest --run DOMID\n");
 	exit(2);
 }
@@ -688,13 +694,14 @@ main(int argc, char **argv)
 		{ "firmware", no_argument, NULL, 'f' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "nic", required_argument, NULL, 'n' },
+		{ "video", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mkguest m = { .mem_mib = 64 };
+	struct mkguest m = { .mem_mib = 64, .video_mib = -1 };
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "puvm:drfD:n:", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "puvm:drfD:n:V:", opts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'd': m.destroy = true; break;
@@ -710,6 +717,12 @@ main(int argc, char **argv)
 			m.nic = optarg;
 			break;
 		case 'r': m.run = true; break;
+		case 'V':
+			m.video_mib = strtol(optarg, &end, 10);
+			if (*end != '\0' || m.video_mib < 0 ||
+			    m.video_mib > 1024)
+				mkguest_usage();
+			break;
 		case 'p': m.pvh = true; break;
 		case 'u': m.unpause = true; break;
 		case 'v': m.vcpu = true; break;
@@ -733,6 +746,8 @@ main(int argc, char **argv)
 			return mkguest_unpause_only(&m) < 0 ? 1 : 0;
 		return mkguest_destroy(&m) < 0 ? 1 : 0;
 	}
+	if (m.video_mib < 0)
+		m.video_mib = m.firmware ? MKGUEST_VIDEO_MIB : 0;
 	m.name = argv[optind];
 	return mkguest_run(&m) < 0 ? 1 : 0;
 }

@@ -1,46 +1,113 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# PENDING, not run (scenarios sources cases/*.sh only): on 2026-12-02 the
-# stub's QEMU stopped at "(XEN) d6v0 Over-allocation for d5: 16641 >
-# 16640": mkguest --firmware gives the guest a maximum of its memory plus
-# 1 MiB, and QEMU in the stub (-vga std, the rtl8139's ROM) needs more;
-# libxl adds the video memory (8 or 16 MiB) to an HVM guest's maximum.
-# Rename to 41-own-boot.sh once mkguest does the same.
 # Own mode, a guest that boots: mkguest --firmware --disk --nic builds
 # the test guest with no libxl (hvmloader, SeaBIOS, its disk and NIC
 # entries where libxl writes them, in the transaction that names it);
-# stubdmd builds its stub from the linux-qemu image (guests qemu*) with
-# that disk and NIC, unpauses it once QEMU runs, and the guest boots from
-# its disk through the stub.  Judged from dom0: the marker the guest
-# writes to sector 17 of its disk image, its frame captured on xenbr0.
-# (Its serial port is not served: stubdmd gives its own stubs no serial
-# consoles.)
-# plan: 1
+# stubdmd builds its stub from the linux-qemu image (policy.ini, guests
+# qemuob* and qemuor*) with that disk and NIC and a console for its
+# serial port (serial = file:/tmp/%n.serial), unpauses it once QEMU runs,
+# and the guest boots from its disk through the stub.  Judged from dom0:
+# its serial file, the marker it writes to sector 17 of its disk image
+# (it flushes the disk's write cache, as an OS does), its frame captured
+# on xenbr0.
+# A. built cold; prints the time to its first serial line.
+# B. the stub destroyed while the guest is still paused (unpause_guest =
+#    no): stubdmd rebuilds it, and the guest then boots through the new
+#    stub, served the same way.
+# plan: 2
 
+# own_proofs NAME NONCE MAC: why its serial port, disk or NIC was not
+# served through its stub (nothing when all were); the capture runs.
+own_proofs() {
+	s=/tmp/$1.serial
+	wait_for $((SLOW * 2)) serial_has "$s" "GUEST: hello" ||
+	    echo "nothing on its serial port;"
+	wait_for 120 serial_has "$s" "GUEST: done" ||
+	    echo "the guest did not reach its end;"
+	serial_has "$s" "GUEST: nonce $2" || echo "no nonce line $2;"
+	serial_has "$s" "GUEST: disk write+read ok" ||
+	    echo "it did not read back what it wrote;"
+	wrote() { [ "$(disk_marker "/tmp/$1.img")" = "STUBDM-GUEST-WROTE-$2" ]; }
+	wait_for 60 wrote "$1" "$2" ||
+	    echo "sector 17 of its image holds '$(disk_marker "/tmp/$1.img")';"
+	sleep 1
+	capture_stop
+	grep -q "STUBDM-GUEST-FRAME-$2" /tmp/frames ||
+	    echo "no frame with its nonce on xenbr0;"
+	grep -q "$3 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5)" \
+	    /tmp/frames || echo "no broadcast 0x88b5 frame from $3;"
+	tr -d '\r' <"$s" 2>/dev/null | sed "s/^/$1 serial: /" >&2
+	sed "s/^/capture: /" /tmp/frames | head -n 4 >&2
+}
+# own_logs NAME DOMID: what to read when it failed.
+own_logs() {
+	grep "\"$1\"" "$LOG" | tail -n 6 | sed 's/^/log: /'
+	tail -n 30 "/var/log/xen/console/guest-$1-dm.log" 2>/dev/null |
+	    sed "s/^/$1-dm: /"
+	xl dmesg 2>/dev/null | grep "(d$2)" | tail -n 6 |
+	    sed 's/^/xl dmesg: /'
+}
+
+# A. Cold: the guest unpaused by stubdmd once its stub's QEMU runs.
 SCEN_T0=$(now)
 why=""
 on=$(nonce)
 omac=00:16:3e:5d:00:21
-guest_disk /tmp/ob1.img "$on" 0
+guest_disk /tmp/qemuob1.img "$on" 0
+rm -f /tmp/qemuob1.serial
 capture_start
-if ! og=$(mkguest --firmware --mem 64 --disk /tmp/ob1.img --nic $omac \
-    qemuob1 2>/tmp/ob1.err); then
-	why="mkguest failed: $(cat /tmp/ob1.err)"
+if ! og=$(mkguest --firmware --mem 64 --disk /tmp/qemuob1.img --nic $omac \
+    qemuob1 2>/tmp/qemuob1.err); then
+	why="mkguest failed: $(cat /tmp/qemuob1.err)"
+	capture_stop
 else
-	wait_for $((SLOW * 2)) stub_running qemuob1 "$og" ||
-	    why="its stub did not reach running"
-	wait_for 60 not_paused qemuob1 || why="$why guest not unpaused"
-	wrote() { [ "$(disk_marker /tmp/ob1.img)" = "STUBDM-GUEST-WROTE-$on" ]; }
-	wait_for 300 wrote ||
-	    why="$why sector 17 holds '$(disk_marker /tmp/ob1.img)'"
-	sent() { grep -q "STUBDM-GUEST-FRAME-$on" /tmp/frames; }
-	wait_for 60 sent || why="$why no frame from the guest on xenbr0"
-	grep "qemuob1" "$LOG" | tail -n 6 | sed 's/^/log: /'
-	tail -n 30 /var/log/xen/console/guest-qemuob1-dm.log 2>/dev/null |
-	    sed 's/^/qemuob1-dm: /'
-	xl dmesg 2>/dev/null | grep "(d$og)" | tail -n 6 | sed 's/^/xl dmesg: /'
+	first=$(time_serial "$SCEN_T0" /tmp/qemuob1.serial "GUEST: hello" \
+	    $((SLOW * 2)))
+	echo "XENTEST: bench own-mode guest, mkguest to first serial line:" \
+	    "${first:-none} s"
+	why=$(own_proofs qemuob1 "$on" $omac)
+	own_logs qemuob1 "$og"
 	mkguest --destroy "$og" >/dev/null 2>&1
 fi
-capture_stop
-sed 's/^/capture: /' /tmp/frames | head -n 4
 result "$([ -z "$why" ]; echo $?)" "own mode: a guest built without libxl \
-boots through stubdmd's linux-qemu stub, its disk and NIC served" "$why"
+boots through stubdmd's linux-qemu stub; its serial port, disk and NIC \
+served" "$why"
+
+# B. Rebuilt before the guest ran: the first stub destroyed under the
+#    paused guest, the guest unpaused (mkguest --run) once the new stub's
+#    QEMU runs.
+SCEN_T0=$(now)
+why=""
+rn=$(nonce)
+rmac=00:16:3e:5d:00:22
+guest_disk /tmp/qemuor1.img "$rn" 0
+rm -f /tmp/qemuor1.serial
+if ! rg=$(mkguest --firmware --mem 64 --disk /tmp/qemuor1.img --nic $rmac \
+    qemuor1 2>/tmp/qemuor1.err); then
+	why="mkguest failed: $(cat /tmp/qemuor1.err)"
+elif ! wait_for $((SLOW * 2)) stub_running qemuor1 "$rg"; then
+	why="its first stub did not reach running"
+	own_logs qemuor1 "$rg"
+	mkguest --destroy "$rg" >/dev/null 2>&1
+else
+	old=$(domid qemuor1-dm)
+	xl destroy "$old"
+	new_stub() { s=$(domid qemuor1-dm); [ -n "$s" ] && [ "$s" != "$old" ]; }
+	if ! wait_for $SLOW new_stub ||
+	    ! wait_for $((SLOW * 2)) stub_running qemuor1 "$rg"; then
+		why="no rebuilt stub reached running"
+	else
+		echo "XENTEST: bench own-mode stub rebuilt: $(elapsed \
+"$SCEN_T0") s"
+		is_paused qemuor1 || why="the guest ran before mkguest --run;"
+		serial_has /tmp/qemuor1.serial "GUEST: hello" &&
+		    why="$why it printed before it ran;"
+		capture_start
+		mkguest --run "$rg"
+		why="$why$(own_proofs qemuor1 "$rn" $rmac)"
+	fi
+	own_logs qemuor1 "$rg"
+	mkguest --destroy "$rg" >/dev/null 2>&1
+fi
+result "$([ -z "$why" ]; echo $?)" "own mode: its stub destroyed while the \
+guest was paused is rebuilt; the guest then boots through the new stub, \
+its serial port, disk and NIC served" "$why"

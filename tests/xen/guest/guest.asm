@@ -5,7 +5,10 @@
 ; from outside the guest:
 ;   - COM1 (0x3f8): "GUEST: hello" at once, then one line per step
 ;   - disk: writes "STUBDM-GUEST-WROTE-<nonce>" to sector MARK_LBA with
-;     int 13h, reads it back and compares (the test reads the image)
+;     int 13h, reads it back and compares (the test reads the image),
+;     then asks the disk to flush its write cache (ATA FLUSH CACHE), as
+;     an OS does: QEMU (cache=writeback) is then bound to put the write
+;     through to the image, where a stub would otherwise hold it
 ;   - NIC: finds the rtl8139 (libxl's default emulated NIC) on PCI bus 0,
 ;     sends one broadcast Ethernet frame, ethertype 0x88b5, payload
 ;     "STUBDM-GUEST-FRAME-<nonce>" (the test captures it in dom0)
@@ -38,6 +41,8 @@ FRAME_LEN	equ 64
 BENCH_SEG	equ 0x1000	; 0x10000: CHUNK sectors of benchmark data
 COM1		equ 0x3f8
 PM1A_CNT	equ 0xb004	; hvmloader's PIIX4 PM base 0xb000 + 4
+ATA_DRIVE	equ 0x1f6	; the primary IDE channel's registers
+ATA_CMD		equ 0x1f7	; command (write) / status (read)
 
 start:
 	cli
@@ -156,8 +161,10 @@ stage2:
 	call puts
 	call params
 	call disk_test
+	call flush
 	call nic_test
 	call bench
+	call flush
 	mov si, msg_done
 	call puts
 	; ACPI soft-off: SLP_EN with SLP_TYP 0 (Xen's DSDT \_S5)
@@ -253,6 +260,33 @@ disk_test:
 	jmp .out
 .differs:
 	mov si, msg_diskdiff
+.out:
+	call puts
+	ret
+
+; flush: ATA FLUSH CACHE to the primary master (the boot disk, hda),
+; then wait (bounded) for BSY to clear; one line says how it went.
+flush:
+	mov dx, ATA_DRIVE
+	mov al, 0xa0
+	out dx, al
+	mov dx, ATA_CMD
+	mov al, 0xe7
+	out dx, al
+	mov ecx, 0x1000000
+.poll:
+	in al, dx
+	test al, 0x80
+	jz .idle
+	dec ecx
+	jnz .poll
+	mov si, msg_flushto
+	jmp .out
+.idle:
+	mov si, msg_flushok
+	test al, 0x01
+	jz .out
+	mov si, msg_flusherr
 .out:
 	call puts
 	ret
@@ -595,6 +629,9 @@ msg_bstart:	db "start", 13, 10, 0
 msg_bdone:	db "done tsc 0x", 0
 msg_bpause:	db "GUEST: bench pause 5 s", 13, 10, 0
 msg_berr:	db "GUEST: bench disk error", 13, 10, 0
+msg_flushok:	db "GUEST: disk flushed", 13, 10, 0
+msg_flusherr:	db "GUEST: disk flush FAILED", 13, 10, 0
+msg_flushto:	db "GUEST: disk flush timed out", 13, 10, 0
 msg_done:	db "GUEST: done, powering off", 13, 10, 0
 msg_nooff:	db "GUEST: still running after ACPI off, halting", 13, 10, 0
 
