@@ -298,6 +298,57 @@ xen_child_config(libxl_ctx *ctx, const struct hv_stub_spec *spec,
 }
 
 /*
+ * A qdisk's format, which libxl's disk list leaves unknown: the prefix
+ * libxl wrote before the path in the guest's backend ("qcow2:PATH"), else
+ * raw, xl's default.  (libxl would write an unknown one for the new stub
+ * as "(null):PATH", which no QEMU opens.)
+ */
+static libxl_disk_format
+xen_child_disk_format(uint32_t guest, const libxl_device_disk *d)
+{
+	static const struct {
+		const char		*prefix;
+		libxl_disk_format	 format;
+	} known[] = {
+		{ "aio:", LIBXL_DISK_FORMAT_RAW },
+		{ "raw:", LIBXL_DISK_FORMAT_RAW },
+		{ "qcow:", LIBXL_DISK_FORMAT_QCOW },
+		{ "qcow2:", LIBXL_DISK_FORMAT_QCOW2 },
+		{ "vhd:", LIBXL_DISK_FORMAT_VHD },
+		{ "qed:", LIBXL_DISK_FORMAT_QED },
+	};
+	libxl_disk_format f = LIBXL_DISK_FORMAT_RAW;
+	struct xs_handle *xs;
+	char dir[96], path[160], *dev, *params = NULL, **ids;
+	unsigned n = 0, len, i, k;
+
+	if (d->vdev == NULL || (xs = xs_open(0)) == NULL)
+		return f;
+	/* The backend whose dev is this disk's name. */
+	snprintf(dir, sizeof(dir), "/local/domain/%u/backend/qdisk/%u",
+	    d->backend_domid, guest);
+	ids = xs_directory(xs, XBT_NULL, dir, &n);
+	for (i = 0; ids != NULL && i < n && params == NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s/dev", dir, ids[i]);
+		if ((dev = xs_read(xs, XBT_NULL, path, &len)) == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/params", dir, ids[i]);
+		if (strcmp(dev, d->vdev) == 0)
+			params = xs_read(xs, XBT_NULL, path, &len);
+		free(dev);
+	}
+	for (k = 0; params != NULL && k < sizeof(known) / sizeof(known[0]);
+	    k++)
+		if (strncmp(params, known[k].prefix,
+		    strlen(known[k].prefix)) == 0)
+			f = known[k].format;
+	free(params);
+	free(ids);
+	xs_close(xs);
+	return f;
+}
+
+/*
  * A libxl guest's disks and NICs, as libxl gives them to its stub domains
  * (libxl_dm.c): the same disks, the NICs as plain vifs with the "-emu"
  * interface name, from libxl's records of the guest (/libxl/<id>).
@@ -312,6 +363,11 @@ xen_child_devices(libxl_ctx *ctx, uint32_t guest, libxl_domain_config *dc)
 	dc->disks = libxl_device_disk_list(ctx, guest, &dc->num_disks);
 	if (dc->disks == NULL)
 		dc->num_disks = 0;
+	for (i = 0; i < dc->num_disks; i++)
+		if (dc->disks[i].format == LIBXL_DISK_FORMAT_UNKNOWN &&
+		    dc->disks[i].pdev_path != NULL)
+			dc->disks[i].format = xen_child_disk_format(guest,
+			    &dc->disks[i]);
 	dc->nics = libxl_device_nic_list(ctx, guest, &dc->num_nics);
 	if (dc->nics == NULL)
 		dc->num_nics = 0;

@@ -1,15 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# PENDING, not run (scenarios sources cases/*.sh only).  On 2026-12-02,
-# on an idle machine, this failed: stubdmd rebuilt libxl's stub from the
-# linux-qemu image (same kernel, arguments, disk, NIC, consoles), but the
-# rebuilt stub's init never got past loading its PV front-ends (insmod
-# xen-blkfront waits for the disk's back-end to connect): the disk's
-# qdisk back-end in dom0 was apparently not served for the new stub, and
-# start_timeout (4 min) ran out twice.  Needs: find who serves the
-# rebuilt stub's qdisk back-end (libxl starts a dom0 QEMU for a PV
-# domain's qdisk disks; check that the rebuild's libxl config gets one and
-# that the old stub's QEMU released the image), then rename this file to
-# .sh.  Uses 50-xl-stub.sh's helpers (xls_cfg, guest_proofs, adopted).
+# A libxl stub rebuilt by stubdmd serves its guest (uses 50-xl-stub.sh's
+# helpers: xls_cfg, guest_proofs, adopted).  The rebuilt stub gets the
+# guest's disks from libxl's device list, whose qdisk format stubdmd reads
+# back from the guest's backend (libxl's list leaves it unknown, and the
+# new stub's back-end would be "(null):PATH", which no QEMU opens), and
+# libxl's consoles for its serial ports (stubdmd/xlstub.c).
 # plan: 1
 
 # D. xl create -p: libxl's stub is adopted, then destroyed before the
@@ -41,15 +36,30 @@ else
 		xenstore-ls "/local/domain/$(domid xlr1-dm)/device/console" |
 		    head -n 12
 		is_paused xlr1 || why="guest unpaused before xl unpause"
+		adopted xlr1 || why="$why mode $(mode_of xlr1), not adopted;"
 		capture_start
 		mkguest --run "$g"
 		why="$why$(guest_proofs xlr1 "$nr" 00:16:3e:5d:05:03)"
-		adopted xlr1 || why="$why mode $(mode_of xlr1)"
 	fi
 fi
 tail -n 30 /var/log/xen/console/guest-xlr1-dm.log 2>/dev/null |
     sed 's/^/xlr1-dm: /'
+if [ -n "$why" ]; then
+	# Who serves the rebuilt stub's disk: its qdisk back-end, the dom0
+	# QEMUs, what they logged.
+	s=$(domid xlr1-dm)
+	xenstore-ls -f "/local/domain/0/backend/qdisk/$s" 2>&1 | head -n 20 |
+	    sed 's/^/xs: /'
+	xenstore-ls -f "/local/domain/$s/device/vbd" 2>&1 | head -n 10 |
+	    sed 's/^/xs: /'
+	ps -eo pid,args | grep '[q]emu-system' | cut -c1-200 |
+	    sed 's/^/ps: /'
+	for f in /var/log/xen/qemu-dm-xlr1-dm.log*; do
+		tail -n 15 "$f" 2>/dev/null | sed "s|^|$f: |"
+	done
+fi
 grep "xlr1" "$LOG" | tail -n 5
 result "$([ -z "$why" ]; echo $?)" "libxl's stub destroyed before the \
-guest ran: rebuilt with its consoles, the guest boots on it" "$why"
+guest ran: rebuilt by stubdmd, the guest boots on it; serial, disk and \
+NIC served" "$why"
 timeout 60 xl destroy xlr1 2>/dev/null
