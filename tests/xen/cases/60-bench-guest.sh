@@ -7,8 +7,13 @@
 # side by side as ratios to dom0's in "XENTEST: bench guest ..." lines.
 # All are from one boot of the test bed; under TCG the absolute figures
 # say little (tests/xen/README.md), the ratios are what to read.
+# C. stubdmd's own stub (own mode: mkguest --firmware, its stub built
+#    cold from the linux-qemu image, guests qemuob* in policy.ini).  Not
+#    from the pool: a spare is built before its guest and has no disks
+#    and no serial console, so only a guest with neither takes one, and
+#    such a guest has nothing to boot from and nowhere to print.
 #   XEN_CASES="40 60" make check-xen    (or all cases: make check-xen)
-# plan: 2
+# plan: 3
 
 # A. QEMU in dom0: cases/40-guest-dom0.sh's guest when it ran in this
 #    boot, else a guest of its own.
@@ -69,6 +74,24 @@ result "$([ -z "$why" ]; echo $?)" "bench: the test guest with QEMU in \
 libxl's stub domain boots and runs its disk benchmark idle and loaded" \
     "$why"
 
+# C. stubdmd's stub, built cold for a guest made without libxl.
+why=""
+guest_disk /tmp/qemuob9.img "$(nonce)" $BENCH_KIB 2
+rm -f /tmp/qemuob9.serial
+t=$(now)
+if ! og=$(mkguest --firmware --mem 64 --disk /tmp/qemuob9.img \
+    --nic 00:16:3e:5d:00:12 qemuob9 2>/tmp/qemuob9.err); then
+	why="mkguest failed: $(cat /tmp/qemuob9.err)"
+else
+	bench_guest stubdmd-cold qemuob9 "$t" || why="no figures (serial below)"
+	tr -d '\r' </tmp/qemuob9.serial 2>/dev/null |
+	    sed 's/^/qemuob9 serial: /'
+	mkguest --destroy "$og" >/dev/null 2>&1
+fi
+result "$([ -z "$why" ]; echo $?)" "bench: the test guest with QEMU in \
+stubdmd's stub domain (own mode, built cold) boots and runs its disk \
+benchmark idle and loaded" "$why"
+
 # The figures side by side: each kind's against dom0's.
 # bench_fig KIND FIELD COLUMN: a figure from /tmp/bench.KIND.
 bench_fig() { awk -v f="$2" -v c="$3" '$1 == f { print $c }' \
@@ -79,7 +102,7 @@ line="first serial line after create: dom0 $(bench_fig dom0 first 2) s"
 disk="disk $BENCH_KIB KiB write+read: dom0 idle"
 disk="$disk $(bench_fig dom0 idle 2)+$(bench_fig dom0 idle 3) s, loaded"
 disk="$disk $(bench_fig dom0 loaded 2)+$(bench_fig dom0 loaded 3) s"
-for k in libxl-stub stubdmd-cold stubdmd-pool; do
+for k in libxl-stub stubdmd-cold; do
 	[ -f "/tmp/bench.$k" ] || continue
 	f=$(bench_fig $k first 2)
 	line="$line, $k $f s (x$(bench_ratio "$f" "$(bench_fig dom0 first 2)"))"
@@ -94,7 +117,7 @@ for k in libxl-stub stubdmd-cold stubdmd-pool; do
 done
 # What dom0's load costs each: loaded time / idle time.
 load="disk under dom0's load (loaded / idle):"
-for k in dom0 libxl-stub stubdmd-cold stubdmd-pool; do
+for k in dom0 libxl-stub stubdmd-cold; do
 	grep -q '^loaded [0-9]' "/tmp/bench.$k" 2>/dev/null || continue
 	l=$(awk '$1 == "loaded" { print $2 + $3 }' "/tmp/bench.$k")
 	i=$(awk '$1 == "idle" { print $2 + $3 }' "/tmp/bench.$k")
