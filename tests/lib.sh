@@ -141,6 +141,21 @@ dom_kv() { hvsimctl list | awk -v d="$1" -v k="$2" '$1 == d { for (i = 6; i <= N
 # Live (not dying) stub domains named GUEST-dm.
 live_stubs() { hvsimctl list | awk -v n="$1-dm" '$2 == n && $4 != "dying"' | wc -l; }
 stub_of() { domid_of "$1-dm"; }
+# Own-mode stubs (t-own-*.sh): a guest's QEMU arguments as one line
+# (<vm>/image/dm-argv), one of them present, its stub's devices as the
+# simulated toolstack recorded them, one of those present, the spares.
+dm_argv() {
+	local vm k
+	vm=$(xenstore-read "/local/domain/$(domid_of "$1")/vm")
+	for k in $(xenstore-list "$vm/image/dm-argv"); do
+		printf ' %s' "$(xenstore-read "$vm/image/dm-argv/$k")"
+	done
+	echo ' '
+}
+has_arg() { dm_argv "$1" | grep -qF -- " $2 "; }
+stub_devices() { hvsimctl devices "$(stub_of "$1")"; }
+has_dev() { stub_devices "$1" | grep -qxF -- "$2"; }	# no pipe after check
+live_spares() { hvsimctl list | awk '$2 ~ /^stubdm-spare-/ && $4 != "dying" { print $1 }'; }
 dying_count() { hvsimctl list | awk '$4 == "dying"' | wc -l; }
 # All live stub domains, and all live HVM guests.
 all_live_stubs() { hvsimctl list | awk '$2 ~ /-dm$/ && $4 != "dying"' | wc -l; }

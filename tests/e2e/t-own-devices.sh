@@ -23,21 +23,9 @@ nic() {		# DEVID MAC [BRIDGE]
 	local p="dev=vif/$1"
 	echo "$p/mac=$2 $p/bridge=${3:-xenbr0} $p/handle=$1 $p/type=vif_ioemu $p/script=/etc/xen/scripts/vif-bridge"
 }
-argv() {	# GUEST: its QEMU's arguments, one line
-	local vm k
-	vm=$(xenstore-read "/local/domain/$(domid_of "$1")/vm")
-	for k in $(xenstore-list "$vm/image/dm-argv"); do
-		printf ' %s' "$(xenstore-read "$vm/image/dm-argv/$k")"
-	done
-	echo ' '
-}
-has_arg() { argv "$1" | grep -qF -- " $2 "; }
-devices() { hvsimctl devices "$(stub_of "$1")"; }
-has_dev() { devices "$1" | grep -qxF -- "$2"; }	# not a pipe after check
-spare_ids() { hvsimctl list | awk '$2 ~ /^stubdm-spare-/ && $4 != "dying" { print $1 }'; }
 
 stubdmd_start
-wait_until 10 'test -n "$(spare_ids)"' || fail "no spare built"
+wait_until 10 'test -n "$(live_spares)"' || fail "no spare built"
 
 # Two disks (a raw file through QEMU's qdisk, a block device) and a NIC.
 # shellcheck disable=SC2046
@@ -50,8 +38,8 @@ check "the device model started (args match the stub's devices)" \
 	test "$(xenstore-read /local/domain/$s/device-model/$g/state)" = running
 check "not a spare: a guest with devices gets a stub built with them" \
 	grep -q 'guest "dev1".*building stub domain (.*2 disks, 1 NIC)' "$T/stubdmd.log"
-check "the spare is still in the pool" test -n "$(spare_ids)"
-check "the stub has three devices" test "$(devices dev1 | wc -l)" = 3
+check "the spare is still in the pool" test -n "$(live_spares)"
+check "the stub has three devices" test "$(stub_devices dev1 | wc -l)" = 3
 check "a qdisk's backend is where libxl writes it" \
 	test "$(xenstore-read /local/domain/$g/device/vbd/768/backend)" = "/local/domain/0/backend/qdisk/$g/768"
 check "the stub's first disk: the guest's qdisk" \
@@ -68,7 +56,7 @@ check "QEMU: the NIC" \
 	has_arg dev1 '-device rtl8139,id=nic0,netdev=net0,mac=00:16:3e:12:34:56'
 check "QEMU: its tap, named as libxl names it" \
 	has_arg dev1 "-netdev type=tap,id=net0,ifname=vif$g.0-emu,br=br0,script=no,downscript=no"
-check "no -net none with a NIC" bash -c "! grep -qF -- ' -net none ' <<<'$(argv dev1)'"
+check "no -net none with a NIC" bash -c "! grep -qF -- ' -net none ' <<<'$(dm_argv dev1)'"
 
 # A rebuild (the stub died, the guest never ran) gives them again.
 hvsimctl crash "$s"
@@ -76,7 +64,7 @@ wait_until 10 'test "$(gfield dev1 restarts)" = 1' || fail "no rebuild"
 wait_gstate dev1 running
 s2=$(stub_of dev1)
 check "a new stub" test -n "$s2" -a "$s2" != "$s"
-check "the new stub has the same devices" test "$(devices dev1 | sort)" = \
+check "the new stub has the same devices" test "$(stub_devices dev1 | sort)" = \
 	"$(hvsimctl devices "$s" | sort)"
 check "and its device model started" \
 	test "$(xenstore-read /local/domain/$s2/device-model/$g/state)" = running
@@ -89,20 +77,20 @@ hvsimctl create-hvm dev2 $(disk 5632 hdc '' phy r cdrom) \
 	fail "create-hvm dev2"
 wait_gstate dev2 running
 check "QEMU: an empty CD-ROM as libxl writes it" bash -c \
-	"grep -qF -- ' -drive if=none,readonly=on,id=ide-5632 -device ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0 ' <<<'$(argv dev2)'"
+	"grep -qF -- ' -drive if=none,readonly=on,id=ide-5632 -device ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0 ' <<<'$(dm_argv dev2)'"
 check "QEMU: no drive for xvde (libxl emulates hda..hdd only)" bash -c \
-	"! grep -q xvde <<<'$(argv dev2)'"
+	"! grep -q xvde <<<'$(dm_argv dev2)'"
 check "QEMU: no emulated NIC for a vif-only NIC: -net none" has_arg dev2 '-net none'
-check "the stub still gets both disks and the vif" test "$(devices dev2 | wc -l)" = 3
+check "the stub still gets both disks and the vif" test "$(stub_devices dev2 | wc -l)" = 3
 
 # A guest with no devices still works, and may take the spare.
-spare=$(spare_ids | head -n1)
+spare=$(live_spares | head -n1)
 hvsimctl create-hvm plain >/dev/null
 wait_gstate plain running
 check "a device-less guest works" test "$(live_stubs plain)" = 1
 check "it took the spare" test "$(stub_of plain)" = "$spare"
 check "QEMU: -net none and no -drive" bash -c \
-	"a='$(argv plain)'; [[ \$a == *' -net none '* && \$a != *-drive* ]]"
+	"a='$(dm_argv plain)'; [[ \$a == *' -net none '* && \$a != *-drive* ]]"
 
 # Hostile or broken backends: that guest is refused, with the reason.
 bad() {		# NAME WHY-PATTERN CREATE-ARGS...

@@ -15,22 +15,10 @@ serial = file:/var/log/stubdm/%n-%%.serial
 [guest "quiet*"]
 serial = none
 P
-argv() {	# GUEST: its QEMU's arguments, one line
-	local vm k
-	vm=$(xenstore-read "/local/domain/$(domid_of "$1")/vm")
-	for k in $(xenstore-list "$vm/image/dm-argv"); do
-		printf ' %s' "$(xenstore-read "$vm/image/dm-argv/$k")"
-	done
-	echo ' '
-}
-has_arg() { argv "$1" | grep -qF -- " $2 "; }
-devices() { hvsimctl devices "$(stub_of "$1")"; }
-has_dev() { devices "$1" | grep -qxF -- "$2"; }	# not a pipe after check
-spare_ids() { hvsimctl list | awk '$2 ~ /^stubdm-spare-/ && $4 != "dying" { print $1 }'; }
 
 stubdmd_start
-wait_until 10 'test -n "$(spare_ids)"' || fail "no spare built"
-spare=$(spare_ids | head -n 1)
+wait_until 10 'test -n "$(live_spares)"' || fail "no spare built"
+spare=$(live_spares | head -n 1)
 
 hvsimctl create-hvm ser1 >/dev/null || fail "create-hvm ser1"
 wait_gstate ser1 running
@@ -43,7 +31,7 @@ check "the stub got the serial console, %n and %% expanded" \
 check "QEMU: -serial /dev/hvc3 (libxl's first serial console)" \
 	has_arg ser1 '-serial /dev/hvc3'
 check "a guest with a serial port does not take the spare" \
-	test "$s" != "$spare" -a -n "$(spare_ids)"
+	test "$s" != "$spare" -a -n "$(live_spares)"
 
 hvsimctl crash "$s"
 wait_until 10 'test "$(gfield ser1 restarts)" = 1' || fail "no rebuild"
@@ -54,7 +42,7 @@ check "a rebuild gives the console again" \
 hvsimctl create-hvm quiet1 >/dev/null || fail "create-hvm quiet1"
 wait_gstate quiet1 running
 check "serial = none: no console, no -serial" bash -c \
-	"! hvsimctl devices $(stub_of quiet1) | grep -q serial= && ! grep -q -- -serial <<<'$(argv quiet1)'"
+	"! hvsimctl devices $(stub_of quiet1) | grep -q serial= && ! grep -q -- -serial <<<'$(dm_argv quiet1)'"
 check "serial = none: it may take the spare" test "$(stub_of quiet1)" = "$spare"
 
 hvsimctl create-hvm .hidden >/dev/null || fail "create-hvm .hidden"

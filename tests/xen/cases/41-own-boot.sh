@@ -15,29 +15,7 @@
 #    stub, served the same way.
 # plan: 2
 
-# own_proofs NAME NONCE MAC: why its serial port, disk or NIC was not
-# served through its stub (nothing when all were); the capture runs.
-own_proofs() {
-	s=/tmp/$1.serial
-	wait_for $((SLOW * 2)) serial_has "$s" "GUEST: hello" ||
-	    echo "nothing on its serial port;"
-	wait_for 120 serial_has "$s" "GUEST: done" ||
-	    echo "the guest did not reach its end;"
-	serial_has "$s" "GUEST: nonce $2" || echo "no nonce line $2;"
-	serial_has "$s" "GUEST: disk write+read ok" ||
-	    echo "it did not read back what it wrote;"
-	wrote() { [ "$(disk_marker "/tmp/$1.img")" = "STUBDM-GUEST-WROTE-$2" ]; }
-	wait_for 60 wrote "$1" "$2" ||
-	    echo "sector 17 of its image holds '$(disk_marker "/tmp/$1.img")';"
-	sleep 1
-	capture_stop
-	grep -q "STUBDM-GUEST-FRAME-$2" /tmp/frames ||
-	    echo "no frame with its nonce on xenbr0;"
-	grep -q "$3 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5)" \
-	    /tmp/frames || echo "no broadcast 0x88b5 frame from $3;"
-	tr -d '\r' <"$s" 2>/dev/null | sed "s/^/$1 serial: /" >&2
-	sed "s/^/capture: /" /tmp/frames | head -n 4 >&2
-}
+own_proofs() { guest_served "$1" "$2" "$3" $((SLOW * 2)); }
 # own_logs NAME DOMID: what to read when it failed.
 own_logs() {
 	grep "\"$1\"" "$LOG" | tail -n 6 | sed 's/^/log: /'

@@ -20,33 +20,9 @@ xls_cfg() {
 xls_console() {
 	tail -n 40 "/var/log/xen/qemu-dm-$1.log" 2>/dev/null | sed "s/^/$1-dm: /"
 }
-marker_is() { [ "$(disk_marker "$1")" = "$2" ]; }
 mode_of() { stubdmctl list 2>/dev/null | awk -v n="$1" '$1 == n { print $4 }'; }
 adopted() { [ "$(mode_of "$1")" = adopted ]; }
-# guest_proofs NAME NONCE MAC: why the guest's serial port, disk or NIC
-# was not served (nothing when all were); the capture is running.
-guest_proofs() {
-	s=/tmp/$1.serial
-	wait_for $SLOW serial_has "$s" "GUEST: hello" ||
-	    echo "nothing on its serial port;"
-	wait_for 120 serial_has "$s" "GUEST: done" ||
-	    echo "the guest did not reach its end;"
-	serial_has "$s" "GUEST: nonce $2" || echo "no nonce line $2;"
-	# The marker it wrote, read back and flushed (ATA FLUSH CACHE: QEMU
-	# in the stub runs cache=writeback, as libxl asks) is in the image.
-	serial_has "$s" "GUEST: disk write+read ok" ||
-	    echo "it did not read back what it wrote;"
-	wait_for 60 marker_is "/tmp/$1.img" "STUBDM-GUEST-WROTE-$2" ||
-	    echo "sector 17 of its image holds '$(disk_marker "/tmp/$1.img")';"
-	sleep 1
-	capture_stop
-	grep -q "STUBDM-GUEST-FRAME-$2" /tmp/frames ||
-	    echo "no frame with its nonce on xenbr0;"
-	grep -q "$3 > ff:ff:ff:ff:ff:ff, ethertype Unknown (0x88b5)" \
-	    /tmp/frames || echo "no broadcast 0x88b5 frame from $3;"
-	tr -d '\r' <"$s" | sed "s/^/$1 serial: /" >&2
-	sed "s/^/capture: /" /tmp/frames | head -n 4 >&2
-}
+guest_proofs() { guest_served "$1" "$2" "$3" $SLOW; }
 
 # A. xl create (no -p: xl unpauses the guest, which asks QEMU to
 #    continue over QMP): the guest boots and its serial port, disk and
