@@ -13,7 +13,8 @@
 # B. the stub destroyed while the guest is still paused (unpause_guest =
 #    no): stubdmd rebuilds it, and the guest then boots through the new
 #    stub, served the same way.
-# plan: 2
+# C. serial = pty: the guest's lines come out of the pty in dom0.
+# plan: 3
 
 own_proofs() { guest_served "$1" "$2" "$3" $((SLOW * 2)); }
 # own_logs NAME DOMID: what to read when it failed.
@@ -89,3 +90,42 @@ fi
 result "$([ -z "$why" ]; echo $?)" "own mode: its stub destroyed while the \
 guest was paused is rebuilt; the guest then boots through the new stub, \
 its serial port, disk and NIC served" "$why"
+
+# C. serial = pty (guests qemuop*, left paused): the stub's console 3 is
+#    a pty in dom0, whose path the dom0 QEMU writes where xl console
+#    -t pv -n 3 reads it; the guest's lines come out of it.
+SCEN_T0=$(now)
+why=""
+pn=$(nonce)
+guest_disk /tmp/qemuop1.img "$pn" 0
+if ! pg=$(mkguest --firmware --mem 64 --disk /tmp/qemuop1.img \
+    --nic 00:16:3e:5d:00:23 qemuop1 2>/tmp/qemuop1.err); then
+	why="mkguest failed: $(cat /tmp/qemuop1.err)"
+elif ! wait_for $((SLOW * 2)) stub_running qemuop1 "$pg"; then
+	why="its stub did not reach running"
+	own_logs qemuop1 "$pg"
+	mkguest --destroy "$pg" >/dev/null 2>&1
+else
+	ps_=$(domid qemuop1-dm)
+	tty=$(xenstore-read "/local/domain/$ps_/device/console/3/tty" 2>/dev/null)
+	case $tty in
+	/dev/pts/*)
+		timeout 200 cat "$tty" >/tmp/qemuop1.serial 2>/dev/null &
+		reader=$!
+		sleep 1
+		mkguest --run "$pg"
+		wait_for $((SLOW * 2)) serial_has /tmp/qemuop1.serial \
+		    "GUEST: nonce $pn" ||
+		    why="no nonce line from its pty $tty"
+		kill $reader 2>/dev/null
+		tr -d '\r' </tmp/qemuop1.serial | head -n 4 |
+		    sed 's/^/qemuop1 pty: /'
+		;;
+	*)	why="no pty at device/console/3/tty of its stub: '$tty'" ;;
+	esac
+	own_logs qemuop1 "$pg"
+	mkguest --destroy "$pg" >/dev/null 2>&1
+fi
+result "$([ -z "$why" ]; echo $?)" "own mode, serial = pty: the guest's \
+serial port is a pty in dom0 (its stub's console 3, where xl console \
+reads it)" "$why"
