@@ -38,6 +38,7 @@ fuzz_setup(void)
 	    (f = fopen(path, "w")) == NULL)
 		abort();
 	fprintf(f, "[defaults]\nkernel = %s\nramdisk =\n"
+	    "serial = file:/var/log/stubdm/%%n.serial\n"
 	    "[guest \"web*\"]\nmemory = 64\n[guest \"*;*\"]\n"
 	    "stubdom = no\n", kernel);
 	if (fclose(f) != 0 || policy_load(path, &fuzz_policy, &diag) < 0)
@@ -95,11 +96,16 @@ fuzz_uint(const char *v)
 		abort();
 }
 
-/* A guest's name: quoted in logs, matched against the policy, the stub's. */
+/*
+ * A guest's name: quoted in logs, matched against the policy, the stub's,
+ * part of its serial file's name only where it cannot leave the directory.
+ */
 static void
 fuzz_name(const char *v)
 {
-	char quoted[200], stub[128];
+	static const char dir[] = "file:/var/log/stubdm/";
+	char quoted[200], why[256];
+	struct spawn_names names;
 	struct hv_stub_spec spec;
 	struct guest g;
 	size_t i;
@@ -112,10 +118,15 @@ fuzz_name(const char *v)
 	    policy_match(fuzz_policy, v, NULL, NULL));
 	snprintf(g.stub_uuid, sizeof(g.stub_uuid), "%s",
 	    "8a6c1b1e-0000-4000-8000-000000000002");
-	if (g.name != NULL &&
-	    spawn_spec(&g, NULL, &spec, stub, sizeof(stub)) == 0 &&
-	    strlen(spec.name) != strlen(v) + strlen(SPAWN_NAME_SUFFIX))
-		abort();
+	if (g.name != NULL && spawn_spec(&g, NULL, &spec, &names, why,
+	    sizeof(why)) == 0) {
+		if (strlen(spec.name) != strlen(v) + strlen(SPAWN_NAME_SUFFIX))
+			abort();
+		if (strncmp(spec.serial, dir, strlen(dir)) != 0 ||
+		    strchr(spec.serial + strlen(dir), '/') != NULL ||
+		    spec.serial[strlen(dir)] == '.')
+			abort();
+	}
 	guest_release(&g);
 }
 
