@@ -27,6 +27,22 @@ own_logs() {
 	    sed 's/^/xl dmesg: /'
 }
 
+# own_paused NAME MAC: mkguest's test guest NAME (disk /tmp/NAME.img)
+# whose stub reaches running while it stays paused; its domid on
+# stdout, or why not on stderr (the guest destroyed) and non-zero.
+own_paused() {
+	if ! d=$(mkguest --firmware --mem 64 --disk "/tmp/$1.img" --nic "$2" \
+	    "$1" 2>"/tmp/$1.err"); then
+		echo "mkguest failed: $(cat "/tmp/$1.err")" >&2
+		return 1
+	fi
+	wait_for $((SLOW * 2)) stub_running "$1" "$d" && echo "$d" && return 0
+	echo "its stub did not reach running" >&2
+	own_logs "$1" "$d" >&2
+	mkguest --destroy "$d" >/dev/null 2>&1
+	return 1
+}
+
 # A. Cold: the guest unpaused by stubdmd once its stub's QEMU runs.
 SCEN_T0=$(now)
 why=""
@@ -60,13 +76,9 @@ rn=$(nonce)
 rmac=00:16:3e:5d:00:22
 guest_disk /tmp/qemuor1.img "$rn" 0
 rm -f /tmp/qemuor1.serial
-if ! rg=$(mkguest --firmware --mem 64 --disk /tmp/qemuor1.img --nic $rmac \
-    qemuor1 2>/tmp/qemuor1.err); then
-	why="mkguest failed: $(cat /tmp/qemuor1.err)"
-elif ! wait_for $((SLOW * 2)) stub_running qemuor1 "$rg"; then
-	why="its first stub did not reach running"
-	own_logs qemuor1 "$rg"
-	mkguest --destroy "$rg" >/dev/null 2>&1
+if ! rg=$(own_paused qemuor1 $rmac 2>/tmp/qemuor1.why); then
+	why=$(head -n 1 /tmp/qemuor1.why)
+	sed 1d /tmp/qemuor1.why
 else
 	old=$(domid qemuor1-dm)
 	xl destroy "$old"
@@ -98,13 +110,9 @@ SCEN_T0=$(now)
 why=""
 pn=$(nonce)
 guest_disk /tmp/qemuop1.img "$pn" 0
-if ! pg=$(mkguest --firmware --mem 64 --disk /tmp/qemuop1.img \
-    --nic 00:16:3e:5d:00:23 qemuop1 2>/tmp/qemuop1.err); then
-	why="mkguest failed: $(cat /tmp/qemuop1.err)"
-elif ! wait_for $((SLOW * 2)) stub_running qemuop1 "$pg"; then
-	why="its stub did not reach running"
-	own_logs qemuop1 "$pg"
-	mkguest --destroy "$pg" >/dev/null 2>&1
+if ! pg=$(own_paused qemuop1 00:16:3e:5d:00:23 2>/tmp/qemuop1.why); then
+	why=$(head -n 1 /tmp/qemuop1.why)
+	sed 1d /tmp/qemuop1.why
 else
 	ps_=$(domid qemuop1-dm)
 	tty=$(xenstore-read "/local/domain/$ps_/device/console/3/tty" 2>/dev/null)
