@@ -129,9 +129,10 @@ xlstub_consoles(libxl_ctx *ctx, struct xs_handle *xs, uint32_t stub,
 	int n, i, rc;
 
 	snprintf(save, sizeof(save), "file:%s.%u", XLSTUB_SAVE_FILE, guest);
-	if (own != NULL)
-		serial[(n = 1) - 1] = strdup(own);
-	else
+	if (own != NULL) {
+		serial[0] = strdup(own);
+		n = 1;
+	} else
 		n = xlstub_serials(ctx, guest, serial, XLSTUB_SERIALS_MAX);
 	if ((rc = xlstub_console(xs, stub, 1, save)) < 0 ||
 	    (rc = xlstub_console(xs, stub, 2, NULL)) < 0)
