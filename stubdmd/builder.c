@@ -43,6 +43,7 @@ static const struct builder_field builder_spec_fields[] = {
 	{ "cmdline",	BUILDER_STR,	BUILDER_SPEC(cmdline),	STR_MAX },
 	{ "from_libxl",	BUILDER_BOOL,	BUILDER_SPEC(from_libxl), 0 },
 	{ "serial",	BUILDER_STR,	BUILDER_SPEC(serial),	STR_MAX },
+	{ "spare",	BUILDER_BOOL,	BUILDER_SPEC(spare),	0 },
 };
 
 #define BUILDER_NFIELDS	\
@@ -96,6 +97,7 @@ _Static_assert(sizeof(unsigned) == sizeof(uint32_t),
 static const char *const builder_ops[] = {
 	[BUILDER_BUILD] = "build",
 	[BUILDER_DESTROY] = "destroy",
+	[BUILDER_ATTACH] = "attach",
 };
 
 static json_t *
@@ -199,6 +201,11 @@ builder_req_encode(const struct builder_req *req, char **out, size_t *len)
 	if (req->op == BUILDER_BUILD)
 		o = json_pack("{s:I, s:s, s:o}", "id", (json_int_t)req->id,
 		    "op", builder_ops[req->op],
+		    "spec", builder_spec_encode(&req->spec));
+	else if (req->op == BUILDER_ATTACH)
+		o = json_pack("{s:I, s:s, s:I, s:o}", "id", (json_int_t)req->id,
+		    "op", builder_ops[req->op], "domid",
+		    (json_int_t)req->domid,
 		    "spec", builder_spec_encode(&req->spec));
 	else
 		o = json_pack("{s:I, s:s, s:I}", "id", (json_int_t)req->id,
@@ -354,17 +361,18 @@ builder_req_fields(const json_t *o, struct builder_req *req)
 
 	if (builder_uint(json_object_get(o, "id"), 1, INT64_MAX, &n) < 0 ||
 	    builder_op_parse(json_object_get(o, "op"), &req->op) < 0 ||
-	    json_object_size(o) != 3)
+	    json_object_size(o) != (req->op == BUILDER_ATTACH ? 4 : 3))
 		return -EPROTO;
 	req->id = n;
-	if (req->op == BUILDER_BUILD)
-		return builder_spec_decode(json_object_get(o, "spec"),
-		    &req->spec);
-	if (builder_uint(json_object_get(o, "domid"), 1,
-	    BUILDER_DOMID_MAX - 1, &n) < 0)
-		return -EPROTO;
-	req->domid = (uint32_t)n;
-	return 0;
+	if (req->op != BUILDER_BUILD) {
+		if (builder_uint(json_object_get(o, "domid"), 1,
+		    BUILDER_DOMID_MAX - 1, &n) < 0)
+			return -EPROTO;
+		req->domid = (uint32_t)n;
+	}
+	if (req->op == BUILDER_DESTROY)
+		return 0;
+	return builder_spec_decode(json_object_get(o, "spec"), &req->spec);
 }
 
 int

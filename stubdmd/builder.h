@@ -7,10 +7,13 @@
  *   request  {"id": N, "op": "build", "spec": {"name": ..., "uuid": ...,
  *             "target": ..., "memory_mib": ..., "vcpus": ..., "kernel": ...,
  *             "ramdisk": ..., "cmdline": ..., "from_libxl": ...,
+ *             "serial": ..., "spare": ...,
  *             "disks": [{"vdev": ..., "target": ..., ...}, ...],
  *             "nics": [{"mac": ..., "bridge": ..., ...}, ...]}}
  *            {"id": N, "op": "destroy", "domid": D}
- *   reply    {"id": N, "domid": D}              (build done)
+ *            {"id": N, "op": "attach", "domid": D, "spec": {...}}
+ *              (a running spare D gets the spec's devices and serial)
+ *   reply    {"id": N, "domid": D}              (build or attach done)
  *            {"id": N, "ok": true}              (destroy done)
  *            {"id": N, "error": ERRNO, "why": "..."}
  *
@@ -32,13 +35,13 @@
 #define BUILDER_STR_MAX		4096	/* one string of the spec */
 #define BUILDER_DOMID_MAX	0x7ff0	/* DOMID_FIRST_RESERVED */
 
-enum builder_op { BUILDER_BUILD, BUILDER_DESTROY };
+enum builder_op { BUILDER_BUILD, BUILDER_DESTROY, BUILDER_ATTACH };
 
 struct builder_req {
 	uint64_t		 id;
 	enum builder_op		 op;
-	uint32_t		 domid;		/* destroy */
-	struct hv_stub_spec	 spec;		/* build */
+	uint32_t		 domid;		/* destroy, attach: the stub */
+	struct hv_stub_spec	 spec;		/* build, attach */
 	void			*owner;		/* decoded: holds the strings */
 };
 

@@ -290,39 +290,35 @@ sim_device_words(const struct hv_devices *v, char (*buf)[512],
 	return k;
 }
 
+/* The device words and the serial word of a spec: how many. */
+static size_t
+sim_spec_words(const struct hv_stub_spec *spec, char (*dev)[512],
+    char *serial, size_t size, const char **w)
+{
+	size_t k = sim_device_words(&spec->devices, dev, w);
+
+	if (spec->serial != NULL && spec->serial[0] != '\0') {
+		snprintf(serial, size, "serial=%s", spec->serial);
+		w[k++] = serial;
+	}
+	return k;
+}
+
+/* A request whose reply is a domid, reported from the loop as a build. */
 static int
-sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
-    void *arg)
+sim_request_domid(struct hv *hv, const char *const *w, size_t nw,
+    hv_build_cb *cb, void *arg)
 {
 	struct hv_sim *s = (struct hv_sim *)hv;
-	struct hv_sim_build *b;
-	char mem[16], vcpus[16], uuid[48], *reply = NULL;
-	char (*dev)[512] = NULL, serial[600];
-	const char *w[9 + HV_DISKS_MAX + HV_NICS_MAX] = { "build-pv",
-	    spec->name, mem, vcpus, spec->kernel,
-	    spec->ramdisk ? spec->ramdisk : "",
-	    spec->cmdline ? spec->cmdline : "", uuid };
 	struct timeval now = { 0, 0 };
-	size_t nw = 8;
+	struct hv_sim_build *b;
+	char *reply = NULL;
 
-	if ((b = calloc(1, sizeof(*b))) == NULL ||
-	    (dev = calloc(HV_DISKS_MAX + HV_NICS_MAX, sizeof(*dev))) == NULL) {
-		free(b);
+	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return -ENOMEM;
-	}
-	nw += sim_device_words(&spec->devices, dev, w + nw);
-	if (spec->serial != NULL && spec->serial[0] != '\0') {
-		snprintf(serial, sizeof(serial), "serial=%s", spec->serial);
-		w[nw++] = serial;
-	}
-	snprintf(mem, sizeof(mem), "%u", spec->memory_mib);
-	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus);
-	memcpy(uuid, "uuid=", 5);
-	hv_uuid_format(spec->uuid, uuid + 5);
 	b->cb = cb;
 	b->arg = arg;
 	b->err = sim_request(s, w, nw, &reply);
-	free(dev);
 	if (b->err == 0 && sscanf(reply, "%u", &b->domid) != 1)
 		b->err = -EPROTO;
 	snprintf(b->why, sizeof(b->why), "%s", b->err == 0 ? "" :
@@ -334,6 +330,49 @@ sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+static int
+sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
+    void *arg)
+{
+	char mem[16], vcpus[16], uuid[48];
+	char (*dev)[512] = NULL, serial[600];
+	const char *w[9 + HV_DISKS_MAX + HV_NICS_MAX] = { "build-pv",
+	    spec->name, mem, vcpus, spec->kernel,
+	    spec->ramdisk ? spec->ramdisk : "",
+	    spec->cmdline ? spec->cmdline : "", uuid };
+	size_t nw = 8;
+	int rc;
+
+	if ((dev = calloc(HV_DISKS_MAX + HV_NICS_MAX, sizeof(*dev))) == NULL)
+		return -ENOMEM;
+	nw += sim_spec_words(spec, dev, serial, sizeof(serial), w + nw);
+	snprintf(mem, sizeof(mem), "%u", spec->memory_mib);
+	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus);
+	memcpy(uuid, "uuid=", 5);
+	hv_uuid_format(spec->uuid, uuid + 5);
+	rc = sim_request_domid(hv, w, nw, cb, arg);
+	free(dev);
+	return rc;
+}
+
+static int
+sim_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
+    hv_build_cb *cb, void *arg)
+{
+	char id[16], (*dev)[512] = NULL, serial[600];
+	const char *w[3 + HV_DISKS_MAX + HV_NICS_MAX] = { "attach-pv", id };
+	size_t nw = 2;
+	int rc;
+
+	if ((dev = calloc(HV_DISKS_MAX + HV_NICS_MAX, sizeof(*dev))) == NULL)
+		return -ENOMEM;
+	snprintf(id, sizeof(id), "%u", stub);
+	nw += sim_spec_words(spec, dev, serial, sizeof(serial), w + nw);
+	rc = sim_request_domid(hv, w, nw, cb, arg);
+	free(dev);
+	return rc;
 }
 
 static int
@@ -431,6 +470,7 @@ static const struct hv_ops sim_ops = {
 	.shutdown = sim_shutdown,
 	.destroy = sim_destroy,
 	.console_tail = sim_console_tail,
+	.attach = sim_attach,
 	.rename = sim_rename,
 	.close = sim_close,
 };

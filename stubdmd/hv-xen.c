@@ -535,11 +535,34 @@ xen_child_has_dom0_qemu(const struct hv_stub_spec *spec)
 {
 	unsigned i;
 
+	if (spec->spare)
+		return true;	/* its channel (xen_child_spare_channel) */
 	for (i = 0; i < spec->devices.ndisks; i++)
 		if (spec->devices.disks[i].backend == HV_DISK_QDISK &&
 		    spec->devices.disks[i].backend_domid == 0)
 			return true;
 	return false;
+}
+
+/*
+ * A spare's console 1 is a channel, for libxl starts a dom0 QEMU for a
+ * channel (libxl__need_xenpv_qemu); the consoles and qdisk disks a guest
+ * brings when it takes the spare are served by that QEMU.
+ */
+static int
+xen_child_spare_channel(libxl_domain_config *dc)
+{
+	libxl_device_channel *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	libxl_device_channel_init(c);
+	dc->channels = c;
+	dc->num_channels = 1;
+	c->backend_domid = 0;
+	c->devid = XLSTUB_SPARE_CONSOLE;
+	c->connection = LIBXL_CHANNEL_CONNECTION_PTY;
+	return (c->name = strdup(XLSTUB_SPARE_CHANNEL)) == NULL ? -ENOMEM : 0;
 }
 
 /* libxl_domain_create_new leaves the domain paused, as `xl create -p`. */
@@ -573,7 +596,8 @@ xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
 		    "configuration of domain %u names none", spec->target);
 		goto out;
 	}
-	if ((rc = xen_child_config(ctx, spec, &dc)) < 0) {
+	if ((rc = xen_child_config(ctx, spec, &dc)) < 0 || (spec->spare &&
+	    (rc = xen_child_spare_channel(&dc)) < 0)) {
 		r->err = rc;
 		snprintf(r->why, sizeof(r->why), "%s", strerror(-rc));
 		goto out;
@@ -597,6 +621,60 @@ xen_child_build(struct xen_lib *l, const struct hv_stub_spec *want,
 out:
 	libxl_domain_config_dispose(&dc);
 	libxl_domain_config_dispose(&saved);
+}
+
+/* One disk, then one NIC, as `xl block-attach` and `network-attach`. */
+static int
+xen_child_attach_devices(struct xen_lib *l, uint32_t stub,
+    const struct hv_devices *v, struct builder_reply *r)
+{
+	libxl_device_disk disk;
+	libxl_device_nic nic;
+	unsigned i;
+	int rc = 0;
+
+	for (i = 0; i < v->ndisks && rc == 0; i++) {
+		if ((rc = xen_child_disk(&v->disks[i], &disk)) == 0 &&
+		    (rc = libxl_device_disk_add(l->ctx, stub, &disk, NULL)) != 0)
+			xen_lib_error(l, r, "libxl_device_disk_add", rc);
+		libxl_device_disk_dispose(&disk);
+	}
+	for (i = 0; i < v->nnics && rc == 0; i++) {
+		if ((rc = xen_child_nic(&v->nics[i], &nic)) == 0 &&
+		    (rc = libxl_device_nic_add(l->ctx, stub, &nic, NULL)) != 0)
+			xen_lib_error(l, r, "libxl_device_nic_add", rc);
+		libxl_device_nic_dispose(&nic);
+	}
+	if (rc < 0 && r->err == 0) {
+		r->err = rc;
+		snprintf(r->why, sizeof(r->why), "the guest's devices for "
+		    "libxl: %s", strerror(-rc));
+	}
+	return r->err;
+}
+
+/*
+ * A running spare taken by a guest: its serial console, then its disks
+ * and NICs, written before the daemon writes the stub's target (the
+ * image reads them then).
+ */
+static void
+xen_child_attach(struct xen_lib *l, uint32_t stub,
+    const struct hv_stub_spec *spec, struct builder_reply *r)
+{
+	int rc;
+
+	if (xen_lib_ctx(l, spec->name, r) == NULL)
+		return;
+	if (spec->serial[0] != '\0' && (rc = xlstub_serve_spare(stub,
+	    spec->target, spec->serial)) < 0) {
+		r->err = rc;
+		snprintf(r->why, sizeof(r->why), "the serial console: %s",
+		    strerror(-rc));
+		return;
+	}
+	if (xen_child_attach_devices(l, stub, &spec->devices, r) == 0)
+		r->domid = stub;
 }
 
 /* libxl also removes the domain's xenstore entries and backends. */
@@ -641,11 +719,15 @@ xen_child_serve(struct xen_lib *l, int fd, const char *buf, size_t len)
 	if (builder_req_decode(buf, len, &req) < 0)
 		_exit(2);
 	r.id = req.id;
-	if (req.op == BUILDER_BUILD) {
-		fprintf(stderr, "%s[%ld]: %s: building\n", XEN_BUILDER_COMM,
-		    (long)getpid(), req.spec.name);
+	if (req.op != BUILDER_DESTROY)
+		fprintf(stderr, "%s[%ld]: %s: %s\n", XEN_BUILDER_COMM,
+		    (long)getpid(), req.spec.name, req.op == BUILDER_BUILD ?
+		    "building" : "giving a spare the guest's devices");
+	if (req.op == BUILDER_BUILD)
 		xen_child_build(l, &req.spec, &r);
-	} else
+	else if (req.op == BUILDER_ATTACH)
+		xen_child_attach(l, req.domid, &req.spec, &r);
+	else
 		xen_child_destroy(l, req.domid, &r);
 	xen_lib_failed(l, &r);
 	builder_req_free(&req);
@@ -703,17 +785,32 @@ xen_job_free(struct xen_job *j)
 	free(j);
 }
 
+/* Build and attach answer with a domain, to the caller's callback. */
+static bool
+xen_op_reports(enum builder_op op)
+{
+	return op != BUILDER_DESTROY;
+}
+
+static int
+xen_timeout_s(enum builder_op op)
+{
+	return op == BUILDER_DESTROY ? XEN_DESTROY_TIMEOUT_S :
+	    XEN_BUILD_TIMEOUT_S;
+}
+
 /* Why the builder went away without answering the request in flight. */
 static int
 xen_lost_why(const struct xen_builder *b, enum builder_op op, int status,
     char *why, size_t size)
 {
-	const char *what = op == BUILDER_BUILD ? "build" : "destroy";
+	static const char *const whats[] = { [BUILDER_BUILD] = "build",
+	    [BUILDER_DESTROY] = "destroy", [BUILDER_ATTACH] = "attach" };
+	const char *what = whats[op];
 
 	if (b->timed_out) {
 		snprintf(why, size, "%s helper timed out after %d s; killed",
-		    what, op == BUILDER_BUILD ? XEN_BUILD_TIMEOUT_S :
-		    XEN_DESTROY_TIMEOUT_S);
+		    what, xen_timeout_s(op));
 		return -ETIMEDOUT;
 	}
 	if (b->malformed) {
@@ -763,6 +860,13 @@ xen_job_result_build(struct xen_job *j, const struct builder_reply *r,
 {
 	uint64_t now = xen_now_us();
 
+	if (j->op == BUILDER_ATTACH) {
+		if (r->err == 0)
+			log_info("xen: spare stub domain %u given its guest's "
+			    "devices in %llu ms", r->domid,
+			    (unsigned long long)(now - j->queued_us) / 1000);
+		return;	/* a failed one: the daemon destroys the spare */
+	}
 	/* From the request, as when each build forked its own helper. */
 	if (r->err == 0) {
 		xen_remember_name(j->x, r->domid, j->name);
@@ -793,7 +897,7 @@ xen_job_done(struct xen_job *j, const struct builder_reply *r, bool lost)
 {
 	uint64_t t0 = xen_now_us();
 	struct hv_xen *x = j->x;
-	hv_build_cb *cb = j->op == BUILDER_BUILD ? j->cb : NULL;
+	hv_build_cb *cb = xen_op_reports(j->op) ? j->cb : NULL;
 	void *arg = j->arg;
 	char why[BUILDER_WHY_MAX];
 
@@ -897,7 +1001,7 @@ xen_builder_check(const struct xen_job *j, const char *buf, ssize_t n,
 	if (j == NULL || !j->sent || n > BUILDER_MSG_MAX ||
 	    builder_reply_decode(buf, (size_t)n, r) < 0 || r->id != j->id)
 		return -EPROTO;
-	if (r->err == 0 && (j->op == BUILDER_BUILD) != (r->domid != 0))
+	if (r->err == 0 && xen_op_reports(j->op) != (r->domid != 0))
 		return -EPROTO;
 	return 0;
 }
@@ -1034,8 +1138,7 @@ xen_pump_send(struct hv_xen *x, struct xen_job *j)
 	}
 	j->sent = true;
 	j->sent_us = xen_now_us();
-	tv.tv_sec = j->op == BUILDER_BUILD ? XEN_BUILD_TIMEOUT_S :
-	    XEN_DESTROY_TIMEOUT_S;
+	tv.tv_sec = xen_timeout_s(j->op);
 	evtimer_add(x->b.ev_timer, &tv);
 }
 
@@ -1125,6 +1228,40 @@ xen_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 		xen_job_free(j);
 out:
 	xen_stall(x, t0, "build");
+	return rc;
+}
+
+/* A taken spare's devices and serial, by the builder: libxl again. */
+static int
+xen_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
+    hv_build_cb *cb, void *arg)
+{
+	struct hv_xen *x = (struct hv_xen *)hv;
+	struct builder_req req = { .op = BUILDER_ATTACH, .domid = stub,
+	    .spec = *spec };
+	uint64_t t0 = xen_now_us();
+	struct xen_job *j = NULL;
+	int rc;
+
+	if (stub == 0 || stub >= XEN_DOMID_MAX) {
+		rc = -ESRCH;
+		goto out;
+	}
+	if ((rc = xen_spec_check(spec)) < 0)
+		goto out;
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	j->op = BUILDER_ATTACH;
+	j->domid = stub;
+	j->cb = cb;
+	j->arg = arg;
+	snprintf(j->name, sizeof(j->name), "%s", spec->name);
+	if ((rc = xen_job_queue(x, j, &req)) < 0)
+		xen_job_free(j);
+out:
+	xen_stall(x, t0, "attach");
 	return rc;
 }
 
@@ -1350,7 +1487,7 @@ xen_close(struct hv *hv)
 		return;
 	j = TAILQ_FIRST(&x->jobs);
 	if (x->b.pid > 0 && !x->b.lost && j != NULL && j->sent &&
-	    j->op == BUILDER_BUILD)
+	    xen_op_reports(j->op))
 		kill(x->b.pid, SIGKILL);
 	xen_builder_close(&x->b);
 	if (x->b.pid > 0)
@@ -1428,6 +1565,7 @@ static const struct hv_ops xen_ops = {
 	.shutdown = xen_shutdown,
 	.destroy = xen_destroy,
 	.console_tail = xen_console_tail,
+	.attach = xen_attach,
 	.rename = xen_rename,
 	.start = xen_start,
 	.close = xen_close,

@@ -120,6 +120,12 @@ struct hv_stub_spec {
 	 * /dev/hvc3 (spawn.h); a dom0 QEMU serves them.
 	 */
 	const char	*serial;
+	/*
+	 * A pooled spare, built before its guest exists: the backend gives
+	 * it what later serves the consoles and qdisk disks attach() adds
+	 * (with libxl: a dom0 QEMU, which libxl starts only at a build).
+	 */
+	bool		 spare;
 };
 
 /*
@@ -141,6 +147,13 @@ struct hv_ops {
 	int	(*unpause)(struct hv *, uint32_t domid);
 	int	(*shutdown)(struct hv *, uint32_t domid, enum hv_shutdown why);
 	int	(*destroy)(struct hv *, uint32_t domid);
+	/*
+	 * A running spare taken by a guest gets the spec's devices and
+	 * serial console, as a build would have given them; cb reports
+	 * (domid: the stub).  NULL: spares serve device-less guests only.
+	 */
+	int	(*attach)(struct hv *, uint32_t stub,
+		    const struct hv_stub_spec *, hv_build_cb *cb, void *arg);
 	/* A spare from the pool becomes "<guest>-dm" (NULL: not renamed). */
 	int	(*rename)(struct hv *, uint32_t domid, const char *name);
 	/* The last lines the domain printed on its console (malloc'd). */

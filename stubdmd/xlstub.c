@@ -7,10 +7,13 @@
  * QEMU libxl runs in dom0 for the stub's disks.  Not the dom0 end of QMP
  * (libxl runs vchan-socket-proxy for that; stubdmd starts no programs).
  * Own-mode stubs get the same consoles for the policy's serial (a stub
- * with no qdisk disk has no such QEMU: hv-xen.c says so).
+ * with no qdisk disk has no such QEMU: hv-xen.c says so).  A pooled spare
+ * is built with a channel as its console 1, so that it has that QEMU, and
+ * gets console 2 and the serial port when a guest takes it.
  * Runs in hv-xen.c's build helper, after libxl built the paused stub.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <libxl.h>
 #include <libxl_utils.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #define XLSTUB_CONSOLE_SERIAL	3	/* libxl's STUBDOM_CONSOLE_SERIAL */
 #define XLSTUB_CONSOLE_LIMIT	"1048576"
 #define XLSTUB_SAVE_FILE	"/var/lib/xen/qemu-save"
+#define XLSTUB_TX_TRIES		16
 
 struct xlstub_kv {
 	const char	*key;
@@ -33,8 +37,8 @@ struct xlstub_kv {
 
 /* One xenstore directory: its keys, owned by owner, readable by reader. */
 static int
-xlstub_write_dir(struct xs_handle *xs, const char *dir, unsigned owner,
-    unsigned reader, const struct xlstub_kv *kv)
+xlstub_write_dir(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+    unsigned owner, unsigned reader, const struct xlstub_kv *kv)
 {
 	struct xs_permissions perms[2] = {
 		{ .id = owner, .perms = XS_PERM_NONE },
@@ -42,23 +46,27 @@ xlstub_write_dir(struct xs_handle *xs, const char *dir, unsigned owner,
 	};
 	char path[XLSTUB_PATH_MAX];
 
-	if (!xs_mkdir(xs, XBT_NULL, dir) ||
-	    !xs_set_permissions(xs, XBT_NULL, dir, perms, 2))
+	if (!xs_mkdir(xs, t, dir) ||
+	    !xs_set_permissions(xs, t, dir, perms, 2))
 		return -errno;
 	for (; kv->key != NULL; kv++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, kv->key);
-		if (!xs_write(xs, XBT_NULL, path, kv->value,
+		if (!xs_write(xs, t, path, kv->value,
 		    (unsigned)strlen(kv->value)) ||
-		    !xs_set_permissions(xs, XBT_NULL, path, perms, 2))
+		    !xs_set_permissions(xs, t, path, perms, 2))
 			return -errno;
 	}
 	return 0;
 }
 
-/* Console N of the stub, as libxl__device_console_add writes one. */
+/*
+ * Console N of the stub, as libxl__device_console_add writes one, in one
+ * transaction: a running stub's front-end probes the device as soon as it
+ * appears, and gives up on one it finds half written.
+ */
 static int
-xlstub_console(struct xs_handle *xs, uint32_t stub, unsigned n,
-    const char *output)
+xlstub_console_tx(struct xs_handle *xs, xs_transaction_t t, uint32_t stub,
+    unsigned n, const char *output)
 {
 	char fe[XLSTUB_PATH_MAX], be[XLSTUB_PATH_MAX], id[16];
 	int rc;
@@ -84,11 +92,32 @@ xlstub_console(struct xs_handle *xs, uint32_t stub, unsigned n,
 			{ "protocol", "vt100" }, { NULL, NULL } };
 
 		/* The read-only keys first, dom0's; then the stub's own. */
-		if ((rc = xlstub_write_dir(xs, fe, 0, stub, ro)) < 0 ||
-		    (rc = xlstub_write_dir(xs, fe, stub, 0, front)) < 0)
+		if ((rc = xlstub_write_dir(xs, t, fe, 0, stub, ro)) < 0 ||
+		    (rc = xlstub_write_dir(xs, t, fe, stub, 0, front)) < 0)
 			return rc;
-		return xlstub_write_dir(xs, be, 0, stub, back);
+		return xlstub_write_dir(xs, t, be, 0, stub, back);
 	}
+}
+
+static int
+xlstub_console(struct xs_handle *xs, uint32_t stub, unsigned n,
+    const char *output)
+{
+	xs_transaction_t t;
+	int rc, tries;
+
+	for (tries = 0; tries < XLSTUB_TX_TRIES; tries++) {
+		if ((t = xs_transaction_start(xs)) == XBT_NULL)
+			return -errno;
+		rc = xlstub_console_tx(xs, t, stub, n, output);
+		if (!xs_transaction_end(xs, t, rc < 0) && rc == 0) {
+			if (errno == EAGAIN)
+				continue;	/* raced: write it again */
+			return -errno;
+		}
+		return rc;
+	}
+	return -EAGAIN;
 }
 
 /* The guest's serial ports, from libxl's saved configuration of it. */
@@ -119,14 +148,17 @@ out:
 	return n;
 }
 
-/* Consoles 1 (save file), 2 (no restore stream) and the serial ports. */
+/*
+ * Consoles 1 (save file; a spare has its channel there), 2 (no restore
+ * stream) and the serial ports.
+ */
 static int
 xlstub_consoles(libxl_ctx *ctx, struct xs_handle *xs, uint32_t stub,
-    uint32_t guest, const char *own)
+    uint32_t guest, const char *own, bool spare)
 {
 	char *serial[XLSTUB_SERIALS_MAX] = { NULL };
 	char save[XLSTUB_PATH_MAX];
-	int n, i, rc;
+	int n, i, rc = 0;
 
 	snprintf(save, sizeof(save), "file:%s.%u", XLSTUB_SAVE_FILE, guest);
 	if (own != NULL) {
@@ -134,7 +166,7 @@ xlstub_consoles(libxl_ctx *ctx, struct xs_handle *xs, uint32_t stub,
 		n = 1;
 	} else
 		n = xlstub_serials(ctx, guest, serial, XLSTUB_SERIALS_MAX);
-	if ((rc = xlstub_console(xs, stub, 1, save)) < 0 ||
+	if ((!spare && (rc = xlstub_console(xs, stub, 1, save)) < 0) ||
 	    (rc = xlstub_console(xs, stub, 2, NULL)) < 0)
 		goto out;
 	for (i = 0; i < n && rc == 0; i++)
@@ -155,7 +187,20 @@ xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
 
 	if ((xs = xs_open(0)) == NULL)
 		return -errno;
-	rc = xlstub_consoles(ctx, xs, stub, guest, serial);
+	rc = xlstub_consoles(ctx, xs, stub, guest, serial, false);
+	xs_close(xs);
+	return rc;
+}
+
+int
+xlstub_serve_spare(uint32_t stub, uint32_t guest, const char *serial)
+{
+	struct xs_handle *xs;
+	int rc;
+
+	if ((xs = xs_open(0)) == NULL)
+		return -errno;
+	rc = xlstub_consoles(NULL, xs, stub, guest, serial, true);
 	xs_close(xs);
 	return rc;
 }

@@ -15,4 +15,14 @@
 int	xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
 	    const char *serial);
 
+/*
+ * A pooled spare's console 1 is a libxl channel (pty): what makes libxl
+ * start the dom0 QEMU that serves the consoles and qdisk disks it is
+ * given when taken.  xlstub_serve_spare gives it console 2 and the
+ * serial port for guest.
+ */
+#define XLSTUB_SPARE_CHANNEL	"org.stubdm.spare"
+#define XLSTUB_SPARE_CONSOLE	1
+int	xlstub_serve_spare(uint32_t stub, uint32_t guest, const char *serial);
+
 #endif

@@ -47,7 +47,7 @@ fuzz_request(const char *buf, size_t len)
 	    builder_req_decode(msg, n, &back) < 0 || back.id != req.id ||
 	    back.op != req.op || back.domid != req.domid)
 		abort();
-	if (req.op == BUILDER_BUILD && (strcmp(back.spec.name,
+	if (req.op != BUILDER_DESTROY && (strcmp(back.spec.name,
 	    req.spec.name) != 0 || strcmp(back.spec.cmdline,
 	    req.spec.cmdline) != 0 || memcmp(back.spec.uuid, req.spec.uuid,
 	    16) != 0 || back.spec.vcpus != req.spec.vcpus))

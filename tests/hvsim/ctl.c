@@ -330,6 +330,16 @@ ctl_build_args(char **args, struct dom_spec *s, struct ctl_out *o)
 	return 0;
 }
 
+/* The guest a stub "<guest>-dm" serves, as faults name it. */
+static void
+ctl_guest_of(const char *stub, char guest[DOM_NAME_MAX + 1])
+{
+	size_t len = strlen(stub);
+
+	snprintf(guest, DOM_NAME_MAX + 1, "%.*s", (int)(len > 3 &&
+	    strcmp(stub + len - 3, "-dm") == 0 ? len - 3 : len), stub);
+}
+
 static int
 ctl_build_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 {
@@ -345,9 +355,7 @@ ctl_build_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 		return rc;
 	if ((rc = vdev_parse(args + 7, n - 7, &v, o->err, sizeof(o->err))) < 0)
 		return rc;
-	len = strlen(s.name);
-	snprintf(guest, sizeof(guest), "%.*s", (int)(len > 3 &&
-	    strcmp(s.name + len - 3, "-dm") == 0 ? len - 3 : len), s.name);
+	ctl_guest_of(s.name, guest);
 	if (dm_faults_for(h, guest, &cfg) < 0) {
 		hvsim_log(h, "build of %s fails (injected)", s.name);
 		vdev_free(v);
@@ -370,6 +378,45 @@ ctl_build_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 		dom_console(d, "device: %s", v->word[len]);
 	hvsim_log(h, "domain %u (%s) built: pv stub, %s MiB, %zu devices",
 	    d->domid, d->name, args[1], v->n);
+	ctl_text(o, "%u", d->domid);
+	return 0;
+}
+
+/* A running spare taken by a guest gets its devices (hv_ops.attach). */
+static int
+ctl_attach_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	struct dom *d = dom_lookup(h, args[0], 0);
+	char guest[DOM_NAME_MAX + 1];
+	struct vdevs *v = NULL;
+	size_t i;
+	int rc;
+
+	if (d == NULL)
+		return ctl_err(o, -ESRCH, "no domain %s", args[0]);
+	if (d->vdevs == NULL)
+		return ctl_err(o, -EINVAL, "%s is not a stub built by build-pv",
+		    args[0]);
+	if ((rc = vdev_parse(args + 1, n - 1, &v, o->err, sizeof(o->err))) < 0)
+		return rc;
+	ctl_guest_of(d->name, guest);
+	if (dm_attach_fails(h, guest)) {
+		vdev_free(v);
+		hvsim_log(h, "attach to %s fails (injected)", d->name);
+		return ctl_err(o, -EIO, "injected attach failure");
+	}
+	if (d->vdevs->n + v->n > VDEV_MAX) {
+		vdev_free(v);
+		return ctl_err(o, -E2BIG, "more than %d devices", VDEV_MAX);
+	}
+	for (i = 0; i < v->n; i++) {
+		dom_console(d, "device: %s", v->word[i]);
+		d->vdevs->word[d->vdevs->n++] = v->word[i];
+	}
+	hvsim_log(h, "domain %u (%s) given %zu devices", d->domid, d->name,
+	    v->n);
+	v->n = 0;
+	vdev_free(v);
 	ctl_text(o, "%u", d->domid);
 	return 0;
 }
@@ -550,6 +597,8 @@ static const struct ctl_verb {
 	{ "create-pv", 1, 3, ctl_create_pv, "NAME [--paused] [mem=MIB]" },
 	{ "build-pv", 7, 7 + VDEV_MAX, ctl_build_pv, "NAME MEM_MIB VCPUS "
 	    "KERNEL RAMDISK CMDLINE uuid=UUID [vbd=...|vif=...]..." },
+	{ "attach-pv", 1, 1 + VDEV_MAX, ctl_attach_pv, "STUB "
+	    "[vbd=...|vif=...|serial=...]..." },
 	{ "add-dev", 3, WORD_MAX - 1, ctl_add_dev, "DOM vbd|qdisk|vif DEVID "
 	    "[KEY=VALUE]..." },
 	{ "devices", 1, 1, ctl_devices, "DOM" },

@@ -26,6 +26,7 @@ static const struct {
 	int			 takes_ms;
 } dm_kinds[] = {
 	{ "build-fail", DM_BUILD_FAIL, 0 },
+	{ "attach-fail", DM_ATTACH_FAIL, 0 },
 	{ "crash-after", DM_CRASH_AFTER, 1 },
 	{ "never-ready", DM_NEVER_READY, 0 },
 	{ "slow-boot", DM_SLOW_BOOT, 1 },
@@ -168,7 +169,8 @@ dm_faults_for(struct hvsim *h, const char *guest, struct dm_cfg *cfg)
 		if (f->kind == DM_BUILD_FAIL && dm_fault_take(f, guest))
 			return -EIO;
 	for (f = h->faults->head; f != NULL; f = f->next) {
-		if (f->kind == DM_BUILD_FAIL || !dm_fault_take(f, guest))
+		if (f->kind == DM_BUILD_FAIL || f->kind == DM_ATTACH_FAIL ||
+		    !dm_fault_take(f, guest))
 			continue;
 		if (f->kind == DM_CRASH_AFTER)
 			cfg->crash_ms = f->ms;
@@ -177,6 +179,17 @@ dm_faults_for(struct hvsim *h, const char *guest, struct dm_cfg *cfg)
 		else
 			cfg->never_ready = 1;
 	}
+	return 0;
+}
+
+int
+dm_attach_fails(struct hvsim *h, const char *guest)
+{
+	struct dm_fault *f;
+
+	for (f = h->faults->head; f != NULL; f = f->next)
+		if (f->kind == DM_ATTACH_FAIL && dm_fault_take(f, guest))
+			return 1;
 	return 0;
 }
 

@@ -17,6 +17,7 @@ struct hvsim;
 
 enum dm_fault_kind {
 	DM_BUILD_FAIL,
+	DM_ATTACH_FAIL,
 	DM_CRASH_AFTER,
 	DM_NEVER_READY,
 	DM_SLOW_BOOT,
@@ -62,6 +63,8 @@ int	dm_fault_cmd(struct hvsim *, char **args, int n, char *err,
 	    size_t errlen);
 /* The faults for the next stub of guest: -EIO for an injected failure. */
 int	dm_faults_for(struct hvsim *, const char *guest, struct dm_cfg *);
+/* 1 if an attach-fail fault takes this guest's spare (attach-pv). */
+int	dm_attach_fails(struct hvsim *, const char *guest);
 /* Make d a simulated stub domain. */
 int	dm_attach(struct hvsim *, struct dom *d, const struct dm_cfg *);
 void	dm_unpaused(struct hvsim *, struct dom *d);

@@ -12,7 +12,7 @@ static const char SPEC_JSON[] = "{\"id\":7,\"op\":\"build\",\"spec\":{"
     "\"name\":\"web1-dm\",\"uuid\":\"01234567-89ab-cdef-0123-456789abcdef\","
     "\"target\":5,\"memory_mib\":256,\"vcpus\":1,\"kernel\":\"/k\","
     "\"ramdisk\":\"\",\"cmdline\":\"\",\"from_libxl\":false,"
-    "\"serial\":\"file:/var/log/web1.serial\","
+    "\"serial\":\"file:/var/log/web1.serial\",\"spare\":false,"
     "\"disks\":[{\"backend_domid\":0,\"devid\":768,\"index\":0,"
     "\"backend\":1,\"format\":0,\"readwrite\":true,\"cdrom\":false,"
     "\"vdev\":\"hda\",\"target\":\"/srv/a.img\"}],\"nics\":[]}}";
@@ -191,6 +191,44 @@ test_destroy_roundtrip(void)
 	    &back) == -EPROTO, "unknown op refused");
 }
 
+/* A taken spare's devices: the stub's domid and the spec both travel. */
+static void
+test_attach_roundtrip(void)
+{
+	struct builder_req req = { .id = 9, .op = BUILDER_ATTACH,
+	    .domid = 41, .spec = spec_example() };
+	struct builder_req back;
+	char *msg = NULL;
+	size_t len = 0;
+
+	req.spec.from_libxl = false;
+	req.spec.devices.ndisks = 1;
+	snprintf(req.spec.devices.disks[0].vdev,
+	    sizeof(req.spec.devices.disks[0].vdev), "hda");
+	CHECK(builder_req_encode(&req, &msg, &len) == 0 &&
+	    builder_req_decode(msg, len, &back) == 0 &&
+	    back.op == BUILDER_ATTACH && back.domid == 41 && back.id == 9,
+	    "attach round trip: op, id and the stub");
+	CHECK(strcmp(back.spec.serial, req.spec.serial) == 0 &&
+	    back.spec.target == 5 && back.spec.devices.ndisks == 1 &&
+	    strcmp(back.spec.devices.disks[0].vdev, "hda") == 0,
+	    "attach round trip: the serial port and the disks");
+	builder_req_free(&back);
+	free(msg);
+	CHECK(req_decode_str("{\"id\":1,\"op\":\"attach\",\"domid\":3}",
+	    &back) == -EPROTO, "an attach without a spec refused");
+	CHECK(req_variant("\"op\":\"build\",", "\"op\":\"attach\",") ==
+	    -EPROTO, "an attach without the stub refused");
+	CHECK(req_variant("\"op\":\"build\",",
+	    "\"op\":\"attach\",\"domid\":0,") == -EPROTO,
+	    "an attach to domain 0 refused");
+	CHECK(req_variant("\"op\":\"build\",",
+	    "\"op\":\"attach\",\"domid\":12,") == 0,
+	    "an attach to a spare decodes");
+	CHECK(req_variant("\"spare\":false", "\"spare\":1") == -EPROTO,
+	    "spare must be a boolean");
+}
+
 static void
 test_request_checks(void)
 {
@@ -312,6 +350,7 @@ main(void)
 	test_largest_spec();
 	test_devices_roundtrip();
 	test_destroy_roundtrip();
+	test_attach_roundtrip();
 	test_request_checks();
 	test_replies();
 	test_reply_checks();
