@@ -240,7 +240,8 @@ pool_build_one(struct pool *pl, struct pool_set *set)
 	spec.kernel = set->spec.kernel;
 	spec.ramdisk = set->spec.ramdisk;
 	spec.cmdline = set->spec.cmdline;
-	spec.serial = "";	/* consoles are given at build time only */
+	spec.serial = "";	/* given when taken (hv_ops.attach) */
+	spec.spare = set->spec.image == POLICY_IMAGE_LINUX;
 	/* Recorded first: a daemon killed mid-build finds it by UUID. */
 	pool_record_path(pl, st->uuid, path, sizeof(path));
 	xstore_write(pl->sd->xs, path, "spare");

@@ -49,6 +49,7 @@ struct build_ticket {
 	struct super	*s;
 	uint32_t	 guest;
 	uint64_t	 serial;
+	uint32_t	 spare;		/* attach: the spare taken */
 };
 
 struct super {
@@ -304,39 +305,6 @@ super_new_stub_uuid(struct super *s, struct guest *g)
 }
 
 /*
- * A booted spare from the pool instead of a build: the guest's record
- * names it before the pool forgets it, so a crash in between leaves no
- * orphan.  It is already running: no unpause.
- */
-static unsigned
-super_use_spare(struct super *s, struct sguest *sg, uint32_t stub)
-{
-	struct guest *g = &sg->pub.g;
-	struct guest_env e = super_env(s);
-	struct hv *hv = s->sd->hv;
-	char name[512];
-	int rc;
-
-	super_persist(s, sg);
-	pool_taken(s->pool, g->stub_uuid);
-	s->stats.spawns++;
-	s->stub_owner[stub] = (int32_t)g->domid;
-	sg->spare = true;
-	snprintf(name, sizeof(name), "%s%s", g->name, SPAWN_NAME_SUFFIX);
-	if (hv->ops->rename != NULL && (rc = hv->ops->rename(hv, stub,
-	    name)) < 0)
-		log_warnx("renaming spare stub domain %u to %s: %s", stub,
-		    name, strerror(-rc));
-	{
-		struct log_guest lg = super_lg(sg);
-
-		log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "took spare "
-		    "stub domain %u from the pool", stub);
-	}
-	return guest_on_built(g, &e, stub);
-}
-
-/*
  * An own-mode guest's disks and NICs, read afresh for every stub it gets
  * (a rebuild too): what its toolstack wrote is the one source.  A stub
  * libxl built is rebuilt with libxl's records of the guest instead.
@@ -366,15 +334,126 @@ super_read_devices(struct super *s, struct sguest *sg, char *why,
 	return rc;
 }
 
-/* Spares are built before their guest exists: no devices, no serial. */
+/* What a spare lacks until it is taken: the guest's devices or serial. */
 static bool
-super_may_take_spare(const struct sguest *sg)
+super_needs_attach(const struct sguest *sg)
 {
 	const char *serial = sg->pub.g.cfg->serial;
 
-	return sg->pub.g.adopted == NULL && (sg->devs == NULL ||
-	    (sg->devs->ndisks == 0 && sg->devs->nnics == 0)) &&
-	    (serial == NULL || serial[0] == '\0');
+	return (sg->devs != NULL && (sg->devs->ndisks > 0 ||
+	    sg->devs->nnics > 0)) || (serial != NULL && serial[0] != '\0');
+}
+
+/*
+ * Spares are built before their guest exists: a device-less guest takes
+ * one as it is; a guest with devices or a serial port only a spare of a
+ * Linux image, whose stub reads them once its target is written, from a
+ * backend that can give them to a running stub.  Never an adopted guest.
+ */
+static bool
+super_may_take_spare(const struct super *s, const struct sguest *sg)
+{
+	if (sg->pub.g.adopted != NULL)
+		return false;
+	return !super_needs_attach(sg) || (s->sd->hv->ops->attach != NULL &&
+	    sg->pub.g.cfg->image == POLICY_IMAGE_LINUX);
+}
+
+/* A taken spare that could not be given the guest's devices goes. */
+static unsigned
+super_spare_failed(struct super *s, struct sguest *sg, uint32_t stub,
+    int err, const char *why)
+{
+	struct guest_env e = super_env(s);
+	char reason[GUEST_REASON_MAX];
+	int rc;
+
+	if ((rc = s->sd->hv->ops->destroy(s->sd->hv, stub)) < 0)
+		log_warnx("destroying spare stub domain %u: %s", stub,
+		    strerror(-rc));
+	s->stats.build_failures++;
+	snprintf(reason, sizeof(reason), "giving spare stub domain %u the "
+	    "guest's devices: %s", stub, why != NULL ? why : strerror(-err));
+	return guest_on_build_failed(&sg->pub.g, &e, err, reason);
+}
+
+/* The backend gave the spare the guest's devices (or could not). */
+static void
+super_attached(void *arg, int err, uint32_t domid, const char *why)
+{
+	struct build_ticket *t = arg;
+	struct super *s = t->s;
+	struct sguest *sg = s->by_domid[t->guest];
+	struct guest_env e = super_env(s);
+	uint32_t stub = t->spare;
+	uint64_t serial = t->serial;
+	enum guest_state old;
+
+	(void)domid;
+	free(t);
+	if (sg == NULL || sg->build_serial != serial ||
+	    sg->pub.g.stub_domid >= 0) {
+		if (s->sd->hv->ops->destroy(s->sd->hv, stub) == 0)
+			log_info("spare stub domain %u of a departed build "
+			    "destroyed", stub);
+		return;
+	}
+	old = sg->pub.g.state;
+	if (err < 0)
+		super_apply(s, sg, super_spare_failed(s, sg, stub, err, why),
+		    old);
+	else
+		super_apply(s, sg, guest_on_built(&sg->pub.g, &e, stub), old);
+}
+
+/*
+ * A booted spare from the pool instead of a build: the guest's record
+ * names it before the pool forgets it, so a crash in between leaves no
+ * orphan.  It is already running: no unpause.  It gets the guest's
+ * devices and serial console, if any, before it is told its target.
+ */
+static unsigned
+super_use_spare(struct super *s, struct sguest *sg, uint32_t stub,
+    struct hv_stub_spec *spec, struct build_ticket *t)
+{
+	struct guest *g = &sg->pub.g;
+	struct guest_env e = super_env(s);
+	struct hv *hv = s->sd->hv;
+	struct log_guest lg = super_lg(sg);
+	struct spawn_names names;
+	char devs[64], why[GUEST_REASON_MAX];
+	int rc;
+
+	super_persist(s, sg);
+	pool_taken(s->pool, g->stub_uuid);
+	s->stats.spawns++;
+	s->stub_owner[stub] = (int32_t)g->domid;
+	sg->spare = true;
+	if ((rc = spawn_spec(g, sg->devs, spec, &names, why,
+	    sizeof(why))) < 0) {
+		free(t);
+		return super_spare_failed(s, sg, stub, rc, why);
+	}
+	if (hv->ops->rename != NULL && (rc = hv->ops->rename(hv, stub,
+	    spec->name)) < 0)
+		log_warnx("renaming spare stub domain %u to %s: %s", stub,
+		    spec->name, strerror(-rc));
+	if (!super_needs_attach(sg)) {
+		free(t);
+		log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "took spare "
+		    "stub domain %u from the pool", stub);
+		return guest_on_built(g, &e, stub);
+	}
+	devices_describe(&spec->devices, devs, sizeof(devs));
+	log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "took spare stub "
+	    "domain %u from the pool; giving it %s%s%s", stub, devs,
+	    spec->serial[0] != '\0' ? ", serial " : "", spec->serial);
+	t->spare = stub;
+	if ((rc = hv->ops->attach(hv, stub, spec, super_attached, t)) < 0) {
+		free(t);
+		return super_spare_failed(s, sg, stub, rc, NULL);
+	}
+	return 0;
 }
 
 static void
@@ -416,38 +495,38 @@ super_do_build(struct super *s, struct sguest *sg)
 	struct guest *g = &sg->pub.g;
 	struct guest_env e = super_env(s);
 	struct build_ticket *t = calloc(1, sizeof(*t));
-	struct hv_stub_spec *spec = NULL;
+	struct hv_stub_spec *spec = malloc(sizeof(*spec));
 	struct spawn_names names;
 	char why[GUEST_REASON_MAX];
 	uint32_t spare;
+	unsigned acts;
 	int rc;
 
-	if ((rc = super_read_devices(s, sg, why, sizeof(why))) < 0) {
+	if (t == NULL || spec == NULL) {
+		rc = -ENOMEM;
+		snprintf(why, sizeof(why), "out of memory");
+	} else
+		rc = super_read_devices(s, sg, why, sizeof(why));
+	if (rc < 0) {
 		free(t);
+		free(spec);
 		s->stats.build_failures++;
 		return guest_on_build_failed(g, &e, rc, why);
 	}
-	if (super_may_take_spare(sg) &&
-	    pool_take(s->pool, g->cfg, &spare, g->stub_uuid) == 0) {
-		free(t);
-		return super_use_spare(s, sg, spare);
-	}
-	super_new_stub_uuid(s, g);
-	super_persist(s, sg);	/* a crash mid-build still finds the stub */
-	if (t == NULL)
-		return guest_on_build_failed(g, &e, -ENOMEM, "out of memory");
 	t->s = s;
 	t->guest = g->domid;
 	t->serial = sg->build_serial = ++s->next_serial;
-	s->stats.spawns++;
-	if ((spec = malloc(sizeof(*spec))) == NULL) {
-		rc = -ENOMEM;
-		snprintf(why, sizeof(why), "out of memory");
-	} else {
-		rc = super_start_build(s, sg, spec, &names, t, why,
-		    sizeof(why));
+	if (super_may_take_spare(s, sg) &&
+	    pool_take(s->pool, g->cfg, &spare, g->stub_uuid) == 0) {
+		acts = super_use_spare(s, sg, spare, spec, t);
 		free(spec);
+		return acts;
 	}
+	super_new_stub_uuid(s, g);
+	super_persist(s, sg);	/* a crash mid-build still finds the stub */
+	s->stats.spawns++;
+	rc = super_start_build(s, sg, spec, &names, t, why, sizeof(why));
+	free(spec);
 	if (rc < 0) {
 		free(t);
 		s->stats.build_failures++;

@@ -5,7 +5,8 @@
 # stub) and QEMU gets libxl's arguments for them; the simulated device
 # model refuses to start if the two disagree.  A rebuild gives them again;
 # hostile backends are refused for that guest only; a guest with devices
-# never takes a spare from the warm pool.
+# may take a spare from the warm pool, which is given them when taken
+# (t-pool-devices.sh has more of that).
 . "$TOP/tests/lib.sh"
 hvsim_start
 write_policy <<'P'
@@ -26,6 +27,7 @@ nic() {		# DEVID MAC [BRIDGE]
 
 stubdmd_start
 wait_until 10 'test -n "$(live_spares)"' || fail "no spare built"
+spare=$(live_spares | head -n1)
 
 # Two disks (a raw file through QEMU's qdisk, a block device) and a NIC.
 # shellcheck disable=SC2046
@@ -36,9 +38,11 @@ wait_gstate dev1 running
 s=$(stub_of dev1)
 check "the device model started (args match the stub's devices)" \
 	test "$(xenstore-read /local/domain/$s/device-model/$g/state)" = running
-check "not a spare: a guest with devices gets a stub built with them" \
-	grep -q 'guest "dev1".*building stub domain (.*2 disks, 1 NIC)' "$T/stubdmd.log"
-check "the spare is still in the pool" test -n "$(live_spares)"
+check "it took the spare, which was given its devices" grep -q \
+	"guest \"dev1\".*took spare stub domain $spare from the pool; giving it 2 disks, 1 NIC" \
+	"$T/stubdmd.log"
+check "the spare became its stub" test "$s" = "$spare"
+check "the pool refills" wait_until 10 'test -n "$(live_spares)"'
 check "the stub has three devices" test "$(stub_devices dev1 | wc -l)" = 3
 check "a qdisk's backend is where libxl writes it" \
 	test "$(xenstore-read /local/domain/$g/device/vbd/768/backend)" = "/local/domain/0/backend/qdisk/$g/768"
@@ -84,6 +88,7 @@ check "QEMU: no emulated NIC for a vif-only NIC: -net none" has_arg dev2 '-net n
 check "the stub still gets both disks and the vif" test "$(stub_devices dev2 | wc -l)" = 3
 
 # A guest with no devices still works, and may take the spare.
+wait_until 10 'test -n "$(live_spares)"' || fail "the pool did not refill"
 spare=$(live_spares | head -n1)
 hvsimctl create-hvm plain >/dev/null
 wait_gstate plain running

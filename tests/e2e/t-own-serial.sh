@@ -3,9 +3,10 @@
 # Own mode, the guest's serial port (policy key serial): the stub is
 # built with the console for it (the simulated toolstack records it and
 # its QEMU refuses to start unless -serial /dev/hvc3 matches), %n is the
-# guest's name, a rebuild gives it again, a guest with a serial port never
-# takes a spare, a name that cannot be a file name is refused for that
-# guest only, and a bad value is refused with file:line.
+# guest's name, a rebuild gives it again, a spare taken by a guest with a
+# serial port is given the console first, a name that cannot be a file
+# name is refused for that guest only, and a bad value is refused with
+# file:line.
 . "$TOP/tests/lib.sh"
 hvsim_start
 write_policy <<'P'
@@ -30,8 +31,8 @@ check "the stub got the serial console, %n and %% expanded" \
 	has_dev ser1 'serial=file:/var/log/stubdm/ser1-%.serial'
 check "QEMU: -serial /dev/hvc3 (libxl's first serial console)" \
 	has_arg ser1 '-serial /dev/hvc3'
-check "a guest with a serial port does not take the spare" \
-	test "$s" != "$spare" -a -n "$(live_spares)"
+check "it took the spare, given the console before its target" bash -c \
+	"test '$s' = '$spare' && grep -q 'guest \"ser1\".*took spare stub domain $spare from the pool; giving it 0 disks, 0 NICs, serial file:/var/log/stubdm/ser1-%.serial' '$T/stubdmd.log'"
 
 hvsimctl crash "$s"
 wait_until 10 'test "$(gfield ser1 restarts)" = 1' || fail "no rebuild"
@@ -39,6 +40,8 @@ wait_gstate ser1 running
 check "a rebuild gives the console again" \
 	has_dev ser1 'serial=file:/var/log/stubdm/ser1-%.serial'
 
+wait_until 10 'test -n "$(live_spares)"' || fail "the pool did not refill"
+spare=$(live_spares | head -n 1)
 hvsimctl create-hvm quiet1 >/dev/null || fail "create-hvm quiet1"
 wait_gstate quiet1 running
 check "serial = none: no console, no -serial" bash -c \
