@@ -15,7 +15,11 @@
 #    no): stubdmd rebuilds it, and the guest then boots through the new
 #    stub, served the same way.
 # C. serial = pty: the guest's lines come out of the pty in dom0.
-# plan: 3
+# D. from the warm pool: a reload gives guests qemuow* a pool; the guest
+#    takes the booted spare, which is given its disk, NIC and serial
+#    console before its target is written; served the same way.  Its
+#    time to the first serial line goes to bench_guest's stubdmd-pool.
+# plan: 4
 
 own_proofs() { guest_served "$1" "$2" "$3" $((SLOW * 2)); }
 # own_logs NAME DOMID: what to read when it failed.
@@ -138,3 +142,72 @@ fi
 result "$([ -z "$why" ]; echo $?)" "own mode, serial = pty: the guest's \
 serial port is a pty in dom0 (its stub's console 3, where xl console \
 reads it)" "$why"
+
+# D. The warm pool: a spare of the linux-qemu image, booted and waiting
+#    for a target, taken by a guest with a disk, a NIC and a serial port.
+#    (Its section is added here, with a cmdline of its own, so that no
+#    other guest takes the spare.)
+SCEN_T0=$(now)
+why=""
+cp "$POLICY" /tmp/policy.41
+{
+	cat /tmp/policy.41
+	printf '\n[guest "qemuow*"]\nkernel = /test/qemu-stubdom-linux-kernel\n'
+	printf 'ramdisk = /test/qemu-stubdom-linux-rootfs\n'
+	printf 'cmdline = console=hvc0 quiet stubdm_pool\nmemory = 256\n'
+	printf 'device_model_args =\nserial = file:/tmp/%%n.serial\n'
+	printf 'pool_size = 1\n'
+} >"$POLICY"
+kill -HUP "$DAEMON"
+spare_log() {
+	grep -l "pooled, waiting for a target" \
+	    /var/log/xen/console/guest-stubdm-spare-*.log 2>/dev/null | head -n 1
+}
+spare_waits() { [ -n "$(spare_log)" ]; }
+wn=$(nonce)
+wmac=00:16:3e:5d:00:24
+guest_disk /tmp/qemuow1.img "$wn" 0
+rm -f /tmp/qemuow1.serial
+if ! wait_for $((SLOW * 2)) spare_waits; then
+	why="no spare waiting for a target"
+	grep "pool" "$LOG" | tail -n 4 | sed 's/^/log: /'
+else
+	f=$(spare_log)
+	n=${f#/var/log/xen/console/guest-}
+	spare=$(domid "${n%.log}")
+	capture_start
+	t=$(now)
+	if ! wg=$(mkguest --firmware --mem 64 --disk /tmp/qemuow1.img \
+	    --nic $wmac qemuow1 2>/tmp/qemuow1.err); then
+		why="mkguest failed: $(cat /tmp/qemuow1.err)"
+		capture_stop
+	elif ! wait_for $SLOW stub_running qemuow1 "$wg"; then
+		why="its stub did not reach running"
+		capture_stop
+		grep "spare\|qemuow1" "$LOG" | tail -n 12 | sed 's/^/log: /'
+		xenstore-ls -f "/local/domain/0/backend/console/$spare" \
+		    2>/dev/null | head -n 30 | sed 's/^/spare consoles: /'
+		tail -n 40 "$f" | sed 's/^/spare: /'
+		own_logs qemuow1 "$wg"
+		mkguest --destroy "$wg" >/dev/null 2>&1
+	else
+		first=$(time_serial "$t" /tmp/qemuow1.serial "GUEST: hello" \
+		    $((SLOW * 2)))
+		[ -n "$first" ] && echo "first $first" >/tmp/bench.stubdmd-pool
+		echo "XENTEST: bench guest stubdmd-pool: first serial line" \
+		    "${first:-none} s"
+		why=$(own_proofs qemuow1 "$wn" $wmac)
+		[ "$(domid qemuow1-dm)" = "$spare" ] ||
+		    why="$why its stub is $(domid qemuow1-dm), not the spare $spare;"
+		log_has "qemuow1.*took spare stub domain $spare from the pool; giving it 1 disk, 1 NIC, serial file:/tmp/qemuow1.serial" ||
+		    why="$why no 'took spare ... giving it' log line;"
+		grep "spare\|qemuow1" "$LOG" | tail -n 6 | sed 's/^/log: /'
+		own_logs qemuow1 "$wg"
+		mkguest --destroy "$wg" >/dev/null 2>&1
+	fi
+fi
+cp /tmp/policy.41 "$POLICY"
+kill -HUP "$DAEMON"
+result "$([ -z "$why" ]; echo $?)" "own mode, from the warm pool: a booted \
+spare taken by a guest is given its disk, NIC and serial console; the \
+guest boots through it, served" "$why"

@@ -9,11 +9,10 @@
 # say little (tests/xen/README.md), the ratios are what to read.
 # C. stubdmd's own stub (own mode: mkguest --firmware, its stub built
 #    cold from the linux-qemu image, guests qemuob* in policy.ini;
-#    cases/41-own-boot.sh's guest when it ran in this boot).  Not
-#    from the pool: a spare is built before its guest and has no disks
-#    and no serial console, so only a guest with neither takes one, and
-#    such a guest has nothing to boot from and nowhere to print.
-#   XEN_CASES="40 60" make check-xen    (or all cases: make check-xen)
+#    cases/41-own-boot.sh's guest when it ran in this boot).  From
+#    the pool (stubdmd-pool): cases/41-own-boot.sh D's guest, its first
+#    serial line only (it runs no disk benchmark), when 41 ran.
+#   XEN_CASES="40 41 60" make check-xen    (or all cases: make check-xen)
 # plan: 3
 
 # A. QEMU in dom0: cases/40-guest-dom0.sh's guest when it ran in this
@@ -110,7 +109,7 @@ line="first serial line after create: dom0 $(bench_fig dom0 first 2) s"
 disk="disk $BENCH_KIB KiB write+read: dom0 idle"
 disk="$disk $(bench_fig dom0 idle 2)+$(bench_fig dom0 idle 3) s, loaded"
 disk="$disk $(bench_fig dom0 loaded 2)+$(bench_fig dom0 loaded 3) s"
-for k in libxl-stub stubdmd-cold; do
+for k in libxl-stub stubdmd-cold stubdmd-pool; do
 	[ -f "/tmp/bench.$k" ] || continue
 	f=$(bench_fig $k first 2)
 	line="$line, $k $f s (x$(bench_ratio "$f" "$(bench_fig dom0 first 2)"))"
@@ -135,4 +134,4 @@ echo "XENTEST: bench guest $line"
 echo "XENTEST: bench guest $disk"
 echo "XENTEST: bench guest $load"
 echo "XENTEST: bench guest (x = time / dom0's time, same boot;" \
-    "XEN_CASES=\"40 60\" make check-xen)"
+    "XEN_CASES=\"40 41 60\" make check-xen)"
