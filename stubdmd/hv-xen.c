@@ -1203,31 +1203,40 @@ xen_spec_check(const struct hv_stub_spec *spec)
 	return 0;
 }
 
+/* A build, or an attach to the running spare stub: queued for the builder. */
 static int
-xen_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
-    void *arg)
+xen_queue_spec(struct hv_xen *x, enum builder_op op, uint32_t stub,
+    const struct hv_stub_spec *spec, hv_build_cb *cb, void *arg)
 {
-	struct hv_xen *x = (struct hv_xen *)hv;
-	struct builder_req req = { .op = BUILDER_BUILD, .spec = *spec };
-	uint64_t t0 = xen_now_us();
-	struct xen_job *j = NULL;
+	struct builder_req req = { .op = op, .domid = stub, .spec = *spec };
+	struct xen_job *j;
 	int rc;
 
 	if ((rc = xen_spec_check(spec)) < 0)
-		goto out;
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	j->op = BUILDER_BUILD;
+		return rc;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -ENOMEM;
+	j->op = op;
+	j->domid = stub;
 	j->cb = cb;
 	j->arg = arg;
 	memcpy(j->uuid, spec->uuid, sizeof(j->uuid));
 	snprintf(j->name, sizeof(j->name), "%s", spec->name);
 	if ((rc = xen_job_queue(x, j, &req)) < 0)
 		xen_job_free(j);
-out:
-	xen_stall(x, t0, "build");
+	return rc;
+}
+
+static int
+xen_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
+    void *arg)
+{
+	uint64_t t0 = xen_now_us();
+	int rc;
+
+	rc = xen_queue_spec((struct hv_xen *)hv, BUILDER_BUILD, 0, spec, cb,
+	    arg);
+	xen_stall((struct hv_xen *)hv, t0, "build");
 	return rc;
 }
 
@@ -1236,32 +1245,13 @@ static int
 xen_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
     hv_build_cb *cb, void *arg)
 {
-	struct hv_xen *x = (struct hv_xen *)hv;
-	struct builder_req req = { .op = BUILDER_ATTACH, .domid = stub,
-	    .spec = *spec };
 	uint64_t t0 = xen_now_us();
-	struct xen_job *j = NULL;
-	int rc;
+	int rc = -ESRCH;
 
-	if (stub == 0 || stub >= XEN_DOMID_MAX) {
-		rc = -ESRCH;
-		goto out;
-	}
-	if ((rc = xen_spec_check(spec)) < 0)
-		goto out;
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	j->op = BUILDER_ATTACH;
-	j->domid = stub;
-	j->cb = cb;
-	j->arg = arg;
-	snprintf(j->name, sizeof(j->name), "%s", spec->name);
-	if ((rc = xen_job_queue(x, j, &req)) < 0)
-		xen_job_free(j);
-out:
-	xen_stall(x, t0, "attach");
+	if (stub != 0 && stub < XEN_DOMID_MAX)
+		rc = xen_queue_spec((struct hv_xen *)hv, BUILDER_ATTACH, stub,
+		    spec, cb, arg);
+	xen_stall((struct hv_xen *)hv, t0, "attach");
 	return rc;
 }
 
