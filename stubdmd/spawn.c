@@ -60,6 +60,13 @@ spawn_name_file_ok(const char *name)
 	return true;
 }
 
+bool
+spawn_has_serial(const struct guest *g)
+{
+	return g->cfg->serial != NULL && g->cfg->serial[0] != '\0' &&
+	    g->cfg->image == POLICY_IMAGE_LINUX;
+}
+
 /* The policy's serial with %n (the guest's name) and %% expanded. */
 static int
 spawn_serial(const struct guest *g, char *buf, size_t size, char *err,
@@ -120,6 +127,8 @@ spawn_spec(const struct guest *g, const struct hv_devices *devs,
 	}
 	if (devs != NULL)
 		spec->devices = *devs;
+	if (!spawn_has_serial(g))
+		return 0;
 	if ((rc = spawn_serial(g, names->serial, sizeof(names->serial), err,
 	    errlen)) < 0)
 		return rc;
@@ -216,8 +225,7 @@ spawn_argv(struct xstore *xs, const struct guest *g,
 	for (i = 0; i < da->argc && n < max; i++)
 		argv[n++] = da->argv[i];
 	/* On the console the backend gives it (spawn.h, hv.h). */
-	if (g->cfg->serial != NULL && g->cfg->serial[0] != '\0' &&
-	    g->cfg->image == POLICY_IMAGE_LINUX) {
+	if (spawn_has_serial(g)) {
 		argv[n++] = "-serial";
 		argv[n++] = SPAWN_SERIAL_HVC;
 	}

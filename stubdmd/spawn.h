@@ -21,6 +21,13 @@ struct xstore;
 /* An own-mode stub's console for the guest's serial port: libxl's first. */
 #define SPAWN_SERIAL_HVC	"/dev/hvc3"
 
+/*
+ * The guest's stub gets a console for its serial port: the policy sets
+ * serial, and the image is linux (QEMU's -serial above; Mini-OS's QEMU
+ * is given none).
+ */
+bool	spawn_has_serial(const struct guest *g);
+
 /* The strings a spec holds that are made for it. */
 struct spawn_names {
 	char	name[512];	/* "<guest>-dm" */

@@ -338,10 +338,8 @@ super_read_devices(struct super *s, struct sguest *sg, char *why,
 static bool
 super_needs_attach(const struct sguest *sg)
 {
-	const char *serial = sg->pub.g.cfg->serial;
-
 	return (sg->devs != NULL && (sg->devs->ndisks > 0 ||
-	    sg->devs->nnics > 0)) || (serial != NULL && serial[0] != '\0');
+	    sg->devs->nnics > 0)) || spawn_has_serial(&sg->pub.g);
 }
 
 /*

@@ -14,7 +14,6 @@ pool_size = 1
 serial = pty
 [guest "mini*"]
 image = minios
-serial = none
 P
 disk() { echo "dev=qdisk/$1/params=$3 dev=qdisk/$1/type=qdisk dev=qdisk/$1/mode=w dev=qdisk/$1/dev=$2 dev=qdisk/$1/device-type=disk"; }
 nic() { echo "dev=vif/$1/mac=$2 dev=vif/$1/bridge=xenbr0 dev=vif/$1/handle=$1 dev=vif/$1/type=vif_ioemu"; }
@@ -55,6 +54,8 @@ hvsimctl create-hvm mini2 >/dev/null || fail "create-hvm mini2"
 wait_gstate mini2 running
 check "a device-less Mini-OS guest takes the Mini-OS spare" \
 	test "$(stub_of mini2)" = "$mspare"
+check "Mini-OS: no console for serial = pty (its QEMU gets no -serial)" \
+	bash -c "! '$HVSIMCTL' --rundir '$SIM' devices '$(stub_of mini1)' | grep -q serial="
 
 # The toolstack cannot give a spare the devices: it goes, the guest is
 # built again (a spare or a cold build), and runs with them.
