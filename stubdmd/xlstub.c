@@ -178,29 +178,29 @@ out:
 	return rc;
 }
 
-int
-xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
-    const char *serial)
+static int
+xlstub_open_consoles(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
+    const char *serial, bool spare)
 {
 	struct xs_handle *xs;
 	int rc;
 
 	if ((xs = xs_open(0)) == NULL)
 		return -errno;
-	rc = xlstub_consoles(ctx, xs, stub, guest, serial, false);
+	rc = xlstub_consoles(ctx, xs, stub, guest, serial, spare);
 	xs_close(xs);
 	return rc;
 }
 
 int
+xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
+    const char *serial)
+{
+	return xlstub_open_consoles(ctx, stub, guest, serial, false);
+}
+
+int
 xlstub_serve_spare(uint32_t stub, uint32_t guest, const char *serial)
 {
-	struct xs_handle *xs;
-	int rc;
-
-	if ((xs = xs_open(0)) == NULL)
-		return -errno;
-	rc = xlstub_consoles(NULL, xs, stub, guest, serial, true);
-	xs_close(xs);
-	return rc;
+	return xlstub_open_consoles(NULL, stub, guest, serial, true);
 }
