@@ -260,16 +260,25 @@ super_watch_ready(struct super *s, struct sguest *sg)
 	}
 }
 
+/* The ticket's guest, if that build is still its current one. */
+static struct sguest *
+super_ticket_guest(const struct build_ticket *t)
+{
+	struct sguest *sg = t->s->by_domid[t->guest];
+
+	return sg != NULL && sg->build_serial == t->serial ? sg : NULL;
+}
+
 static void
 super_built(void *arg, int err, uint32_t domid, const char *why)
 {
 	struct build_ticket *t = arg;
 	struct super *s = t->s;
-	struct sguest *sg = s->by_domid[t->guest];
+	struct sguest *sg = super_ticket_guest(t);
 	struct guest_env e = super_env(s);
 	enum guest_state old;
 
-	if (sg == NULL || sg->build_serial != t->serial) {
+	if (sg == NULL) {
 		/* The guest went away or was restarted during the build. */
 		if (err == 0 && s->sd->hv->ops->destroy(s->sd->hv, domid) == 0)
 			log_info("stub domain %u of a departed build destroyed",
@@ -381,16 +390,14 @@ super_attached(void *arg, int err, uint32_t domid, const char *why)
 {
 	struct build_ticket *t = arg;
 	struct super *s = t->s;
-	struct sguest *sg = s->by_domid[t->guest];
+	struct sguest *sg = super_ticket_guest(t);
 	struct guest_env e = super_env(s);
 	uint32_t stub = t->spare;
-	uint64_t serial = t->serial;
 	enum guest_state old;
 
 	(void)domid;
 	free(t);
-	if (sg == NULL || sg->build_serial != serial ||
-	    sg->pub.g.stub_domid >= 0) {
+	if (sg == NULL) {
 		if (s->sd->hv->ops->destroy(s->sd->hv, stub) == 0)
 			log_info("spare stub domain %u of a departed build "
 			    "destroyed", stub);
