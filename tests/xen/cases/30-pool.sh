@@ -18,13 +18,6 @@ pool_policy() {
 }
 reload() { kill -HUP "$DAEMON"; sleep 2; }
 spares() { xl list 2>/dev/null | awk '$1 ~ /^stubdm-spare-/ { print $2 }'; }
-spare_waiting() {
-	for f in /var/log/xen/console/guest-stubdm-spare-*.log; do
-		grep -q "pooled, waiting for a target" "$f" 2>/dev/null &&
-		    return 0
-	done
-	return 1
-}
 stat_of() {
 	stubdmctl --json stats 2>/dev/null | tr -d ' \n' |
 	    sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"

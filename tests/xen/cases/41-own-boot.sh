@@ -159,28 +159,17 @@ cp "$POLICY" /tmp/policy.41
 	printf 'pool_size = 1\n'
 } >"$POLICY"
 kill -HUP "$DAEMON"
-# spare_log: the console log of a live spare waiting for its target (an
-# earlier case's spares left theirs behind).
-spare_log() {
-	for n in $(xl list 2>/dev/null | awk '$1 ~ /^stubdm-spare-/ { print $1 }'); do
-		f=/var/log/xen/console/guest-$n.log
-		grep -q "pooled, waiting for a target" "$f" 2>/dev/null &&
-		    echo "$f" && return 0
-	done
-	return 1
-}
-spare_waits() { [ -n "$(spare_log)" ]; }
 wn=$(nonce)
 wmac=00:16:3e:5d:00:24
 guest_disk /tmp/qemuow1.img "$wn" 0
 rm -f /tmp/qemuow1.serial
-if ! wait_for $((SLOW * 2)) spare_waits; then
+if ! wait_for $((SLOW * 2)) spare_waiting; then
 	why="no spare waiting for a target"
 	grep "pool" "$LOG" | tail -n 4 | sed 's/^/log: /'
 else
-	f=$(spare_log)
-	n=${f#/var/log/xen/console/guest-}
-	spare=$(domid "${n%.log}")
+	n=$(waiting_spare)
+	f=/var/log/xen/console/guest-$n.log
+	spare=$(domid "$n")
 	capture_start
 	t=$(now)
 	if ! wg=$(mkguest --firmware --mem 64 --disk /tmp/qemuow1.img \
