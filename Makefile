@@ -93,8 +93,13 @@ check: deps
 	$(MAKE) varlink-bins
 	tests/run
 
-# The real-Xen test bed (tests/xen/README.md): Xen booted under QEMU.
-XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip nasm tcpdump
+# The real-Xen test bed (tests/xen/README.md): Xen booted under QEMU;
+# and what compiles the lean stub's kernel and QEMU from Debian's sources
+# (images/srcbuild).
+XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip nasm tcpdump \
+	dpkg-dev xz-utils bc bison flex libelf-dev libssl-dev \
+	ninja-build meson libglib2.0-dev libpixman-1-dev libseccomp-dev \
+	zlib1g-dev libfdt-dev
 
 deps-xen:
 	@tools/install-deps $(DEB_PKGS) $(XEN_DEB_PKGS)
@@ -104,7 +109,8 @@ check-xen: deps-xen
 	XEN_IMAGES=build/images tests/xen/run
 
 # The stub domain images from Debian packages (images/README.md), into
-# build/images; IMAGES="linux-qemu" or "test" builds one.
+# build/images; IMAGES="linux-qemu", "linux-qemu-debian" or "test" builds
+# some of them (all three by default).
 images: deps-xen
 	images/build build/xen-cache build/images
 
