@@ -64,6 +64,7 @@ else
 	# Its first serial line and disk benchmark, for cases/60-bench-guest.sh.
 	bench_guest stubdmd-cold qemuob1 "$t" ||
 	    echo "XENTEST: info: qemuob1 gave no benchmark figures"
+	stub_boot stubdmd-cold /var/log/xen/console/guest-qemuob1-dm.log
 	why=$(own_proofs qemuob1 "$on" $omac)
 	own_logs qemuob1 "$og"
 	mkguest --destroy "$og" >/dev/null 2>&1
@@ -154,7 +155,7 @@ cp "$POLICY" /tmp/policy.41
 	cat /tmp/policy.41
 	printf '\n[guest "qemuow*"]\nkernel = /test/qemu-stubdom-linux-kernel\n'
 	printf 'ramdisk = /test/qemu-stubdom-linux-rootfs\n'
-	printf 'cmdline = console=hvc0 quiet stubdm_pool\nmemory = 256\n'
+	printf 'cmdline = console=hvc0 quiet stubdm_pool\nmemory = 128\n'
 	printf 'device_model_args =\nserial = file:/tmp/%%n.serial\n'
 	printf 'pool_size = 1\n'
 } >"$POLICY"

@@ -2,9 +2,10 @@
 # The seed's performance claim, measured with the test guest (tests/xen/
 # guest, bench_guest in scenarios): the time from creating the guest to
 # its first serial line, and its emulated disk's throughput (BENCH_KIB
-# KiB written then read through int 13h, dom0 idle, then dom0 running
-# two busy loops), with its QEMU in dom0 and in a stub domain, printed
-# side by side as ratios to dom0's in "XENTEST: bench guest ..." lines.
+# KiB written then read through int 13h, dom0 idle, then dom0 loaded:
+# one vCPU, four busy loops, load_start), with its QEMU in dom0 and in a
+# stub domain, printed side by side as ratios to dom0's in "XENTEST:
+# bench guest ..." lines.
 # All are from one boot of the test bed; under TCG the absolute figures
 # say little (tests/xen/README.md), the ratios are what to read.
 # C. stubdmd's own stub (own mode: mkguest --firmware, its stub built
@@ -66,6 +67,7 @@ if [ $rc != 0 ]; then
 	    sed 's/^/gb1-dm: /'
 else
 	bench_guest libxl-stub gb1 "$t" || why="no figures (serial below)"
+	stub_boot libxl-stub /var/log/xen/qemu-dm-gb1.log
 	tr -d '\r' </tmp/gb1.serial | sed 's/^/gb1 serial: /'
 fi
 wait_for 60 gone gb1
@@ -90,6 +92,8 @@ else
 	else
 		bench_guest stubdmd-cold qemuob9 "$t" ||
 		    why="no figures (serial below)"
+		stub_boot stubdmd-cold \
+		    /var/log/xen/console/guest-qemuob9-dm.log
 		tr -d '\r' </tmp/qemuob9.serial 2>/dev/null |
 		    sed 's/^/qemuob9 serial: /'
 		mkguest --destroy "$og" >/dev/null 2>&1
