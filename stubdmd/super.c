@@ -1482,8 +1482,9 @@ super_adopt_one(struct super *s, uint32_t domid, const char *rec,
 	sg->pub.g = tmp;
 	sg->pub.mode = tmp.adopted != NULL ? SUPER_MODE_ADOPTED :
 	    SUPER_MODE_OWN;
-	tmp.name = NULL;
-	tmp.adopted = NULL;	/* the guest's now */
+	tmp.name = NULL;	/* these three are the guest's now */
+	tmp.adopted = NULL;
+	tmp.restart_log = NULL;
 	super_adopt_stub(s, sg, v, n);
 	super_adopt_resume(s, sg);
 out:
