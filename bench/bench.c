@@ -1455,7 +1455,8 @@ main(int argc, char **argv)
 	bench_print_details(rs, i);
 	if (i >= 4 && bench_print_growth(rs, i))
 		printf("\nWORSE THAN LINEAR: see the growth tables above\n");
-	bench_print_model(rs, i);
+	if (o.model_max > 0)
+		bench_print_model(rs, i);
 	if (o.baseline != NULL && bench_print_baseline(&bl, rs, i))
 		printf("\nWORSE THAN THE BASELINE: see the table above\n");
 	if (o.save_baseline != NULL && !failed &&
