@@ -8,7 +8,8 @@
 #   make fuzz       run each libFuzzer target FUZZ_SECONDS (tests/fuzz)
 #   make soak       the long lifecycle soak on the simulated host (tests/soak)
 #   make bench      the benchmark: stubdmd at 100, 1000, 5000 guests beside
-#                   xl's per-process model, then the warm pool's effect
+#                   xl's per-process model, each steady figure beside
+#                   bench/baseline, then the warm pool's effect
 #                   (bench/RESULTS.md; BENCH_ARGS)
 #   make images     the stub domain images (images/README.md)
 #   make install    install (PREFIX, DESTDIR, sbindir, mandir, sysconfdir,
@@ -120,10 +121,11 @@ soak: deps
 	$(MAKE) build
 	tests/soak/run
 
-# The benchmark (bench/RESULTS.md): not in check; prints its figures.
+# The benchmark (bench/RESULTS.md): not in check; prints its figures and
+# each steady one beside bench/baseline's.
 bench: deps
 	$(MAKE) build
-	$(O)/bench/bench --build $(O) $(BENCH_ARGS)
+	$(O)/bench/bench --build $(O) --baseline bench/baseline $(BENCH_ARGS)
 	bench/pool --build $(O)
 
 demo: deps

@@ -2,10 +2,12 @@
 /*
  * bench: stubdmd at 100, 1,000 and 5,000 HVM guests on the simulated host,
  * beside the per-process model of Xen's xl (bench/xlwaiter).  Prints
- * figures; it asserts nothing but that each run completed (RESULTS.md).
+ * figures, and each figure a baseline file keeps beside it (bench/baseline);
+ * it asserts nothing but that each run completed (RESULTS.md).
  *
- *	bench [--quick] [--n N[,N...]] [--boot-delay MS] [--rate PER_S]
- *	      [--model-max N] [--build DIR] [--keep]
+ *	bench [--quick] [--n N[,N...]] [--arrival burst|stream|both]
+ *	      [--boot-delay MS] [--rate PER_S] [--model-max N] [--build DIR]
+ *	      [--baseline FILE] [--save-baseline FILE] [--keep]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,14 +39,19 @@
 #define BENCH_PASSES		3	/* reconcile passes: the median of */
 #define BENCH_REPLY_MAX		(64u << 20)
 #define BENCH_TOLERANCE		1.5	/* above linear by more: a bug */
+#define BENCH_BASE_MAX		64	/* lines of a baseline file */
+#define BENCH_LINE_MAX		256
 
 struct bench_opts {
 	unsigned	 ns[BENCH_NS_MAX];
 	size_t		 nn;
 	unsigned	 boot_ms;
 	unsigned	 rate;		/* stream: guests per second */
-	unsigned	 model_max;	/* waiters started at most */
+	unsigned	 model_max;	/* waiters started at most; 0: none */
+	unsigned	 arrivals;	/* bit 0: burst, bit 1: stream */
 	const char	*build;
+	const char	*baseline;	/* NULL: no comparison */
+	const char	*save_baseline;	/* NULL: not written */
 	int		 quick;
 	int		 keep;
 };
@@ -55,6 +62,7 @@ struct bench_run {
 	int		 stream;
 	char		 dir[PATH_MAX];
 	pid_t		 sim, daemon;
+	int		 skipped;	/* --arrival left it out */
 	int		 ok;
 	/* the figures */
 	double		 det_med, det_p99;	/* ms */
@@ -844,7 +852,8 @@ bench_run(struct bench_run *r, const struct bench_opts *o, const char *top)
 	    (fd = bench_connect(ctl)) != -1 &&
 	    (in = fdopen(dup(fd), "r")) != NULL &&
 	    bench_measure(r, o, fd, in, t) == 0)
-		r->ok = r->stream || bench_model(r, o, t) == 0;
+		r->ok = r->stream || o->model_max == 0 ||
+		    bench_model(r, o, t) == 0;
 	if (!r->ok)
 		bench_note("N=%u %s failed; its files stay in %s", r->n,
 		    r->stream ? "stream" : "burst", r->dir);
@@ -911,6 +920,8 @@ bench_print_table(const struct bench_run *rs, size_t nr)
 	for (i = 0; i < nr; i++) {
 		const struct bench_run *r = &rs[i];
 
+		if (r->skipped)
+			continue;
 		if (!r->ok) {
 			printf("%-6u %-7s  (run failed)\n", r->n,
 			    r->stream ? "stream" : "burst");
@@ -955,10 +966,12 @@ enum bench_kind {
 
 static const struct bench_figure {
 	const char	*name;
+	const char	*key;		/* its name in a baseline file */
 	size_t		 off;
 	enum bench_kind	 kind;
 } bench_figures[] = {
-#define F(name, field, kind) { name, offsetof(struct bench_run, field), kind }
+#define F(name, field, kind) \
+	{ name, #field, offsetof(struct bench_run, field), kind }
 	F("detect med", det_med, BENCH_TOTAL),
 	F("detect p99", det_p99, BENCH_TOTAL),
 	F("ready med", rdy_med, BENCH_TOTAL),
@@ -972,6 +985,8 @@ static const struct bench_figure {
 	F("reconcile ms", reconcile_ms, BENCH_TOTAL),
 #undef F
 };
+
+#define BENCH_NFIGURES	(sizeof(bench_figures) / sizeof(bench_figures[0]))
 
 static double
 bench_get(const struct bench_run *r, const struct bench_figure *f)
@@ -1015,6 +1030,8 @@ bench_print_growth(const struct bench_run *rs, size_t nr)
 	nr &= ~(size_t)1;	/* whole pairs of runs only */
 
 	for (m = 0; m < 2; m++) {
+		if (rs[m].skipped)
+			continue;
 		printf("\ngrowth, %s (a per-guest figure should stay x1; a total "
 		    "or a latency grow at most as N; WORSE: beyond that x%.1f)\n",
 		    m ? "stream" : "burst", BENCH_TOLERANCE);
@@ -1023,8 +1040,7 @@ bench_print_growth(const struct bench_run *rs, size_t nr)
 			printf("  N %u->%u (x%-5.1f)", rs[i + m].n,
 			    rs[i + 2 + m].n, (double)rs[i + 2 + m].n / rs[i + m].n);
 		printf("\n");
-		for (f = 0; f < sizeof(bench_figures) / sizeof(bench_figures[0]);
-		    f++) {
+		for (f = 0; f < BENCH_NFIGURES; f++) {
 			printf("%-16s", bench_figures[f].name);
 			for (i = m; i + 2 < nr; i += 2) {
 				j = i + 2;
@@ -1075,14 +1091,236 @@ bench_print_model(const struct bench_run *rs, size_t nr)
 	    "RSS over the N processes' PSS\n");
 }
 
+/* --- the baseline ------------------------------------------------------ */
+
+/*
+ * One line of a baseline file: a figure of the runs at n with one way of
+ * arriving, or (n_from > 0) its growth from n_from to n guests, the value
+ * a past run measured, and the margin beyond which a run is worse.
+ */
+struct bench_base {
+	const struct bench_figure *fig;
+	int		 stream;
+	unsigned	 n_from, n;
+	double		 value, margin;
+	double		 now;		/* this run's; NAN: not measured */
+	size_t		 line;		/* in the file, from 0 */
+};
+
+struct bench_baseline {
+	const char	*path;
+	char		 lines[BENCH_BASE_MAX][BENCH_LINE_MAX];
+	size_t		 nlines;
+	struct bench_base base[BENCH_BASE_MAX];
+	size_t		 nbase;
+};
+
+static const struct bench_figure *
+bench_figure_key(const char *key)
+{
+	size_t f;
+
+	for (f = 0; f < BENCH_NFIGURES; f++)
+		if (strcmp(bench_figures[f].key, key) == 0)
+			return &bench_figures[f];
+	return NULL;
+}
+
+/* "1000" or "100->1000"; 0 or -1. */
+static int
+bench_base_ns(const char *w, struct bench_base *b)
+{
+	char *end;
+
+	b->n_from = 0;
+	b->n = (unsigned)strtoul(w, &end, 10);
+	if (strncmp(end, "->", 2) == 0) {
+		b->n_from = b->n;
+		b->n = (unsigned)strtoul(end + 2, &end, 10);
+	}
+	return *end == '\0' && b->n > 0 && b->n != b->n_from ? 0 : -1;
+}
+
+/* "figure arrival N value margin", value "-" for none yet; 0 or -1. */
+static int
+bench_base_parse(const char *line, struct bench_base *b)
+{
+	char key[64], arrival[16], ns[32], value[32], *end;
+
+	if (sscanf(line, "%63s %15s %31s %31s %lf", key, arrival, ns, value,
+	    &b->margin) != 5 || (b->fig = bench_figure_key(key)) == NULL ||
+	    bench_base_ns(ns, b) < 0 || !(b->margin >= 1))
+		return -1;
+	b->value = strcmp(value, "-") == 0 ? NAN : strtod(value, &end);
+	if (!isnan(b->value) && (*end != '\0' || !(b->value > 0)))
+		return -1;
+	if (strcmp(arrival, "burst") != 0 && strcmp(arrival, "stream") != 0)
+		return -1;
+	b->stream = strcmp(arrival, "stream") == 0;
+	b->now = NAN;
+	return 0;
+}
+
+/* Comments and blank lines are kept for --save-baseline. */
+static void
+bench_baseline_load(struct bench_baseline *bl, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line, more[BENCH_LINE_MAX];
+
+	if (f == NULL)
+		bench_fatal("baseline %s: %s", path, strerror(errno));
+	bl->path = path;
+	while (bl->nlines < BENCH_BASE_MAX &&
+	    fgets(bl->lines[bl->nlines], BENCH_LINE_MAX, f) != NULL) {
+		line = bl->lines[bl->nlines];
+		line[strcspn(line, "\n")] = '\0';
+		if (line[strspn(line, " \t")] != '#' &&
+		    line[strspn(line, " \t")] != '\0') {
+			if (bench_base_parse(line, &bl->base[bl->nbase]) < 0)
+				bench_fatal("%s:%zu: not \"figure burst|stream "
+				    "N|N->N value margin\" with a known figure",
+				    path, bl->nlines + 1);
+			bl->base[bl->nbase++].line = bl->nlines;
+		}
+		bl->nlines++;
+	}
+	if (bl->nlines == BENCH_BASE_MAX &&
+	    fgets(more, sizeof(more), f) != NULL)
+		bench_fatal("%s: more than %d lines", path, BENCH_BASE_MAX);
+	fclose(f);
+}
+
+static const struct bench_run *
+bench_find_run(const struct bench_run *rs, size_t nr, unsigned n, int stream)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (rs[i].n == n && rs[i].stream == stream && rs[i].ok)
+			return &rs[i];
+	return NULL;
+}
+
+/* This run's value of a baseline line: the figure, or its growth. */
+static double
+bench_base_now(const struct bench_base *b, const struct bench_run *rs,
+    size_t nr)
+{
+	const struct bench_run *r = bench_find_run(rs, nr, b->n, b->stream);
+	const struct bench_run *from = b->n_from == 0 ? NULL :
+	    bench_find_run(rs, nr, b->n_from, b->stream);
+
+	if (r == NULL || (b->n_from > 0 && from == NULL))
+		return NAN;
+	if (from == NULL)
+		return bench_get(r, b->fig);
+	return bench_get(from, b->fig) > 0 ?
+	    bench_get(r, b->fig) / bench_get(from, b->fig) : NAN;
+}
+
+/* Worse by more than the margin: higher, or lower for a rate (and for
+ * a rate's growth). */
+static int
+bench_base_worse(const struct bench_base *b)
+{
+	double ratio = b->now / b->value;
+
+	return b->fig->kind == BENCH_RATE ? ratio < 1 / b->margin :
+	    ratio > b->margin;
+}
+
+/* A figure in a 10-wide cell; "-" for none. */
+static void
+bench_cell(char *out, size_t size, double v)
+{
+	if (isnan(v))
+		snprintf(out, size, "%10s", "-");
+	else
+		snprintf(out, size, "%10.4g", v);
+}
+
+static void
+bench_base_print(const struct bench_base *b)
+{
+	char ns[32], name[48], was[16], now[16];
+
+	if (b->n_from > 0)
+		snprintf(ns, sizeof(ns), "%u->%u", b->n_from, b->n);
+	else
+		snprintf(ns, sizeof(ns), "%u", b->n);
+	snprintf(name, sizeof(name), "%s%s", b->n_from > 0 ? "growth, " : "",
+	    b->fig->name);
+	bench_cell(was, sizeof(was), b->value);
+	bench_cell(now, sizeof(now), b->now);
+	printf("%-24s %-7s %-10s %s %s", name, b->stream ? "stream" : "burst",
+	    ns, was, now);
+	if (isnan(b->now) || isnan(b->value))
+		printf("  (%s)\n", isnan(b->now) ? "not run" : "no baseline");
+	else
+		printf("  x%-6.2f x%-6.2f %s\n", b->now / b->value, b->margin,
+		    bench_base_worse(b) ? "WORSE" : "ok");
+}
+
+/* Each baseline figure beside this run's; 1 if one is worse. */
+static int
+bench_print_baseline(struct bench_baseline *bl, const struct bench_run *rs,
+    size_t nr)
+{
+	size_t i;
+	int bad = 0;
+
+	printf("\nbaseline (%s): each figure beside its baseline, ratio "
+	    "now/baseline;\nWORSE: beyond the margin (lower for events/cpu s, "
+	    "higher for the others)\n", bl->path);
+	printf("%-24s %-7s %-10s %10s %10s  %-7s %-7s\n", "figure", "arrival",
+	    "N", "baseline", "now", "ratio", "margin");
+	for (i = 0; i < bl->nbase; i++) {
+		bl->base[i].now = bench_base_now(&bl->base[i], rs, nr);
+		bench_base_print(&bl->base[i]);
+		bad |= !isnan(bl->base[i].now) && !isnan(bl->base[i].value) &&
+		    bench_base_worse(&bl->base[i]);
+	}
+	return bad;
+}
+
+/* The baseline again, each figure this run measured replaced by its value. */
+static int
+bench_save_baseline(const struct bench_baseline *bl, const char *path)
+{
+	const struct bench_base *b;
+	FILE *f = fopen(path, "w");
+	size_t i, k = 0;
+	char ns[32];
+
+	if (f == NULL)
+		return -1;
+	for (i = 0; i < bl->nlines; i++) {
+		b = k < bl->nbase && bl->base[k].line == i ? &bl->base[k++] :
+		    NULL;
+		if (b == NULL || isnan(b->now)) {
+			fprintf(f, "%s\n", bl->lines[i]);
+			continue;
+		}
+		if (b->n_from > 0)
+			snprintf(ns, sizeof(ns), "%u->%u", b->n_from, b->n);
+		else
+			snprintf(ns, sizeof(ns), "%u", b->n);
+		fprintf(f, "%-16s %-8s %-12s %10.4g %6.2f\n", b->fig->key,
+		    b->stream ? "stream" : "burst", ns, b->now, b->margin);
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 /* --- main -------------------------------------------------------------- */
 
 static void
 bench_usage(void)
 {
-	fprintf(stderr, "usage: bench [--quick] [--n N[,N...]] [--boot-delay "
-	    "MS] [--rate PER_S]\n             [--model-max N] [--build DIR] "
-	    "[--keep]\n");
+	fprintf(stderr, "usage: bench [--quick] [--n N[,N...]] "
+	    "[--arrival burst|stream|both]\n             [--boot-delay MS] "
+	    "[--rate PER_S] [--model-max N] [--build DIR]\n             "
+	    "[--baseline FILE] [--save-baseline FILE] [--keep]\n");
 	exit(2);
 }
 
@@ -1115,12 +1353,28 @@ bench_parse_ns(struct bench_opts *o, char *list)
 		bench_usage();
 }
 
+static unsigned
+bench_arrivals(const char *s)
+{
+	static const char *const names[] = { "burst", "stream", "both" };
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i + 1;
+	bench_usage();
+	return 0;
+}
+
 static void
 bench_options(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, 'q' },
 		{ "n", required_argument, NULL, 'n' },
+		{ "arrival", required_argument, NULL, 'a' },
+		{ "baseline", required_argument, NULL, 'l' },
+		{ "save-baseline", required_argument, NULL, 's' },
 		{ "boot-delay", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "model-max", required_argument, NULL, 'm' },
@@ -1130,21 +1384,26 @@ bench_options(int argc, char **argv, struct bench_opts *o)
 	};
 	int c;
 
-	*o = (struct bench_opts){ { 100, 1000, 5000 }, 3, 200, 200, 1000,
-	    ".", 0, 0 };
+	*o = (struct bench_opts){ .ns = { 100, 1000, 5000 }, .nn = 3,
+	    .boot_ms = 200, .rate = 200, .model_max = 1000, .arrivals = 3,
+	    .build = "." };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q': o->quick = 1; o->ns[0] = 20; o->nn = 1; break;
 		case 'n': bench_parse_ns(o, optarg); break;
+		case 'a': o->arrivals = bench_arrivals(optarg); break;
+		case 'l': o->baseline = optarg; break;
+		case 's': o->save_baseline = optarg; break;
 		case 'b': o->boot_ms = bench_uint(optarg, 1, 600000); break;
 		case 'r': o->rate = bench_uint(optarg, 1, 100000); break;
-		case 'm': o->model_max = bench_uint(optarg, 1, 1000); break;
+		case 'm': o->model_max = bench_uint(optarg, 0, 1000); break;
 		case 'B': o->build = optarg; break;
 		case 'k': o->keep = 1; break;
 		default: bench_usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (o->save_baseline != NULL &&
+	    o->baseline == NULL))
 		bench_usage();
 }
 
@@ -1160,11 +1419,14 @@ main(int argc, char **argv)
 	struct rlimit rl = { 65536, 65536 };
 	char top[] = "/tmp/bench-XXXXXX", load0[128], load1[128];
 	struct bench_run rs[2 * BENCH_NS_MAX];
+	struct bench_baseline bl = { 0 };
 	struct bench_opts o;
 	size_t i, nr;
 	int failed = 0;
 
 	bench_options(argc, argv, &o);
+	if (o.baseline != NULL)
+		bench_baseline_load(&bl, o.baseline);
 	signal(SIGINT, bench_on_signal);
 	signal(SIGTERM, bench_on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -1175,6 +1437,9 @@ main(int argc, char **argv)
 	bench_loadavg(load0, sizeof(load0));
 	for (i = 0; i < nr && !bench_interrupted; i++) {
 		rs[i] = (struct bench_run){ .n = o.ns[i / 2], .stream = i % 2 };
+		rs[i].skipped = !(o.arrivals & (1u << rs[i].stream));
+		if (rs[i].skipped)
+			continue;
 		bench_run(&rs[i], &o, top);
 		failed |= !rs[i].ok;
 	}
@@ -1190,6 +1455,12 @@ main(int argc, char **argv)
 	bench_print_details(rs, i);
 	if (i >= 4 && bench_print_growth(rs, i))
 		printf("\nWORSE THAN LINEAR: see the growth tables above\n");
-	bench_print_model(rs, i);
+	if (o.model_max > 0)
+		bench_print_model(rs, i);
+	if (o.baseline != NULL && bench_print_baseline(&bl, rs, i))
+		printf("\nWORSE THAN THE BASELINE: see the table above\n");
+	if (o.save_baseline != NULL && !failed &&
+	    bench_save_baseline(&bl, o.save_baseline) < 0)
+		bench_fatal("%s: %s", o.save_baseline, strerror(errno));
 	return failed || bench_interrupted ? 1 : 0;
 }

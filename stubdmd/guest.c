@@ -111,6 +111,9 @@ guest_release(struct guest *g)
 {
 	free(g->name);
 	g->name = NULL;
+	free(g->restart_log);
+	g->restart_log = NULL;
+	g->nrestart_log = 0;
 	guest_set_adopted(g, NULL);
 }
 
@@ -158,15 +161,47 @@ guest_restarts_in_window(const struct guest *g, uint64_t now)
 	return n;
 }
 
-static void
+/*
+ * The log's room (512 bytes) comes with the first restart: most guests
+ * never restart, and inline it was 512 of the 1,128 bytes of each
+ * supervised guest's record.
+ */
+static int
+guest_restart_log_room(struct guest *g)
+{
+	if (g->restart_log == NULL && (g->restart_log =
+	    calloc(GUEST_RESTART_LOG, sizeof(*g->restart_log))) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+guest_set_restart_log(struct guest *g, const uint64_t *t, unsigned n)
+{
+	if (n > GUEST_RESTART_LOG)
+		return -E2BIG;
+	g->nrestart_log = 0;
+	if (n == 0)
+		return 0;
+	if (guest_restart_log_room(g) < 0)
+		return -ENOMEM;
+	memcpy(g->restart_log, t, n * sizeof(*t));
+	g->nrestart_log = n;
+	return 0;
+}
+
+static int
 guest_log_restart(struct guest *g, uint64_t now)
 {
+	if (guest_restart_log_room(g) < 0)
+		return -ENOMEM;
 	if (g->nrestart_log == GUEST_RESTART_LOG) {
 		memmove(g->restart_log, g->restart_log + 1,
 		    sizeof(g->restart_log[0]) * (GUEST_RESTART_LOG - 1));
 		g->nrestart_log--;
 	}
 	g->restart_log[g->nrestart_log++] = now;
+	return 0;
 }
 
 static unsigned
@@ -210,7 +245,9 @@ guest_failure(struct guest *g, const struct guest_env *e, enum guest_exit why,
 		    g->cfg->max_restarts);
 		return guest_give_up(g, e, buf);
 	}
-	guest_log_restart(g, e->now);
+	/* A restart that cannot be counted could loop for ever. */
+	if (guest_log_restart(g, e->now) < 0)
+		return guest_give_up(g, e, "out of memory to count restarts");
 	g->deadline = e->now + guest_backoff_ms(g->cfg, g->backoff_step++,
 	    e->random);
 	guest_set_state(g, e, GUEST_BACKOFF);

@@ -90,7 +90,8 @@ struct guest {
 	uint64_t	 spawn_since;	/* monotonic ms: the build began */
 	uint64_t	 ready_ms;	/* the last build that got ready took */
 	bool		 ready_timed;	/* ready_ms is known */
-	uint64_t	 restart_log[GUEST_RESTART_LOG];
+	/* GUEST_RESTART_LOG times from the first restart on; NULL before. */
+	uint64_t	*restart_log;
 	unsigned	 nrestart_log;
 
 	enum guest_exit	 last_exit;
@@ -154,6 +155,8 @@ bool	guest_is_dying_stub(const struct guest *g, uint32_t stub);
 uint64_t guest_backoff_ms(const struct policy_settings *cfg, unsigned step,
 	    uint32_t random);
 unsigned guest_restarts_in_window(const struct guest *g, uint64_t now);
+/* Replace the restart log with n times (a record read back); 0 or -errno. */
+int	guest_set_restart_log(struct guest *g, const uint64_t *t, unsigned n);
 
 const char *guest_state_name(enum guest_state s);
 int	guest_state_parse(const char *s, enum guest_state *out);

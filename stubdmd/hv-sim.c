@@ -147,15 +147,16 @@ sim_request(struct hv_sim *s, const char *const *words, size_t n,
 
 	*reply = NULL;
 	for (attempt = 0; attempt < 2; attempt++) {
+		/* Not a return: a first attempt's getline left line set. */
 		if (s->fd == -1 && (rc = sim_connect(s)) < 0)
-			return rc;
+			break;
 		if ((rc = sim_send(s, words, n)) == 0 &&
 		    (len = getline(&line, &cap, s->in)) > 0)
 			break;
 		sim_disconnect(s);
 		rc = -ECONNRESET;
 	}
-	if (attempt == 2) {
+	if (rc < 0) {
 		free(line);
 		return rc;
 	}

@@ -262,8 +262,9 @@ persist_field(struct guest *g, const char *k, const char *v)
 	if (strcmp(k, "reason") == 0)
 		return persist_get_str(v, g->reason, sizeof(g->reason));
 	if (strcmp(k, "rlog") == 0) {
-		if (persist_get_list(v, UINT64_MAX / 2, g->restart_log,
-		    GUEST_RESTART_LOG, &g->nrestart_log) < 0)
+		if (persist_get_list(v, UINT64_MAX / 2, list,
+		    GUEST_RESTART_LOG, &n) < 0 ||
+		    guest_set_restart_log(g, list, n) < 0)
 			return -1;
 		return 0;
 	}

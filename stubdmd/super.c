@@ -41,7 +41,7 @@ struct sguest {
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */
 	uint64_t		 build_serial;
-	struct hv_devices	*devs;		/* own mode: read per build */
+	struct hv_devices	*devs;		/* build to set-up; NULL: none */
 	TAILQ_ENTRY(sguest)	 link;
 };
 
@@ -210,6 +210,13 @@ super_unwatch_ready(struct super *s, struct sguest *sg)
 }
 
 static void
+super_drop_devices(struct sguest *sg)
+{
+	free(sg->devs);
+	sg->devs = NULL;
+}
+
+static void
 super_guest_free(struct super *s, struct sguest *sg)
 {
 	super_unwatch_ready(s, sg);
@@ -218,7 +225,7 @@ super_guest_free(struct super *s, struct sguest *sg)
 	s->by_domid[sg->pub.g.domid] = NULL;
 	event_free(sg->timer);
 	free(sg->pub.console);
-	free(sg->devs);
+	super_drop_devices(sg);
 	guest_release(&sg->pub.g);
 	free(sg);
 }
@@ -316,7 +323,11 @@ super_new_stub_uuid(struct super *s, struct guest *g)
 /*
  * An own-mode guest's disks and NICs, read afresh for every stub it gets
  * (a rebuild too): what its toolstack wrote is the one source.  A stub
- * libxl built is rebuilt with libxl's records of the guest instead.
+ * libxl built is rebuilt with libxl's records of the guest instead.  They
+ * are kept only if there are any, and only until the stub's set-up has
+ * written them as QEMU's arguments: room for HV_DISKS_MAX disks and
+ * HV_NICS_MAX NICs is 7.4 KiB, more than three times all the rest a
+ * supervised guest costs.
  */
 static int
 super_read_devices(struct super *s, struct sguest *sg, char *why,
@@ -326,13 +337,10 @@ super_read_devices(struct super *s, struct sguest *sg, char *why,
 	char err[GUEST_REASON_MAX];
 	int rc;
 
-	if (g->adopted != NULL) {
-		free(sg->devs);
-		sg->devs = NULL;
+	super_drop_devices(sg);
+	if (g->adopted != NULL)
 		return 0;
-	}
-	if (sg->devs == NULL && (sg->devs = malloc(sizeof(*sg->devs))) ==
-	    NULL) {
+	if ((sg->devs = malloc(sizeof(*sg->devs))) == NULL) {
 		snprintf(why, size, "out of memory");
 		return -ENOMEM;
 	}
@@ -340,6 +348,8 @@ super_read_devices(struct super *s, struct sguest *sg, char *why,
 	if (rc < 0)
 		snprintf(why, size, "refused the guest's devices: %.*s",
 		    (int)(size > 40 ? size - 40 : 0), err);
+	if (rc < 0 || (sg->devs->ndisks == 0 && sg->devs->nnics == 0))
+		super_drop_devices(sg);
 	return rc;
 }
 
@@ -347,8 +357,7 @@ super_read_devices(struct super *s, struct sguest *sg, char *why,
 static bool
 super_needs_attach(const struct sguest *sg)
 {
-	return (sg->devs != NULL && (sg->devs->ndisks > 0 ||
-	    sg->devs->nnics > 0)) || spawn_has_serial(&sg->pub.g);
+	return sg->devs != NULL || spawn_has_serial(&sg->pub.g);
 }
 
 /*
@@ -470,8 +479,8 @@ super_log_build(const struct sguest *sg, const struct hv_stub_spec *spec)
 	devices_describe(&spec->devices, devs, sizeof(devs));
 	log_guest(LOG_LVL_INFO, &lg, LOG_MSGID_SPAWNED, "building stub domain "
 	    "(%u MiB, %u vCPU, kernel %s%s%s)", spec->memory_mib, spec->vcpus,
-	    spec->kernel, sg->devs != NULL ? ", " : "",
-	    sg->devs != NULL ? devs : "");
+	    spec->kernel, sg->pub.g.adopted == NULL ? ", " : "",
+	    sg->pub.g.adopted == NULL ? devs : "");
 }
 
 /* The spec, its files, then the backend; why says which step failed. */
@@ -549,8 +558,9 @@ super_do_start_stub(struct super *s, struct sguest *sg)
 	char err[256];
 	int rc;
 
-	if ((rc = spawn_setup(hv, s->sd->xs, g, sg->devs, err,
-	    sizeof(err))) < 0)
+	rc = spawn_setup(hv, s->sd->xs, g, sg->devs, err, sizeof(err));
+	super_drop_devices(sg);		/* the next stub reads them again */
+	if (rc < 0)
 		return guest_on_build_failed(g, &e, rc, err);
 	super_watch_ready(s, sg);
 	if (sg->spare)	/* booted already, waiting for its target */
@@ -1472,8 +1482,9 @@ super_adopt_one(struct super *s, uint32_t domid, const char *rec,
 	sg->pub.g = tmp;
 	sg->pub.mode = tmp.adopted != NULL ? SUPER_MODE_ADOPTED :
 	    SUPER_MODE_OWN;
-	tmp.name = NULL;
-	tmp.adopted = NULL;	/* the guest's now */
+	tmp.name = NULL;	/* these three are the guest's now */
+	tmp.adopted = NULL;
+	tmp.restart_log = NULL;
 	super_adopt_stub(s, sg, v, n);
 	super_adopt_resume(s, sg);
 out:

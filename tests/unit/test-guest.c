@@ -153,6 +153,8 @@ test_restart_limits(void)
 
 	c.unpause_guest = false;	/* the guest never runs */
 	running_guest(&g, &c, &e);
+	CHECK(g.restart_log == NULL, "a guest that never restarted holds no "
+	    "restart log");
 	for (i = 0; i < 3; i++)
 		a = crash_once(&g, &e);
 	CHECK(g.restarts == 3 && g.state == GUEST_RUNNING,
@@ -386,8 +388,14 @@ test_persist(void)
 	struct policy_settings c = cfg_default();
 	struct guest_env e = { 0, 0, 0 };
 	struct guest g, h;
-	char rec[PERSIST_RECORD_MAX];
+	char rec[PERSIST_RECORD_MAX], rlog_over[PERSIST_RECORD_MAX];
+	size_t i, o;
 
+	/* One time more than the log holds. */
+	o = (size_t)snprintf(rlog_over, sizeof(rlog_over), "v=1 rlog=0");
+	for (i = 1; i <= GUEST_RESTART_LOG; i++)
+		o += (size_t)snprintf(rlog_over + o, sizeof(rlog_over) - o,
+		    ",%zu", i);
 	c.unpause_guest = false;
 	running_guest(&g, &c, &e);
 	crash_once(&g, &e);
@@ -414,6 +422,8 @@ test_persist(void)
 	CHECK(persist_decode(&h, "v=1 reason=%00") < 0, "NUL escape");
 	CHECK(persist_decode(&h, "v=1 noequals") < 0, "word without '='");
 	CHECK(persist_decode(&h, "v=1 rlog=1,,2") < 0, "empty list item");
+	CHECK(persist_decode(&h, rlog_over) < 0, "more restart times than the "
+	    "log holds");
 	CHECK(persist_decode(&h, "v=1 future=1") == 0,
 	    "a newer daemon's field is ignored");
 	guest_release(&g);
