@@ -81,7 +81,8 @@ lean_own() {
 	mkguest --destroy "$g" >/dev/null 2>&1
 	wait_for 30 gone "$3-dm"
 	rm -f "/tmp/$3.img"
-	echo "XENTEST: info: lean probe $3: ${why:-served}"
+	# stderr: lean_least's caller keeps its stdout's last line only.
+	echo "XENTEST: info: lean probe $3: ${why:-served}" >&2
 	[ -z "$why" ]
 }
 
