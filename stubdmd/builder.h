@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The builder protocol: what the Xen backend (hv-xen.c) and its builder
- * process say to each other over their socketpair.  One JSON object per
- * SOCK_SEQPACKET message, never larger than BUILDER_MSG_MAX:
+ * The builder protocol: what the Xen backend (hv-xen-builder.c) and its
+ * builder process (xlbuild.c) say to each other over their socketpair.  One
+ * JSON object per SOCK_SEQPACKET message, never larger than BUILDER_MSG_MAX:
  *
  *   request  {"id": N, "op": "build", "spec": {"name": ..., "uuid": ...,
  *             "target": ..., "memory_mib": ..., "vcpus": ..., "kernel": ...,
