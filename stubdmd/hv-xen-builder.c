@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The daemon's side of the builder process (xlbuild.c): libxl builds,
- * attaches and destroys, queued and sent to one builder, forked at start
- * (and again when it dies), over a socketpair (builder.h), one request at
- * a time in the order they came.  A builder that hangs past the request's
- * timeout is killed; one that crashes or is killed costs the request in
- * flight, never the daemon (which is also why this is not libxl's
+ * The daemon's side of the builder processes (xlbuild.c): libxl builds,
+ * attaches and destroys, queued and handed to a small pool of builders
+ * (the policy's builders, forked at start and again when one dies), each
+ * over its own socketpair (builder.h), one request at a time.  A builder
+ * that hangs past its request's timeout is killed; one that crashes, is
+ * killed or answers what it was not asked costs its own request, never
+ * another's or the daemon (which is also why this is not libxl's
  * asynchronous API on the daemon's own loop).
+ *
+ * Requests go in the order they came, with two exceptions to overtaking
+ * that keep what one builder guaranteed by its order: none passes an
+ * earlier request on the same domain (an attach and a destroy of one
+ * spare), and no build or attach passes an earlier destroy (a stub's
+ * rebuild keeps its name, which libxl refuses while the old domain has
+ * it).
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -44,7 +52,6 @@ hv_xen_builder_destroying(const struct hv_xen *x, uint32_t domid)
 	return false;
 }
 
-
 static void
 hv_xen_builder_job_free(struct hv_xen_job *j)
 {
@@ -68,7 +75,7 @@ hv_xen_builder_timeout_s(enum builder_op op)
 	    HV_XEN_BUILD_TIMEOUT_S;
 }
 
-/* Why the builder went away without answering the request in flight. */
+/* Why a builder went away without answering the request in its hands. */
 static int
 hv_xen_builder_lost_why(const struct hv_xen_builder *b, enum builder_op op,
     int status, char *why, size_t size)
@@ -131,7 +138,7 @@ hv_xen_builder_built(struct hv_xen_job *j, const struct builder_reply *r,
 	if (r->err == 0) {
 		hv_xen_remember_name(j->x, r->domid, j->name);
 		log_info("xen: stub domain %u built in %llu ms (%llu ms of it "
-		    "queued for the builder)", r->domid,
+		    "queued for a builder)", r->domid,
 		    (unsigned long long)(now - j->queued_us) / 1000,
 		    (unsigned long long)(j->sent_us - j->queued_us) / 1000);
 	} else if (lost)
@@ -147,85 +154,7 @@ hv_xen_builder_destroyed(struct hv_xen_job *j, const struct builder_reply *r)
 		log_debug("xen: domain %u destroyed", j->domid);
 }
 
-/*
- * The head request is answered (or lost with the builder): off the queue,
- * then the next one goes.  The daemon's callback runs last: its time is
- * not the backend's stall.
- */
-static void
-hv_xen_builder_done(struct hv_xen_job *j, const struct builder_reply *r,
-    bool lost)
-{
-	uint64_t t0 = hv_xen_now_us();
-	struct hv_xen *x = j->x;
-	hv_build_cb *cb = hv_xen_builder_reports(j->op) ? j->cb : NULL;
-	void *arg = j->arg;
-	char why[BUILDER_WHY_MAX];
-
-	TAILQ_REMOVE(&x->jobs, j, link);
-	if (x->b.ev_timer != NULL && !x->b.lost)
-		evtimer_del(x->b.ev_timer);
-	snprintf(why, sizeof(why), "%s", r->why);
-	if (cb != NULL)
-		hv_xen_builder_built(j, r, lost);
-	else
-		hv_xen_builder_destroyed(j, r);
-	hv_xen_builder_job_free(j);
-	hv_xen_builder_pump(x);
-	hv_xen_stall(x, t0, "builder result");
-	if (cb != NULL)
-		cb(arg, r->err, r->err == 0 ? r->domid : 0,
-		    r->err == 0 ? NULL : why);
-}
-
-/* The builder is gone and reaped: what it had in hand failed. */
-static void
-hv_xen_builder_gone(struct hv_xen *x, int status)
-{
-	struct hv_xen_job *j = TAILQ_FIRST(&x->jobs);
-	struct builder_reply r = { 0 };
-
-	if (j != NULL && j->sent) {
-		r.id = j->id;
-		r.err = hv_xen_builder_lost_why(&x->b, j->op, status, r.why,
-		    sizeof(r.why));
-		j->sent = false;
-	}
-	log_warnx("xen: builder process %ld gone%s%s; the next request "
-	    "starts another", (long)x->b.pid, r.err < 0 ? ": " : "", r.why);
-	x->b.pid = -1;
-	x->b.lost = false;
-	x->b.timed_out = x->b.malformed = false;
-	if (r.err == 0)
-		hv_xen_builder_pump(x);
-	else if (j->op == BUILDER_DESTROY && !j->resent) {
-		log_warnx("xen: destroying domain %u: %s; trying again",
-		    j->domid, r.why);
-		j->resent = true;
-		hv_xen_builder_pump(x);
-	} else
-		hv_xen_builder_done(j, &r, true);
-}
-
-/* Collect the builder's exit; it may be a moment behind its socket. */
-static void
-hv_xen_builder_reap(struct hv_xen *x)
-{
-	struct timeval tv = { 0, HV_XEN_REAP_POLL_MS * 1000 };
-	int status = -1;
-	pid_t r;
-
-	r = waitpid(x->b.pid, &status, WNOHANG);
-	if (r == x->b.pid || (r < 0 && errno == ECHILD)) {
-		hv_xen_builder_gone(x, r == x->b.pid ? status : -1);
-		return;
-	}
-	if (++x->b.polls == HV_XEN_REAP_POLLS)
-		kill(x->b.pid, SIGKILL);
-	evtimer_add(x->b.ev_timer, &tv);
-}
-
-/* The loop's end of the socket (the process is reaped apart). */
+/* Its socket closed: the builder reads the end of it and exits. */
 static void
 hv_xen_builder_hangup(struct hv_xen_builder *b)
 {
@@ -237,82 +166,175 @@ hv_xen_builder_hangup(struct hv_xen_builder *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;
+	b->blocked = false;
 }
 
-/* Its socket closed (or it must die): reap it, then start another. */
-static void
-hv_xen_builder_lose(struct hv_xen *x, bool kill_it)
-{
-	struct hv_xen_builder *b = &x->b;
+static void hv_xen_builder_lose(struct hv_xen_builder *b, bool kill_it);
 
+/* One beyond the policy's number, idle: it goes (reaped as any other). */
+static void
+hv_xen_builder_retire(struct hv_xen_builder *b)
+{
+	if (b->pid < 0 || b->lost || b->job != NULL ||
+	    b->slot < b->x->builders)
+		return;
+	b->retiring = true;
+	hv_xen_builder_lose(b, false);
+}
+
+/*
+ * A request is answered (or lost with its builder): off the queue, then
+ * the next ones go.  The daemon's callback runs last: its time is not
+ * the backend's stall.
+ */
+static void
+hv_xen_builder_done(struct hv_xen_job *j, const struct builder_reply *r,
+    bool lost)
+{
+	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen *x = j->x;
+	struct hv_xen_builder *b = j->b;
+	hv_build_cb *cb = hv_xen_builder_reports(j->op) ? j->cb : NULL;
+	void *arg = j->arg;
+	char why[BUILDER_WHY_MAX];
+
+	TAILQ_REMOVE(&x->jobs, j, link);
+	if (b != NULL) {
+		b->job = NULL;
+		if (!b->lost)
+			evtimer_del(b->ev_timer);
+	}
+	snprintf(why, sizeof(why), "%s", r->why);
+	if (cb != NULL)
+		hv_xen_builder_built(j, r, lost);
+	else
+		hv_xen_builder_destroyed(j, r);
+	hv_xen_builder_job_free(j);
+	if (b != NULL)
+		hv_xen_builder_retire(b);
+	hv_xen_builder_pump(x);
+	hv_xen_stall(x, t0, "builder result");
+	if (cb != NULL)
+		cb(arg, r->err, r->err == 0 ? r->domid : 0,
+		    r->err == 0 ? NULL : why);
+}
+
+/* A builder is gone and reaped: what it had in hand failed. */
+static void
+hv_xen_builder_gone(struct hv_xen_builder *b, int status)
+{
+	struct hv_xen_job *j = b->job;
+	struct builder_reply r = { 0 };
+
+	if (j != NULL) {
+		r.id = j->id;
+		r.err = hv_xen_builder_lost_why(b, j->op, status, r.why,
+		    sizeof(r.why));
+	}
+	if (b->retiring && j == NULL)
+		log_info("xen: builder process %ld retired", (long)b->pid);
+	else
+		log_warnx("xen: builder process %ld gone%s%s; another starts "
+		    "when needed", (long)b->pid, r.err < 0 ? ": " : "",
+		    r.why);
+	b->pid = -1;
+	b->lost = b->retiring = b->timed_out = b->malformed = false;
+	if (j == NULL)
+		hv_xen_builder_pump(b->x);
+	else if (j->op == BUILDER_DESTROY && !j->resent) {
+		log_warnx("xen: destroying domain %u: %s; trying again",
+		    j->domid, r.why);
+		j->resent = true;
+		j->b = NULL;
+		b->job = NULL;
+		hv_xen_builder_pump(b->x);
+	} else
+		hv_xen_builder_done(j, &r, true);
+}
+
+/* Collect a builder's exit; it may be a moment behind its socket. */
+static void
+hv_xen_builder_reap(struct hv_xen_builder *b)
+{
+	struct timeval tv = { 0, HV_XEN_REAP_POLL_MS * 1000 };
+	int status = -1;
+	pid_t r;
+
+	r = waitpid(b->pid, &status, WNOHANG);
+	if (r == b->pid || (r < 0 && errno == ECHILD)) {
+		hv_xen_builder_gone(b, r == b->pid ? status : -1);
+		return;
+	}
+	if (++b->polls == HV_XEN_REAP_POLLS)
+		kill(b->pid, SIGKILL);
+	evtimer_add(b->ev_timer, &tv);
+}
+
+/* Its socket closed (or it must die): reap it; another starts later. */
+static void
+hv_xen_builder_lose(struct hv_xen_builder *b, bool kill_it)
+{
 	if (kill_it)
 		kill(b->pid, SIGKILL);
 	hv_xen_builder_hangup(b);
 	b->lost = true;
 	b->polls = 0;
 	evtimer_del(b->ev_timer);
-	hv_xen_builder_reap(x);
-}
-
-/* A reply must answer the request in flight, with what that asks for. */
-static int
-hv_xen_builder_check(const struct hv_xen_job *j, const char *buf, ssize_t n,
-    struct builder_reply *r)
-{
-	if (j == NULL || !j->sent || n > BUILDER_MSG_MAX ||
-	    builder_reply_decode(buf, (size_t)n, r) < 0 || r->id != j->id)
-		return -EPROTO;
-	if (r->err == 0 && hv_xen_builder_reports(j->op) != (r->domid != 0))
-		return -EPROTO;
-	return 0;
+	hv_xen_builder_reap(b);
 }
 
 static void
 hv_xen_builder_on_read(evutil_socket_t fd, short what, void *arg)
 {
-	struct hv_xen *x = arg;
+	struct hv_xen_builder *b = arg;
+	struct hv_xen *x = b->x;
+	struct hv_xen_job *j = b->job;
 	uint64_t t0 = hv_xen_now_us();
-	struct hv_xen_job *j = TAILQ_FIRST(&x->jobs);
 	struct builder_reply r;
 	ssize_t n;
 
-	n = recv(fd, x->b.rbuf, BUILDER_MSG_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
+	n = recv(fd, x->rbuf, BUILDER_MSG_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n > 0 && hv_xen_builder_check(j, x->b.rbuf, n, &r) == 0) {
+	/* A builder with nothing in hand has nothing to say. */
+	if (n > 0 && j != NULL && builder_reply_check(j->id, j->op, x->rbuf,
+	    (size_t)n, &r) == 0) {
 		hv_xen_stall(x, t0, "builder reply");
 		hv_xen_builder_done(j, &r, false);
 		return;
 	}
 	if (n > 0) {
 		log_warnx("xen: malformed reply from builder process %ld; "
-		    "killing it", (long)x->b.pid);
-		x->b.malformed = true;
+		    "killing it", (long)b->pid);
+		b->malformed = true;
 	}
-	hv_xen_builder_lose(x, n > 0);
+	hv_xen_builder_lose(b, n > 0);
 	hv_xen_stall(x, t0, "builder lost");
 }
 
-/* The head's deadline; when the builder is lost, the reaper's polls. */
+/* Its request's deadline; when the builder is lost, the reaper's polls. */
 static void
 hv_xen_builder_on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct hv_xen *x = arg;
+	struct hv_xen_builder *b = arg;
 
-	if (x->b.lost) {
-		hv_xen_builder_reap(x);
+	if (b->lost) {
+		hv_xen_builder_reap(b);
 		return;
 	}
 	log_warnx("xen: builder process %ld did not answer in time; killing "
-	    "it", (long)x->b.pid);
-	x->b.timed_out = true;
-	hv_xen_builder_lose(x, true);
+	    "it", (long)b->pid);
+	b->timed_out = true;
+	hv_xen_builder_lose(b, true);
 }
 
 static void
 hv_xen_builder_on_write(evutil_socket_t fd, short what, void *arg)
 {
-	hv_xen_builder_pump(arg);
+	struct hv_xen_builder *b = arg;
+
+	b->blocked = false;
+	hv_xen_builder_pump(b->x);
 }
 
 /* Room for one whole request or reply, whatever the host's default. */
@@ -327,19 +349,19 @@ hv_xen_builder_bufs(const int sv[2])
 
 /* Forked from the daemon: at start, and again after one died. */
 static int
-hv_xen_builder_fork(struct hv_xen *x)
+hv_xen_builder_fork(struct hv_xen_builder *b)
 {
-	struct hv_xen_builder *b = &x->b;
+	struct event_base *base = b->x->hv.base;
 	pid_t parent = getpid();
 	int sv[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	hv_xen_builder_bufs(sv);
-	b->ev_read = event_new(x->hv.base, sv[0], EV_READ | EV_PERSIST,
-	    hv_xen_builder_on_read, x);
-	b->ev_write = event_new(x->hv.base, sv[0], EV_WRITE,
-	    hv_xen_builder_on_write, x);
+	b->ev_read = event_new(base, sv[0], EV_READ | EV_PERSIST,
+	    hv_xen_builder_on_read, b);
+	b->ev_write = event_new(base, sv[0], EV_WRITE,
+	    hv_xen_builder_on_write, b);
 	rc = b->ev_read == NULL || b->ev_write == NULL ? -ENOMEM : 0;
 	if (rc == 0 && (b->pid = fork()) < 0)
 		rc = -errno;
@@ -358,7 +380,8 @@ hv_xen_builder_fork(struct hv_xen *x)
 	b->fd = sv[0];
 	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
 	event_add(b->ev_read, NULL);
-	log_info("xen: builder process %ld started", (long)b->pid);
+	log_info("xen: builder process %ld started (%u of at most %u)",
+	    (long)b->pid, b->slot + 1, b->x->builders);
 	return 0;
 }
 
@@ -372,52 +395,110 @@ hv_xen_builder_unsent(struct hv_xen_job *j, int err, const char *what)
 	hv_xen_builder_done(j, &r, false);
 }
 
-static void
-hv_xen_builder_send(struct hv_xen *x, struct hv_xen_job *j)
+/* 0: in b's hands or to be tried again; else j failed (and is freed). */
+static int
+hv_xen_builder_send(struct hv_xen_builder *b, struct hv_xen_job *j)
 {
 	struct timeval tv = { 0, 0 };
 	ssize_t n;
-	int rc;
 
-	if (x->b.pid < 0 && (rc = hv_xen_builder_fork(x)) < 0) {
-		hv_xen_builder_unsent(j, rc, "cannot start the build helper");
-		return;
-	}
-	n = send(x->b.fd, j->msg, j->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = send(b->fd, j->msg, j->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		event_add(x->b.ev_write, NULL);
-		return;
+		b->blocked = true;
+		event_add(b->ev_write, NULL);
+		return 0;
 	}
 	if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-		hv_xen_builder_lose(x, false);	/* it died */
-		return;
+		hv_xen_builder_lose(b, false);	/* it died */
+		return 0;
 	}
 	if (n != (ssize_t)j->len) {
 		hv_xen_builder_unsent(j, n < 0 ? -errno : -EMSGSIZE,
 		    "cannot send to the build helper");
-		return;
+		return -EIO;
 	}
-	j->sent = true;
+	j->b = b;
+	b->job = j;
 	j->sent_us = hv_xen_now_us();
 	tv.tv_sec = hv_xen_builder_timeout_s(j->op);
-	evtimer_add(x->b.ev_timer, &tv);
+	evtimer_add(b->ev_timer, &tv);
+	return 0;
+}
+
+/* j may go now: it passes no earlier request it must wait for. */
+static bool
+hv_xen_builder_may_send(const struct hv_xen *x, const struct hv_xen_job *j)
+{
+	const struct hv_xen_job *o;
+
+	for (o = TAILQ_FIRST(&x->jobs); o != j; o = TAILQ_NEXT(o, link))
+		if (!builder_may_pass(j->op, j->domid, o->op, o->domid))
+			return false;
+	return true;
+}
+
+/* An idle builder within the policy's number, else a new one, else NULL. */
+static struct hv_xen_builder *
+hv_xen_builder_pick(struct hv_xen *x, int *rc)
+{
+	struct hv_xen_builder *b, *empty = NULL;
+	unsigned i;
+
+	*rc = 0;
+	for (i = 0; i < x->builders; i++) {
+		b = &x->b[i];
+		if (b->pid > 0 && !b->lost && b->job == NULL && !b->blocked)
+			return b;
+		if (b->pid < 0 && !b->lost && empty == NULL)
+			empty = b;
+	}
+	if (empty != NULL && (*rc = hv_xen_builder_fork(empty)) == 0)
+		return empty;
+	return NULL;
+}
+
+/* Whether any builder is alive (one that is will take the request later). */
+static bool
+hv_xen_builder_any(const struct hv_xen *x)
+{
+	unsigned i;
+
+	for (i = 0; i < HV_BUILDERS_MAX; i++)
+		if (x->b[i].pid > 0)
+			return true;
+	return false;
 }
 
 /*
- * The head of the queue goes to the builder, one request at a time: the
- * builder serves them in order, and the daemon never waits on it.  A new
- * builder's fork counts in the loop's stall.
+ * Requests go to idle builders in the order they came (but for what
+ * hv_xen_builder_may_send holds back); the daemon never waits on a
+ * builder.  A new builder's fork counts in the loop's stall.
  */
 static void
 hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 {
 	struct hv_xen *x = arg;
-	struct hv_xen_job *j = TAILQ_FIRST(&x->jobs);
+	struct hv_xen_builder *b;
+	struct hv_xen_job *j;
 	uint64_t t0 = hv_xen_now_us();
+	int rc;
 
-	if (j == NULL || j->sent || x->b.lost)
-		return;
-	hv_xen_builder_send(x, j);
+	TAILQ_FOREACH(j, &x->jobs, link) {
+		if (j->b != NULL || !hv_xen_builder_may_send(x, j))
+			continue;
+		if ((b = hv_xen_builder_pick(x, &rc)) == NULL) {
+			if (rc < 0 && !hv_xen_builder_any(x)) {
+				hv_xen_builder_unsent(j, rc, "cannot start "
+				    "the build helper");
+				hv_xen_builder_pump(x);
+			}
+			break;
+		}
+		if (hv_xen_builder_send(b, j) < 0) {
+			hv_xen_builder_pump(x);	/* j is gone: from the top */
+			break;
+		}
+	}
 	hv_xen_stall(x, t0, "builder request");
 }
 
@@ -465,7 +546,7 @@ hv_xen_builder_spec_check(const struct hv_stub_spec *spec)
 	return 0;
 }
 
-/* A build, or an attach to the running spare stub: queued for the builder. */
+/* A build, or an attach to the running spare stub: queued for a builder. */
 int
 hv_xen_builder_spec(struct hv_xen *x, enum builder_op op, uint32_t stub,
     const struct hv_stub_spec *spec, hv_build_cb *cb, void *arg)
@@ -489,7 +570,6 @@ hv_xen_builder_spec(struct hv_xen *x, enum builder_op op, uint32_t stub,
 	return rc;
 }
 
-
 /* A destroy, queued; the caller paused the domain already. */
 int
 hv_xen_builder_destroy(struct hv_xen *x, uint32_t domid)
@@ -507,49 +587,90 @@ hv_xen_builder_destroy(struct hv_xen *x, uint32_t domid)
 	return rc;
 }
 
+/* Every builder the policy allows, forked before any request needs one. */
 int
 hv_xen_builder_start(struct hv_xen *x)
 {
-	return x->b.pid < 0 && !x->b.lost ? hv_xen_builder_fork(x) : 0;
+	unsigned i;
+	int rc = 0, e;
+
+	for (i = 0; i < x->builders; i++)
+		if (x->b[i].pid < 0 && !x->b[i].lost &&
+		    (e = hv_xen_builder_fork(&x->b[i])) < 0 && rc == 0)
+			rc = e;
+	return rc;
+}
+
+/*
+ * More builders start when requests need them; fewer: the idle ones
+ * beyond the number go now, the busy ones once they have answered.
+ */
+void
+hv_xen_builder_set_max(struct hv_xen *x, unsigned n)
+{
+	unsigned i;
+
+	x->builders = n < 1 ? 1 : n > HV_BUILDERS_MAX ? HV_BUILDERS_MAX : n;
+	for (i = x->builders; i < HV_BUILDERS_MAX; i++)
+		hv_xen_builder_retire(&x->b[i]);
+	hv_xen_builder_pump(x);
 }
 
 int
 hv_xen_builder_open(struct hv_xen *x)
 {
+	struct hv_xen_builder *b;
+	unsigned i;
+
 	TAILQ_INIT(&x->jobs);
-	x->b.pid = -1;
-	x->b.fd = -1;
-	x->b.rbuf = malloc(BUILDER_MSG_MAX + 1);
-	x->b.ev_timer = evtimer_new(x->hv.base, hv_xen_builder_on_timer, x);
+	x->builders = 1;
+	for (i = 0; i < HV_BUILDERS_MAX; i++) {
+		b = &x->b[i];
+		b->x = x;
+		b->slot = i;
+		b->pid = -1;
+		b->fd = -1;
+		if ((b->ev_timer = evtimer_new(x->hv.base,
+		    hv_xen_builder_on_timer, b)) == NULL)
+			return -ENOMEM;
+	}
+	x->rbuf = malloc(BUILDER_MSG_MAX + 1);
 	x->ev_pump = evtimer_new(x->hv.base, hv_xen_builder_pump_now, x);
-	if (x->b.rbuf == NULL || x->b.ev_timer == NULL || x->ev_pump == NULL)
-		return -ENOMEM;
-	return 0;
+	return x->rbuf == NULL || x->ev_pump == NULL ? -ENOMEM : 0;
 }
 
 /*
- * A build in flight is killed with the builder (its stub is found by UUID
- * after a restart); a destroy in flight finishes, then the builder reads
- * the end of its socket.  Queued requests are dropped.
+ * A build or attach in a builder's hands is killed with it (its stub is
+ * found by UUID after a restart); a destroy finishes, then its builder
+ * reads the end of its socket.  Queued requests are dropped.
  */
+static void
+hv_xen_builder_end(struct hv_xen_builder *b)
+{
+	if (b->pid > 0 && !b->lost && b->job != NULL &&
+	    hv_xen_builder_reports(b->job->op))
+		kill(b->pid, SIGKILL);
+	hv_xen_builder_hangup(b);
+	if (b->pid > 0)
+		waitpid(b->pid, NULL, 0);
+	if (b->ev_timer != NULL)
+		event_free(b->ev_timer);
+}
+
 void
 hv_xen_builder_close(struct hv_xen *x)
 {
-	struct hv_xen_job *j = TAILQ_FIRST(&x->jobs);
+	struct hv_xen_job *j;
+	unsigned i;
 
-	if (x->b.pid > 0 && !x->b.lost && j != NULL && j->sent &&
-	    hv_xen_builder_reports(j->op))
-		kill(x->b.pid, SIGKILL);
-	hv_xen_builder_hangup(&x->b);
-	if (x->b.pid > 0)
-		waitpid(x->b.pid, NULL, 0);
+	for (i = 0; i < HV_BUILDERS_MAX; i++)
+		if (x->b[i].x != NULL)
+			hv_xen_builder_end(&x->b[i]);
 	while ((j = TAILQ_FIRST(&x->jobs)) != NULL) {
 		TAILQ_REMOVE(&x->jobs, j, link);
 		hv_xen_builder_job_free(j);
 	}
-	if (x->b.ev_timer != NULL)
-		event_free(x->b.ev_timer);
 	if (x->ev_pump != NULL)
 		event_free(x->ev_pump);
-	free(x->b.rbuf);
+	free(x->rbuf);
 }

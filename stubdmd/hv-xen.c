@@ -422,6 +422,12 @@ hv_xen_start(struct hv *hv)
 	return hv_xen_builder_start((struct hv_xen *)hv);
 }
 
+static void
+hv_xen_set_builders(struct hv *hv, unsigned n)
+{
+	hv_xen_builder_set_max((struct hv_xen *)hv, n);
+}
+
 static const struct hv_ops hv_xen_ops = {
 	.name = "xen",
 	.list = hv_xen_list,
@@ -435,6 +441,7 @@ static const struct hv_ops hv_xen_ops = {
 	.attach = hv_xen_attach,
 	.rename = hv_xen_rename,
 	.start = hv_xen_start,
+	.set_builders = hv_xen_set_builders,
 	.close = hv_xen_close,
 };
 static int

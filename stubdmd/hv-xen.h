@@ -21,18 +21,18 @@
 #define HV_XEN_NAMES		64	/* recently built stubs, for consoles */
 #define HV_XEN_DOMID_MAX	BUILDER_DOMID_MAX
 
-/* One request for the builder, queued until its reply. */
+/* One request for a builder, queued until its reply. */
 struct hv_xen_job {
 	struct hv_xen		*x;
 	enum builder_op		 op;
 	uint64_t		 id;
 	char			*msg;		/* the encoded request */
 	size_t			 len;
-	bool			 sent;
+	struct hv_xen_builder	*b;		/* in its hands, or NULL */
 	bool			 resent;	/* destroy: sent again once */
 	uint64_t		 queued_us;
 	uint64_t		 sent_us;
-	uint32_t		 domid;		/* destroy: the domain */
+	uint32_t		 domid;		/* destroy, attach: D */
 	uint8_t			 uuid[16];	/* build: the stub's UUID */
 	char			 name[HV_XEN_NAME_MAX];
 	hv_build_cb		*cb;
@@ -40,18 +40,22 @@ struct hv_xen_job {
 	TAILQ_ENTRY(hv_xen_job)	 link;
 };
 
-/* The one builder process; pid -1 when there is none. */
+/* One builder process of the pool, one request at a time; pid -1: none. */
 struct hv_xen_builder {
-	pid_t		 pid;
-	int		 fd;
-	struct event	*ev_read;
-	struct event	*ev_write;
-	struct event	*ev_timer;	/* the head's deadline, or reap polls */
-	bool		 lost;		/* dead or killed, not yet reaped */
-	bool		 timed_out;
-	bool		 malformed;
-	unsigned	 polls;
-	char		*rbuf;		/* one reply */
+	struct hv_xen		*x;
+	unsigned		 slot;
+	pid_t			 pid;
+	int			 fd;
+	struct event		*ev_read;
+	struct event		*ev_write;
+	struct event		*ev_timer;	/* deadline, or reap polls */
+	struct hv_xen_job	*job;		/* in hand, or NULL */
+	bool			 blocked;	/* its socket was full */
+	bool			 lost;		/* dead or killed, not reaped */
+	bool			 retiring;	/* beyond the policy's number */
+	bool			 timed_out;
+	bool			 malformed;
+	unsigned		 polls;
 };
 
 struct hv_xen_name {
@@ -64,8 +68,11 @@ struct hv_xen {
 	struct event			*ev_pump;
 	xc_interface			*xch;
 	char				*console_dir;
-	TAILQ_HEAD(, hv_xen_job)	 jobs;	/* the head may be in flight */
-	struct hv_xen_builder		 b;
+	/* In the order they came; any number of them in a builder's hands. */
+	TAILQ_HEAD(, hv_xen_job)	 jobs;
+	struct hv_xen_builder		 b[HV_BUILDERS_MAX];
+	unsigned			 builders;	/* at most at work */
+	char				*rbuf;		/* one reply */
 	uint64_t			 next_id;
 	struct hv_xen_name		 names[HV_XEN_NAMES];
 	unsigned			 next_name;
@@ -85,8 +92,10 @@ void	hv_xen_remember_name(struct hv_xen *x, uint32_t domid,
 /* hv-xen-builder.c */
 int	hv_xen_builder_open(struct hv_xen *x);
 void	hv_xen_builder_close(struct hv_xen *x);
-/* After start-up (daemon(3) forks): the builder is the daemon's child. */
+/* After start-up (daemon(3) forks): builders are the daemon's children. */
 int	hv_xen_builder_start(struct hv_xen *x);
+/* At most n builders (1 to HV_BUILDERS_MAX) from now on. */
+void	hv_xen_builder_set_max(struct hv_xen *x, unsigned n);
 /* A build, or an attach to the running spare stub. */
 int	hv_xen_builder_spec(struct hv_xen *x, enum builder_op op,
 	    uint32_t stub, const struct hv_stub_spec *spec, hv_build_cb *cb,

@@ -134,6 +134,9 @@ struct hv_stub_spec {
  */
 typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
 
+/* The most builder processes a backend runs at once (policy: builders). */
+#define HV_BUILDERS_MAX		16
+
 struct hv;
 struct hv_ops {
 	const char *name;
@@ -160,6 +163,12 @@ struct hv_ops {
 	char	*(*console_tail)(struct hv *, uint32_t domid, unsigned lines);
 	/* Once start-up is done, before the first build (NULL: nothing). */
 	int	(*start)(struct hv *);
+	/*
+	 * At most n builds, attaches and destroys at once (1 to
+	 * HV_BUILDERS_MAX): the policy's builders, at start and at every
+	 * reload.  NULL: the backend has no such bound.
+	 */
+	void	(*set_builders)(struct hv *, unsigned n);
 	void	(*close)(struct hv *);
 };
 
