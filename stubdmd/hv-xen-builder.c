@@ -191,7 +191,7 @@ static void
 hv_xen_builder_done(struct hv_xen_job *j, const struct builder_reply *r,
     bool lost)
 {
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	struct hv_xen *x = j->x;
 	struct hv_xen_builder *b = j->b;
 	hv_build_cb *cb = hv_xen_builder_reports(j->op) ? j->cb : NULL;
@@ -289,7 +289,7 @@ hv_xen_builder_on_read(evutil_socket_t fd, short what, void *arg)
 	struct hv_xen_builder *b = arg;
 	struct hv_xen *x = b->x;
 	struct hv_xen_job *j = b->job;
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	struct builder_reply r;
 	ssize_t n;
 
@@ -480,7 +480,7 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 	struct hv_xen *x = arg;
 	struct hv_xen_builder *b;
 	struct hv_xen_job *j;
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	int rc;
 
 	TAILQ_FOREACH(j, &x->jobs, link) {

@@ -41,26 +41,32 @@ hv_xen_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* Every call from the loop is timed: the longest is the loop's stall. */
-void
-hv_xen_stall(struct hv_xen *x, uint64_t t0, const char *op)
+static uint64_t
+hv_xen_cpu_us(void)
 {
-	uint64_t d = hv_xen_now_us() - t0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+struct hv_xen_t0
+hv_xen_t0_now(void)
+{
+	return (struct hv_xen_t0){ hv_xen_now_us(), hv_xen_cpu_us() };
+}
+
+void
+hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op)
+{
+	uint64_t d = hv_xen_now_us() - t0.wall_us;
 
 	if (d <= x->hv.max_stall_us)
 		return;
 	x->hv.max_stall_us = d;
-	log_info("xen: longest event-loop stall so far: %llu us (%s)",
-	    (unsigned long long)d, op);
-}
-
-/* Untrusted text (libxl messages, consoles) made printable, in place. */
-static void
-hv_xen_printable(char *s, bool keep_newlines)
-{
-	for (; *s != '\0'; s++)
-		if ((*s < 0x20 || *s > 0x7e) && !(keep_newlines && *s == '\n'))
-			*s = *s == '\t' ? ' ' : '?';
+	log_info("xen: longest event-loop stall so far: %llu us (%s; %llu us "
+	    "of it on the CPU)", (unsigned long long)d, op,
+	    (unsigned long long)(hv_xen_cpu_us() - t0.cpu_us));
 }
 
 static void
@@ -123,7 +129,7 @@ static int
 hv_xen_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	int rc = hv_xen_list_all(x, first, out, n);
 
 	hv_xen_stall(x, t0, "list");
@@ -144,7 +150,7 @@ static int
 hv_xen_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
     void *arg)
 {
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	int rc;
 
 	rc = hv_xen_builder_spec((struct hv_xen *)hv, BUILDER_BUILD, 0, spec,
@@ -158,7 +164,7 @@ static int
 hv_xen_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
     hv_build_cb *cb, void *arg)
 {
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	int rc = -ESRCH;
 
 	if (stub != 0 && stub < HV_XEN_DOMID_MAX)
@@ -171,7 +177,7 @@ hv_xen_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
 #define HV_XEN_CALL(expr)	((expr) == 0 ? 0 : -errno)
 
 static int
-hv_xen_timed(struct hv *hv, uint64_t t0, const char *op, int rc)
+hv_xen_timed(struct hv *hv, struct hv_xen_t0 t0, const char *op, int rc)
 {
 	hv_xen_stall((struct hv_xen *)hv, t0, op);
 	return rc;
@@ -180,7 +186,7 @@ hv_xen_timed(struct hv *hv, uint64_t t0, const char *op, int rc)
 static int
 hv_xen_set_target(struct hv *hv, uint32_t stub, uint32_t guest)
 {
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 
 	return hv_xen_timed(hv, t0, "set_target",
 	    HV_XEN_CALL(xc_domain_set_target(((struct hv_xen *)hv)->xch, stub,
@@ -190,7 +196,7 @@ hv_xen_set_target(struct hv *hv, uint32_t stub, uint32_t guest)
 static int
 hv_xen_pause(struct hv *hv, uint32_t domid)
 {
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 
 	return hv_xen_timed(hv, t0, "pause", HV_XEN_CALL(xc_domain_pause(
 	    ((struct hv_xen *)hv)->xch, domid)));
@@ -199,7 +205,7 @@ hv_xen_pause(struct hv *hv, uint32_t domid)
 static int
 hv_xen_unpause(struct hv *hv, uint32_t domid)
 {
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 
 	return hv_xen_timed(hv, t0, "unpause", HV_XEN_CALL(xc_domain_unpause(
 	    ((struct hv_xen *)hv)->xch, domid)));
@@ -208,7 +214,7 @@ hv_xen_unpause(struct hv *hv, uint32_t domid)
 static int
 hv_xen_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why)
 {
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 
 	return hv_xen_timed(hv, t0, "shutdown", HV_XEN_CALL(xc_domain_shutdown(
 	    ((struct hv_xen *)hv)->xch, domid, (int)why)));
@@ -233,7 +239,7 @@ int
 hv_xen_destroy(struct hv *hv, uint32_t domid)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	int rc = 0;
 
 	if (domid == 0 || domid >= HV_XEN_DOMID_MAX || !hv_xen_exists(x, domid))
@@ -249,39 +255,37 @@ hv_xen_destroy(struct hv *hv, uint32_t domid)
 
 /* ---- consoles ------------------------------------------------------ */
 
-/* A usable log name, or NULL (freed). */
-static char *
-hv_xen_log_name(char *name)
+/* A name xenconsoled's log of a domain can have: no path in it. */
+static bool
+hv_xen_log_name_ok(const char *name)
 {
-	if (name != NULL && (name[0] == '\0' || name[0] == '.' ||
-	    strchr(name, '/') != NULL || strlen(name) >= HV_XEN_NAME_MAX)) {
-		free(name);
-		name = NULL;
-	}
-	return name;
+	return name != NULL && name[0] != '\0' && name[0] != '.' &&
+	    strchr(name, '/') == NULL && strlen(name) < HV_XEN_NAME_MAX;
 }
 
 /*
- * The names xenconsoled may log a domain under: xenstore's (first), and
- * the name stubdmd built it with (a spare from the pool was renamed after
- * xenconsoled opened its log).
+ * The names xenconsoled may log a domain under, best first: the name the
+ * daemon built it with (xenconsoled names the log when it first sees the
+ * domain; a spare from the pool was renamed later), then the caller's
+ * (libxl's stubs, and the daemon's own after it restarted).  Not
+ * xenstore's: a round trip to xenstored on the loop, and it may name an
+ * older stub's log (a renamed spare has its guest's old stub's name).
  */
 static void
-hv_xen_domain_names(struct hv_xen *x, uint32_t domid, char *names[2])
+hv_xen_domain_names(const struct hv_xen *x, uint32_t domid,
+    const char *name, const char *names[2])
 {
-	struct xs_handle *xsh;
-	char path[64];
-	unsigned len = 0, i;
+	unsigned i;
 
-	names[0] = names[1] = NULL;
-	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
-	if ((xsh = xs_open(0)) != NULL) {
-		names[0] = hv_xen_log_name(xs_read(xsh, XBT_NULL, path, &len));
-		xs_close(xsh);
-	}
-	for (i = 0; names[1] == NULL && i < HV_XEN_NAMES; i++)
-		if (x->names[i].domid == domid && x->names[i].name[0] != '\0')
-			names[1] = hv_xen_log_name(strdup(x->names[i].name));
+	names[0] = NULL;
+	names[1] = hv_xen_log_name_ok(name) ? name : NULL;
+	for (i = 0; names[0] == NULL && i < HV_XEN_NAMES; i++)
+		if (x->names[i].domid == domid &&
+		    hv_xen_log_name_ok(x->names[i].name))
+			names[0] = x->names[i].name;
+	if (names[0] != NULL && names[1] != NULL &&
+	    strcmp(names[0], names[1]) == 0)
+		names[1] = NULL;
 }
 
 static char *
@@ -308,40 +312,22 @@ hv_xen_read_end(const char *path)
 	return buf;
 }
 
-/* Keep the last `lines` lines of buf, without CRs, made printable. */
-static char *
-hv_xen_last_lines(char *buf, unsigned lines)
-{
-	char *p;
-	size_t n;
-
-	for (p = buf; (p = strchr(p, '\r')) != NULL; )
-		memmove(p, p + 1, strlen(p));
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	for (p = buf + n; p > buf && lines > 0; p--)
-		if (p[-1] == '\n' && --lines == 0)
-			break;
-	memmove(buf, p, strlen(p) + 1);
-	hv_xen_printable(buf, true);
-	return buf;
-}
-
 /*
  * A stub domain's console output: xenconsoled's log of it, which outlives
  * the domain (xenconsoled --log=guest; the directory is xenconsoled's
  * default unless STUBDMD_CONSOLE_LOG_DIR names the --log-dir it runs with).
  */
 static char *
-hv_xen_console_tail(struct hv *hv, uint32_t domid, unsigned lines)
+hv_xen_console_tail(struct hv *hv, uint32_t domid, const char *name,
+    unsigned lines)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
-	uint64_t t0 = hv_xen_now_us();
-	char *names[2], *path = NULL, *text = NULL;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	const char *names[2];
+	char *path = NULL, *text = NULL;
 	unsigned i;
 
-	hv_xen_domain_names(x, domid, names);
+	hv_xen_domain_names(x, domid, name, names);
 	for (i = 0; i < 2 && text == NULL; i++) {
 		if (names[i] == NULL)
 			continue;
@@ -353,12 +339,10 @@ hv_xen_console_tail(struct hv *hv, uint32_t domid, unsigned lines)
 			text = hv_xen_read_end(path);
 	}
 	if (text != NULL)
-		hv_xen_last_lines(text, lines);
+		hv_console_last_lines(text, lines);
 	log_debug("xen: console of domain %u: %s (%zu bytes)", domid,
 	    path != NULL ? path : "?", text != NULL ? strlen(text) : 0);
 	free(path);
-	free(names[0]);
-	free(names[1]);
 	hv_xen_stall(x, t0, "console_tail");
 	return text;
 }
@@ -384,7 +368,7 @@ hv_xen_close(struct hv *hv)
 static int
 hv_xen_rename(struct hv *hv, uint32_t domid, const char *name)
 {
-	uint64_t t0 = hv_xen_now_us();
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	char vmkey[64], namekey[64], vmname[256], *vm = NULL;
 	struct xs_handle *xsh;
 	xs_transaction_t t;

@@ -78,10 +78,21 @@ struct hv_xen {
 	unsigned			 next_name;
 };
 
+/* When a call from the loop began: the clock, and the loop's CPU time. */
+struct hv_xen_t0 {
+	uint64_t	wall_us;
+	uint64_t	cpu_us;
+};
+
 /* hv-xen.c */
 uint64_t hv_xen_now_us(void);
-/* Every call from the loop is timed: the longest is the loop's stall. */
-void	hv_xen_stall(struct hv_xen *x, uint64_t t0, const char *op);
+struct hv_xen_t0 hv_xen_t0_now(void);
+/*
+ * Every call from the loop is timed: the longest is the loop's stall.
+ * Its CPU time is logged beside it: under an emulated or starved dom0 a
+ * call that only waited (for a CPU, a disk, another process) shows little.
+ */
+void	hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op);
 int	hv_xen_list_all(struct hv_xen *x, uint32_t first,
 	    struct hv_dominfo **out, size_t *n);
 int	hv_xen_destroy(struct hv *hv, uint32_t domid);

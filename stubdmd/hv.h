@@ -159,8 +159,14 @@ struct hv_ops {
 		    const struct hv_stub_spec *, hv_build_cb *cb, void *arg);
 	/* A spare from the pool becomes "<guest>-dm" (NULL: not renamed). */
 	int	(*rename)(struct hv *, uint32_t domid, const char *name);
-	/* The last lines the domain printed on its console (malloc'd). */
-	char	*(*console_tail)(struct hv *, uint32_t domid, unsigned lines);
+	/*
+	 * The last lines the domain printed on its console (malloc'd).  name
+	 * is what the daemon calls it ("<guest>-dm"), for a backend that
+	 * does not know the domain's name itself; it asks nobody else (the
+	 * call is on the event loop).
+	 */
+	char	*(*console_tail)(struct hv *, uint32_t domid, const char *name,
+		    unsigned lines);
 	/* Once start-up is done, before the first build (NULL: nothing). */
 	int	(*start)(struct hv *);
 	/*
@@ -195,5 +201,11 @@ void	hv_uuid_format(const uint8_t uuid[16], char out[37]);
 /* A random (version 4) UUID; -EIO if the kernel gave no randomness. */
 int	hv_uuid_random(uint8_t uuid[16]);
 int	hv_uuid_parse(const char *s, uint8_t uuid[16]);
+/*
+ * The last `lines` lines of a console's text, in place: without CRs (a
+ * serial console ends every line with CR LF) or trailing newlines, made
+ * printable; one pass each, whatever the console wrote.  Returns buf.
+ */
+char	*hv_console_last_lines(char *buf, unsigned lines);
 
 #endif
