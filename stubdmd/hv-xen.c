@@ -56,17 +56,36 @@ hv_xen_t0_now(void)
 	return (struct hv_xen_t0){ hv_xen_now_us(), hv_xen_cpu_us() };
 }
 
+/* Each call's longest, logged when it grows: what check-xen prints. */
+static void
+hv_xen_stall_op(struct hv_xen *x, const char *op, uint64_t d, uint64_t cpu)
+{
+	unsigned i;
+
+	for (i = 0; i < HV_XEN_STALL_OPS && x->stalls[i].op != NULL &&
+	    strcmp(x->stalls[i].op, op) != 0; i++)
+		;
+	if (i == HV_XEN_STALL_OPS || d <= x->stalls[i].max_us)
+		return;
+	x->stalls[i].op = op;
+	x->stalls[i].max_us = d;
+	log_debug("xen: longest stall of call '%s' so far: %llu us (%llu us "
+	    "on the CPU)", op, (unsigned long long)d, (unsigned long long)cpu);
+}
+
 void
 hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op)
 {
 	uint64_t d = hv_xen_now_us() - t0.wall_us;
+	uint64_t cpu = hv_xen_cpu_us() - t0.cpu_us;
 
+	hv_xen_stall_op(x, op, d, cpu);
 	if (d <= x->hv.max_stall_us)
 		return;
 	x->hv.max_stall_us = d;
 	log_info("xen: longest event-loop stall so far: %llu us (%s; %llu us "
 	    "of it on the CPU)", (unsigned long long)d, op,
-	    (unsigned long long)(hv_xen_cpu_us() - t0.cpu_us));
+	    (unsigned long long)cpu);
 }
 
 static void

@@ -20,6 +20,7 @@
 #define HV_XEN_NAME_MAX		128
 #define HV_XEN_NAMES		64	/* recently built stubs, for consoles */
 #define HV_XEN_DOMID_MAX	BUILDER_DOMID_MAX
+#define HV_XEN_STALL_OPS	24	/* the calls timed (about 15) */
 
 /* One request for a builder, queued until its reply. */
 struct hv_xen_job {
@@ -76,6 +77,11 @@ struct hv_xen {
 	uint64_t			 next_id;
 	struct hv_xen_name		 names[HV_XEN_NAMES];
 	unsigned			 next_name;
+	/* Each call's longest stall (op: a literal from the caller). */
+	struct {
+		const char		*op;
+		uint64_t		 max_us;
+	}				 stalls[HV_XEN_STALL_OPS];
 };
 
 /* When a call from the loop began: the clock, and the loop's CPU time. */
