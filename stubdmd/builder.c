@@ -477,3 +477,26 @@ builder_reply_decode(const char *buf, size_t len, struct builder_reply *r)
 		memset(r, 0, sizeof(*r));
 	return rc;
 }
+
+int
+builder_reply_check(uint64_t id, enum builder_op op, const char *buf,
+    size_t len, struct builder_reply *r)
+{
+	bool reports = op != BUILDER_DESTROY;
+
+	if (len > BUILDER_MSG_MAX ||
+	    builder_reply_decode(buf, len, r) < 0 || r->id != id)
+		return -EPROTO;
+	if (r->err == 0 && reports != (r->domid != 0))
+		return -EPROTO;
+	return 0;
+}
+
+bool
+builder_may_pass(enum builder_op op, uint32_t domid,
+    enum builder_op earlier_op, uint32_t earlier_domid)
+{
+	if (domid != 0 && domid == earlier_domid)
+		return false;
+	return earlier_op != BUILDER_DESTROY || op == BUILDER_DESTROY;
+}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The builder protocol: what the Xen backend (hv-xen.c) and its builder
- * process say to each other over their socketpair.  One JSON object per
- * SOCK_SEQPACKET message, never larger than BUILDER_MSG_MAX:
+ * The builder protocol: what the Xen backend (hv-xen-builder.c) and its
+ * builder process (xlbuild.c) say to each other over their socketpair.  One
+ * JSON object per SOCK_SEQPACKET message, never larger than BUILDER_MSG_MAX:
  *
  *   request  {"id": N, "op": "build", "spec": {"name": ..., "uuid": ...,
  *             "target": ..., "memory_mib": ..., "vcpus": ..., "kernel": ...,
@@ -17,6 +17,10 @@
  *            {"id": N, "ok": true}              (destroy done)
  *            {"id": N, "error": ERRNO, "why": "..."}
  *
+ * The daemon runs up to the policy's builders at once, each with one
+ * request in hand; builder_may_pass says which queued request may go
+ * before an earlier one.
+ *
  * The spec's fields are one table (builder.c): a new field of struct
  * hv_stub_spec is one line there; a disk's and a NIC's fields (struct
  * hv_disk, hv_nic) are two more.  Replies come from a process that links
@@ -25,6 +29,7 @@
 #ifndef STUBDMD_BUILDER_H
 #define STUBDMD_BUILDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,5 +70,24 @@ int	builder_reply_encode(const struct builder_reply *r, char **out,
 /* The daemon's side: -EPROTO for anything but a well-formed reply. */
 int	builder_reply_decode(const char *buf, size_t len,
 	    struct builder_reply *r);
+
+/*
+ * A reply from the builder that has request (id, op) in hand: 0 and *r
+ * when it answers that request with what it asks for (a build or attach:
+ * a domain; a destroy: none), else -EPROTO (the daemon kills that
+ * builder; so it does one that speaks with nothing in hand).
+ */
+int	builder_reply_check(uint64_t id, enum builder_op op, const char *buf,
+	    size_t len, struct builder_reply *r);
+
+/*
+ * The pool's order: whether a request (op, domid; domid 0 for a build)
+ * may go to a free builder before an earlier one, queued or in hand.  Not
+ * past one on the same domain (an attach and a destroy of one spare); no
+ * build or attach past a destroy (a rebuilt stub keeps its name, which
+ * libxl refuses while the old domain has it).
+ */
+bool	builder_may_pass(enum builder_op op, uint32_t domid,
+	    enum builder_op earlier_op, uint32_t earlier_domid);
 
 #endif

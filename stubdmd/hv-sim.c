@@ -420,7 +420,8 @@ sim_rename(struct hv *hv, uint32_t domid, const char *name)
 
 /* hvsim keeps what each simulated device model printed. */
 static char *
-sim_console_tail(struct hv *hv, uint32_t domid, unsigned lines)
+sim_console_tail(struct hv *hv, uint32_t domid, const char *name,
+    unsigned lines)
 {
 	struct hv_sim *s = (struct hv_sim *)hv;
 	char id[16], want[16], *reply = NULL, *line = NULL, *out = NULL;

@@ -100,3 +100,33 @@ hv_uuid_parse(const char *s, uint8_t u[16])
 		u[n] = (uint8_t)v[n];
 	return 0;
 }
+
+/* Untrusted text made printable, in place; newlines kept. */
+static void
+hv_printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((*s < 0x20 || *s > 0x7e) && *s != '\n')
+			*s = *s == '\t' ? ' ' : '?';
+}
+
+char *
+hv_console_last_lines(char *buf, unsigned lines)
+{
+	char *p, *w;
+	size_t n;
+
+	for (p = w = buf; *p != '\0'; p++)
+		if (*p != '\r')
+			*w++ = *p;
+	*w = '\0';
+	n = (size_t)(w - buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	for (p = buf + n; p > buf && lines > 0; p--)
+		if (p[-1] == '\n' && --lines == 0)
+			break;
+	memmove(buf, p, (size_t)(buf + n - p) + 1);
+	hv_printable(buf);
+	return buf;
+}

@@ -134,6 +134,9 @@ struct hv_stub_spec {
  */
 typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
 
+/* The most builder processes a backend runs at once (policy: builders). */
+#define HV_BUILDERS_MAX		16
+
 struct hv;
 struct hv_ops {
 	const char *name;
@@ -156,10 +159,22 @@ struct hv_ops {
 		    const struct hv_stub_spec *, hv_build_cb *cb, void *arg);
 	/* A spare from the pool becomes "<guest>-dm" (NULL: not renamed). */
 	int	(*rename)(struct hv *, uint32_t domid, const char *name);
-	/* The last lines the domain printed on its console (malloc'd). */
-	char	*(*console_tail)(struct hv *, uint32_t domid, unsigned lines);
+	/*
+	 * The last lines the domain printed on its console (malloc'd).  name
+	 * is what the daemon calls it ("<guest>-dm"), for a backend that
+	 * does not know the domain's name itself; it asks nobody else (the
+	 * call is on the event loop).
+	 */
+	char	*(*console_tail)(struct hv *, uint32_t domid, const char *name,
+		    unsigned lines);
 	/* Once start-up is done, before the first build (NULL: nothing). */
 	int	(*start)(struct hv *);
+	/*
+	 * At most n builds, attaches and destroys at once (1 to
+	 * HV_BUILDERS_MAX): the policy's builders, at start and at every
+	 * reload.  NULL: the backend has no such bound.
+	 */
+	void	(*set_builders)(struct hv *, unsigned n);
 	void	(*close)(struct hv *);
 };
 
@@ -186,5 +201,11 @@ void	hv_uuid_format(const uint8_t uuid[16], char out[37]);
 /* A random (version 4) UUID; -EIO if the kernel gave no randomness. */
 int	hv_uuid_random(uint8_t uuid[16]);
 int	hv_uuid_parse(const char *s, uint8_t uuid[16]);
+/*
+ * The last `lines` lines of a console's text, in place: without CRs (a
+ * serial console ends every line with CR LF) or trailing newlines, made
+ * printable; one pass each, whatever the console wrote.  Returns buf.
+ */
+char	*hv_console_last_lines(char *buf, unsigned lines);
 
 #endif

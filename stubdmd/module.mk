@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # stubdmd: the daemon.
 STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
-	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/builder.c stubdmd/xstore.c \
+	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/hv-xen-builder.c \
+	stubdmd/xlbuild.c stubdmd/builder.c stubdmd/xstore.c \
 	stubdmd/guest.c stubdmd/persist.c stubdmd/spawn.c stubdmd/super.c \
 	stubdmd/pool.c stubdmd/devices.c stubdmd/xlstub.c
 STUBDMD_SRCS := stubdmd/stubdmd.c stubdmd/control.c stubdmd/notify.c \

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stubdmd/hv.h"
 #include "stubdmd/log.h"
 #include "stubdmd/policy.h"
 #include "stubdmd/proto.h"
@@ -96,6 +97,7 @@ static const struct policy_key policy_gkeys[] = {
 	    NULL },
 	{ "max_connections_per_user", PT_UINT, G(max_conns_per_user), 1,
 	    POLICY_CONNS_USER_MAX, NULL },
+	{ "builders", PT_UINT, G(builders), 1, HV_BUILDERS_MAX, NULL },
 };
 #define NGKEYS	(sizeof(policy_gkeys) / sizeof(policy_gkeys[0]))
 
@@ -108,7 +110,7 @@ static const char *const policy_builtin[NKEYS] = {
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
 	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd", "", "15s",
-	"16",
+	"16", "2",
 };
 
 /* One section as written: each value and the line it came from. */

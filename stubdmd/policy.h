@@ -87,6 +87,7 @@ struct policy_global {
 	char		*metrics_file;	/* "": no metrics export */
 	uint64_t	 metrics_interval_ms;
 	unsigned	 max_conns_per_user;	/* a non-root user's */
+	unsigned	 builders;	/* libxl builds at once (hv.h) */
 };
 
 /* Diagnostics of one load: "FILE:LINE: ..." lines, errors and warnings. */

@@ -58,6 +58,15 @@ stubdmd_log_diag(const struct policy_diag *d)
 		log_warnx("%s", d->lines[i]);
 }
 
+/* The policy's bound on builds at once, for a backend that has one. */
+static void
+stubdmd_set_builders(struct stubdmd *sd)
+{
+	if (sd->hv->ops->set_builders != NULL)
+		sd->hv->ops->set_builders(sd->hv,
+		    policy_global(sd->policy)->builders);
+}
+
 int
 stubdmd_reload(struct stubdmd *sd, struct policy_diag *out)
 {
@@ -78,6 +87,7 @@ stubdmd_reload(struct stubdmd *sd, struct policy_diag *out)
 		super_set_policy(sd->super, p);
 		policy_free(sd->policy);
 		sd->policy = p;
+		stubdmd_set_builders(sd);
 		sd->reloads++;
 		log_set_level(stubdmd_log_level(sd));
 		metrics_apply(sd->metrics);
@@ -210,6 +220,7 @@ stubdmd_open_backends(struct stubdmd *sd)
 	if (sd->hv == NULL)
 		fatalx("%s", err ? err : "cannot open the hypervisor backend");
 	log_info("hypervisor backend: %s", sd->hv->ops->name);
+	stubdmd_set_builders(sd);
 	if ((sd->xs = xstore_new(sd->base, &hooks)) == NULL)
 		fatalx("out of memory");
 	if ((rc = xstore_connect(sd->xs)) < 0)

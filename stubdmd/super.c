@@ -586,8 +586,11 @@ super_do_destroy_stub(struct super *s, struct sguest *sg)
 	if (g->stub_domid < 0)
 		return;	/* already gone (see super_check_guest) */
 	if (hv->ops->console_tail != NULL) {
-		char *tail = hv->ops->console_tail(hv, stub, SUPER_CONSOLE_LINES);
+		char name[512], *tail;
 
+		snprintf(name, sizeof(name), "%s" SPAWN_NAME_SUFFIX, g->name);
+		tail = hv->ops->console_tail(hv, stub, name,
+		    SUPER_CONSOLE_LINES);
 		if (tail != NULL) {
 			free(sg->pub.console);
 			sg->pub.console = tail;

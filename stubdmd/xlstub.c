@@ -7,10 +7,11 @@
  * QEMU libxl runs in dom0 for the stub's disks.  Not the dom0 end of QMP
  * (libxl runs vchan-socket-proxy for that; stubdmd starts no programs).
  * Own-mode stubs get the same consoles for the policy's serial (a stub
- * with no qdisk disk has no such QEMU: hv-xen.c says so).  A pooled spare
+ * with no qdisk disk has no such QEMU: xlbuild.c says so).  A pooled spare
  * is built with a channel as its console 1, so that it has that QEMU, and
  * gets console 2 and the serial port when a guest takes it.
- * Runs in hv-xen.c's build helper, after libxl built the paused stub.
+ * Runs in the builder process (xlbuild.c), after libxl built the paused
+ * stub.
  */
 #include <errno.h>
 #include <stdbool.h>

@@ -33,6 +33,11 @@ $(O)/tests/unit/test-builder: $(O)/tests/unit/test-builder.o \
 
 TESTBINS += $(O)/tests/unit/test-builder
 
+$(O)/tests/unit/test-hv: $(O)/tests/unit/test-hv.o $(O)/stubdmd/hv.o
+	$(call link,)
+
+TESTBINS += $(O)/tests/unit/test-hv
+
 $(O)/tests/unit/test-output: $(O)/tests/unit/test-output.o \
 		$(O)/stubdmctl/output.o
 	$(call link,$(JSON_LIBS))

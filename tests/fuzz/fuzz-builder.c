@@ -4,7 +4,8 @@
  * Replies come from the builder process, which links libxenlight and is
  * less trusted than the daemon; requests are what the builder reads.  The
  * first byte picks the decoder, the rest is one message.  Whatever decodes
- * must encode again and decode to the same.
+ * must encode again and decode to the same; a reply answers only the
+ * request whose id it carries, with what that request asks for.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,24 @@
 #include "stubdmd/builder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What a builder with request (its own id, op) in hand may answer. */
+static void
+fuzz_reply_check(const char *buf, size_t len, const struct builder_reply *r)
+{
+	static const enum builder_op ops[] = { BUILDER_BUILD,
+	    BUILDER_DESTROY, BUILDER_ATTACH };
+	struct builder_reply c;
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (builder_reply_check(r->id + 1, ops[i], buf, len, &c) == 0)
+			abort();	/* another request's answer */
+		if (builder_reply_check(r->id, ops[i], buf, len, &c) == 0 &&
+		    c.err == 0 && (c.domid != 0) != (ops[i] != BUILDER_DESTROY))
+			abort();
+	}
+}
 
 static void
 fuzz_reply(const char *buf, size_t len)
@@ -23,6 +42,7 @@ fuzz_reply(const char *buf, size_t len)
 
 	if (builder_reply_decode(buf, len, &r) < 0)
 		return;
+	fuzz_reply_check(buf, len, &r);
 	if (r.id == 0 || r.err > 0 || r.err < -4095 || (r.err == 0 &&
 	    r.why[0] != '\0') || r.domid >= BUILDER_DOMID_MAX)
 		abort();

@@ -343,6 +343,83 @@ test_reply_checks(void)
 	    1, &r) == -EPROTO, "oversized message refused");
 }
 
+/* check_str ID OP S: builder_reply_check of a string reply. */
+static int
+check_str(uint64_t id, enum builder_op op, const char *s,
+    struct builder_reply *r)
+{
+	return builder_reply_check(id, op, s, strlen(s), r);
+}
+
+/* A well-formed reply that answers another request, or the wrong way. */
+static void
+test_reply_answers(void)
+{
+	struct builder_reply r;
+
+	CHECK(check_str(4, BUILDER_BUILD, "{\"id\":4,\"domid\":9}", &r) == 0 &&
+	    r.domid == 9, "a build answered with its domain");
+	CHECK(check_str(4, BUILDER_ATTACH, "{\"id\":4,\"domid\":9}", &r) == 0,
+	    "an attach answered with its domain");
+	CHECK(check_str(4, BUILDER_DESTROY, "{\"id\":4,\"ok\":true}", &r) == 0,
+	    "a destroy answered ok");
+	CHECK(check_str(4, BUILDER_BUILD,
+	    "{\"id\":4,\"error\":5,\"why\":\"x\"}", &r) == 0 && r.err == -5,
+	    "a failed build answered");
+	CHECK(check_str(4, BUILDER_BUILD, "{\"id\":3,\"domid\":9}", &r) ==
+	    -EPROTO, "another request's id refused (a builder that lies)");
+	CHECK(check_str(4, BUILDER_BUILD, "{\"id\":4,\"ok\":true}", &r) ==
+	    -EPROTO, "a build answered without a domain refused");
+	CHECK(check_str(4, BUILDER_DESTROY, "{\"id\":4,\"domid\":9}", &r) ==
+	    -EPROTO, "a destroy answered with a domain refused");
+	CHECK(check_str(4, BUILDER_BUILD, "{\"id\":4,\"domid\":9,\"x\":1}",
+	    &r) == -EPROTO, "a malformed answer refused");
+	CHECK(builder_reply_check(4, BUILDER_DESTROY, "{\"id\":4,\"ok\":true}",
+	    BUILDER_MSG_MAX + 1, &r) == -EPROTO, "an oversized answer refused");
+}
+
+/* The pool's order: what a request may pass on the way to a builder. */
+static void
+test_pool_order(void)
+{
+	static const struct {
+		enum builder_op	 op;
+		uint32_t	 domid;
+		enum builder_op	 earlier;
+		uint32_t	 earlier_domid;
+		bool		 may;
+		const char	*what;
+	} t[] = {
+		{ BUILDER_BUILD, 0, BUILDER_BUILD, 0, true,
+		    "a build passes a build" },
+		{ BUILDER_BUILD, 0, BUILDER_ATTACH, 7, true,
+		    "a build passes an attach" },
+		{ BUILDER_BUILD, 0, BUILDER_DESTROY, 7, false,
+		    "a build waits for an earlier destroy" },
+		{ BUILDER_ATTACH, 8, BUILDER_DESTROY, 7, false,
+		    "an attach waits for an earlier destroy" },
+		{ BUILDER_ATTACH, 8, BUILDER_BUILD, 0, true,
+		    "an attach passes a build" },
+		{ BUILDER_ATTACH, 8, BUILDER_ATTACH, 7, true,
+		    "an attach passes another spare's attach" },
+		{ BUILDER_DESTROY, 8, BUILDER_DESTROY, 7, true,
+		    "a destroy passes another domain's destroy" },
+		{ BUILDER_DESTROY, 8, BUILDER_BUILD, 0, true,
+		    "a destroy passes a build" },
+		{ BUILDER_DESTROY, 7, BUILDER_ATTACH, 7, false,
+		    "a destroy waits for its domain's attach" },
+		{ BUILDER_DESTROY, 7, BUILDER_DESTROY, 7, false,
+		    "a destroy waits for its domain's earlier destroy" },
+		{ BUILDER_ATTACH, 7, BUILDER_ATTACH, 7, false,
+		    "an attach waits for its domain's earlier attach" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECK(builder_may_pass(t[i].op, t[i].domid, t[i].earlier,
+		    t[i].earlier_domid) == t[i].may, t[i].what);
+}
+
 int
 main(void)
 {
@@ -354,5 +431,7 @@ main(void)
 	test_request_checks();
 	test_replies();
 	test_reply_checks();
+	test_reply_answers();
+	test_pool_order();
 	return unit_done();
 }

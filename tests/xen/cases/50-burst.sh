@@ -1,34 +1,59 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# A burst (sourced by tests/xen/scenarios): four guests created at once
-# each get one running stub.  The builds' times and the event loop's
-# longest stall are printed: tests/xen/README.md compares them from
-# before and after the one builder process, which builds one stub at a
-# time, so the later builds of a burst include their wait in its queue.
+# A burst (sourced by tests/xen/scenarios): four own-mode guests created
+# at once each get one running stub.  Timed against one such guest alone,
+# in the same boot and the same policy section: the ratio is what the
+# builder processes (policy key builders) buy; it is printed, never
+# judged (tests/xen/README.md).  Also printed: each build's time and its
+# wait in the queue, and how many builder processes built the four.
 # plan: 1
 
 why=""
 SCEN_T0=$(now)
+# all_running NAME DOMID ...: every NAME's stub for its DOMID is running.
+all_running() {
+	while [ $# -ge 2 ]; do
+		stub_running "$1" "$2" || return 1
+		shift 2
+	done
+}
+# destroy_pairs NAME DOMID ...: the guests go (their stubs with them).
+destroy_pairs() {
+	while [ $# -ge 2 ]; do
+		mkguest --destroy "$2" >/dev/null
+		shift 2
+	done
+}
+no_dm() { [ "$(count_dm "$1")" = 0 ]; }
+# One alone first; its stub gone before the burst, so that its destroy
+# does not wait in a builder's queue in front of the four.
+one=$(time_stubdmd burst0)
+wait_for 60 no_dm burst0
 t=$(now)
-burst=""
+pairs=""
 for n in 1 2 3 4; do
-	burst="$burst $(mkguest burst$n)"
+	pairs="$pairs burst$n $(mkguest burst$n)"
 done
-n=0
-for g in $burst; do
-	n=$((n + 1))
-	wait_for $SLOW stub_running burst$n "$g" ||
-	    why="$why burst$n-dm not running"
+i=0
+# shellcheck disable=SC2086 # the pairs are words
+while ! all_running $pairs && [ $i -lt $((SLOW * 10)) ]; do
+	usleep 100000
+	i=$((i + 1))
 done
 all=$(elapsed "$t")
+# shellcheck disable=SC2086
+all_running $pairs || { why="not all four running after $all s;"; all=""; }
 for n in 1 2 3 4; do
 	[ "$(count_dm burst$n)" = 1 ] ||
 	    why="$why $(count_dm burst$n) burst$n-dm"
 done
 result "$([ -z "$why" ]; echo $?)" "four guests at once: four running \
 stubs" "$why"
-echo "XENTEST: bench burst: four guests to four running stubs in $all s"
+builders=$(sed -n \
+    's/^stubdmd-build\[\([0-9]*\)\]: burst[1-4]-dm: building$/\1/p' "$LOG" |
+    sort -u | wc -l)
+echo "XENTEST: bench burst: one guest to a running stub ${one:-?} s, four \
+at once ${all:-?} s, $builders builder processes"
 grep "burst.*device model ready after\|stub domain [0-9]* built in" "$LOG" |
     sed "s/^/XENTEST: bench burst: /"
-for g in $burst; do
-	mkguest --destroy "$g" >/dev/null
-done
+# shellcheck disable=SC2086
+destroy_pairs $pairs

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The real Xen backend's insides, shared by its two files: hv-xen.c (the
+ * operations, listing, domctls, consoles) and hv-xen-builder.c (the
+ * daemon's side of the builder process, xlbuild.c).  Not for the rest of
+ * the daemon, which sees hv.h only.
+ */
+#ifndef STUBDMD_HV_XEN_H
+#define STUBDMD_HV_XEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <xenctrl.h>
+
+#include "stubdmd/builder.h"
+#include "stubdmd/hv.h"
+
+#define HV_XEN_NAME_MAX		128
+#define HV_XEN_NAMES		64	/* recently built stubs, for consoles */
+#define HV_XEN_DOMID_MAX	BUILDER_DOMID_MAX
+#define HV_XEN_STALL_OPS	24	/* the calls timed (about 15) */
+
+/* One request for a builder, queued until its reply. */
+struct hv_xen_job {
+	struct hv_xen		*x;
+	enum builder_op		 op;
+	uint64_t		 id;
+	char			*msg;		/* the encoded request */
+	size_t			 len;
+	struct hv_xen_builder	*b;		/* in its hands, or NULL */
+	bool			 resent;	/* destroy: sent again once */
+	uint64_t		 queued_us;
+	uint64_t		 sent_us;
+	uint32_t		 domid;		/* destroy, attach: D */
+	uint8_t			 uuid[16];	/* build: the stub's UUID */
+	char			 name[HV_XEN_NAME_MAX];
+	hv_build_cb		*cb;
+	void			*arg;
+	TAILQ_ENTRY(hv_xen_job)	 link;
+};
+
+/* One builder process of the pool, one request at a time; pid -1: none. */
+struct hv_xen_builder {
+	struct hv_xen		*x;
+	unsigned		 slot;
+	pid_t			 pid;
+	int			 fd;
+	struct event		*ev_read;
+	struct event		*ev_write;
+	struct event		*ev_timer;	/* deadline, or reap polls */
+	struct hv_xen_job	*job;		/* in hand, or NULL */
+	bool			 blocked;	/* its socket was full */
+	bool			 lost;		/* dead or killed, not reaped */
+	bool			 retiring;	/* beyond the policy's number */
+	bool			 timed_out;
+	bool			 malformed;
+	unsigned		 polls;
+};
+
+struct hv_xen_name {
+	uint32_t	domid;
+	char		name[HV_XEN_NAME_MAX];
+};
+
+struct hv_xen {
+	struct hv			 hv;
+	struct event			*ev_pump;
+	xc_interface			*xch;
+	char				*console_dir;
+	/* In the order they came; any number of them in a builder's hands. */
+	TAILQ_HEAD(, hv_xen_job)	 jobs;
+	struct hv_xen_builder		 b[HV_BUILDERS_MAX];
+	unsigned			 builders;	/* at most at work */
+	char				*rbuf;		/* one reply */
+	uint64_t			 next_id;
+	struct hv_xen_name		 names[HV_XEN_NAMES];
+	unsigned			 next_name;
+	/* Each call's longest stall (op: a literal from the caller). */
+	struct {
+		const char		*op;
+		uint64_t		 max_us;
+	}				 stalls[HV_XEN_STALL_OPS];
+};
+
+/* When a call from the loop began: the clock, and the loop's CPU time. */
+struct hv_xen_t0 {
+	uint64_t	wall_us;
+	uint64_t	cpu_us;
+};
+
+/* hv-xen.c */
+uint64_t hv_xen_now_us(void);
+struct hv_xen_t0 hv_xen_t0_now(void);
+/*
+ * Every call from the loop is timed: the longest is the loop's stall.
+ * Its CPU time is logged beside it: under an emulated or starved dom0 a
+ * call that only waited (for a CPU, a disk, another process) shows little.
+ */
+void	hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op);
+int	hv_xen_list_all(struct hv_xen *x, uint32_t first,
+	    struct hv_dominfo **out, size_t *n);
+int	hv_xen_destroy(struct hv *hv, uint32_t domid);
+/* The name a stub was built with: xenconsoled's log of it has it. */
+void	hv_xen_remember_name(struct hv_xen *x, uint32_t domid,
+	    const char *name);
+
+/* hv-xen-builder.c */
+int	hv_xen_builder_open(struct hv_xen *x);
+void	hv_xen_builder_close(struct hv_xen *x);
+/* After start-up (daemon(3) forks): builders are the daemon's children. */
+int	hv_xen_builder_start(struct hv_xen *x);
+/* At most n builders (1 to HV_BUILDERS_MAX) from now on. */
+void	hv_xen_builder_set_max(struct hv_xen *x, unsigned n);
+/* A build, or an attach to the running spare stub. */
+int	hv_xen_builder_spec(struct hv_xen *x, enum builder_op op,
+	    uint32_t stub, const struct hv_stub_spec *spec, hv_build_cb *cb,
+	    void *arg);
+int	hv_xen_builder_destroy(struct hv_xen *x, uint32_t domid);
+/* A domain whose destroy is queued or in hand. */
+bool	hv_xen_builder_destroying(const struct hv_xen *x, uint32_t domid);
+
+#endif
