@@ -8,7 +8,9 @@
 #    each image, through stubdmd's own stub (own mode, mkguest
 #    --firmware): a bisection between 32 and 256 MiB, each probe a guest
 #    of its own whose policy section (appended, then a reload) names the
-#    image and the memory; the stub that fails gives up and takes its
+#    image and the memory, the first probe where the image is expected
+#    to serve (128 MiB, libxl's default, for the lean one; 256 for
+#    Debian's); the stub that fails gives up and takes its
 #    guest with it (max_restarts = 0, on_giveup = destroy-guest).
 # B. xl create with no stubdomain_memory line (libxl's default for a
 #    Linux stub): the lean image must serve the guest; the Debian one's
@@ -86,27 +88,33 @@ lean_own() {
 	[ -z "$why" ]
 }
 
-# lean_least TAG IMAGE STEP: the least memory (MiB) at which lean_own
-# serves the guest, by bisection between 32 and 256 in STEP MiB: the
-# upper end is tried first (a failure there prints "256+"); the lower
-# end is taken to fail and is tried last, only if every probe above it
-# served.
+# lean_least TAG IMAGE STEP FIRST: the least memory (MiB) at which
+# lean_own serves the guest, by bisection between 32 and 256 in STEP
+# MiB, starting at FIRST (where the image is expected to serve, which
+# saves the probes above it); a failure at 256 prints "256+".  32 itself
+# is tried last, only if every probe above it served.
 lean_least() {
-	lo=32 hi=256
-	lean_own "$2" $hi "lm$1$hi" || { echo "256+"; return 1; }
-	while [ $((hi - lo)) -gt "$3" ]; do
-		mid=$(((lo + hi) / 2 / $3 * $3))
-		if lean_own "$2" $mid "lm$1$mid"; then hi=$mid; else lo=$mid; fi
+	lo=32 hi="" try=$4
+	while :; do
+		if lean_own "$2" "$try" "lm$1$try"; then hi=$try; else lo=$try; fi
+		if [ -z "$hi" ]; then
+			[ "$lo" -lt 256 ] || { echo "256+"; return 1; }
+			try=256
+			continue
+		fi
+		[ $((hi - lo)) -gt "$3" ] || break
+		try=$(((lo + hi) / 2 / $3 * $3))
 	done
-	[ $lo -eq 32 ] && lean_own "$2" 32 "lm${1}32" && hi=32
+	[ "$lo" -eq 32 ] && [ "$hi" -gt 32 ] && lean_own "$2" 32 "lm${1}32" &&
+	    hi=32
 	echo "$hi"
 }
 
 # A. The least memory of each image's stub, own mode.
 SCEN_T0=$(now)
 cp "$POLICY" /tmp/policy.65
-least_lean=$(lean_least l $LEAN 8 | tail -n 1)
-least_deb=$(lean_least d $DEBIAN 16 | tail -n 1)
+least_lean=$(lean_least l $LEAN 8 128 | tail -n 1)
+least_deb=$(lean_least d $DEBIAN 16 256 | tail -n 1)
 echo "XENTEST: bench lean least stub memory (own mode, test guest served):" \
     "linux-qemu $least_lean MiB (8 MiB steps)," \
     "linux-qemu-debian $least_deb MiB (16 MiB steps)"
