@@ -79,7 +79,8 @@ $(O)/%.o: %.c
 # Debian bookworm packages the build, the tests and the demo need.
 DEB_PKGS := build-essential pkg-config libxen-dev xenstore-utils \
 	libevent-dev libsystemd-dev libinih-dev libjansson-dev \
-	util-linux procps python3 mandoc systemd clang libclang-rt-14-dev \
+	util-linux procps python3 mandoc groff-base systemd clang \
+	libclang-rt-14-dev \
 	debhelper lintian golang-go golang-github-varlink-go-dev varlink-go \
 	prometheus prometheus-node-exporter curl
 
