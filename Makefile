@@ -107,6 +107,7 @@ check-xen: deps-xen
 # The stub domain images from Debian packages (images/README.md), into
 # build/images; IMAGES="linux-qemu" or "test" builds one.
 images: deps-xen
+	$(MAKE) tests/xen/escape
 	images/build build/xen-cache build/images
 
 # The soak (tests/soak/run): not in check; bounded, prints its figures.
