@@ -78,6 +78,9 @@ esc_getinfo(struct esc *e, const struct esc_victim *v, int arg)
 
 	if (xc_domain_getinfo(e->xch, v->domid, 1, &info) != 1)
 		return esc_errno();
+	if (v->own)
+		printf("ESCAPE-NOTE: the target has vCPUs 0 to %u, %u online\n",
+		    info.max_vcpu_id, info.nr_online_vcpus);
 	return info.domid == v->domid ? 0 : -ESRCH;
 }
 
@@ -479,7 +482,8 @@ enum esc_scope {
  * else is to be refused).  Allowed: what QEMU in a stub does to its guest.
  * Untried: what Xen's dummy policy lets a device model do to its target
  * (XSM_TARGET or XSM_DM_PRIV) but would harm the guest under test.  The
- * order matters: the ioreq server is made before it is used, and the
+ * order matters: the ioreq server is made, its pages mapped, then it is
+ * enabled (which writes its ports in the pages), as QEMU does; the
  * destructive attempts come last.
  */
 static const struct esc_op {
@@ -496,8 +500,8 @@ static const struct esc_op {
 	{ "populate-physmap", esc_populate, ESC_ALLOWED, ESC_DOMAINS, 0 },
 	{ "ioreq-create", esc_ioreq_create, ESC_ALLOWED, ESC_DOMAINS, 0 },
 	{ "ioreq-io-range", esc_ioreq_range, ESC_ALLOWED, ESC_DOMAINS, 0 },
-	{ "ioreq-enable", esc_ioreq_state, ESC_ALLOWED, ESC_DOMAINS, 0 },
 	{ "ioreq-pages", esc_ioreq_pages, ESC_ALLOWED, ESC_DOMAINS, 0 },
+	{ "ioreq-enable", esc_ioreq_state, ESC_ALLOWED, ESC_DOMAINS, 0 },
 	{ "evtchn-bind", esc_evtchn_bind, ESC_ALLOWED, ESC_DOMAINS, 0 },
 	{ "set-isa-irq-level", esc_irq_level, ESC_ALLOWED, ESC_DOMAINS, 0 },
 	{ "set-pci-intx-level", esc_pci_intx, ESC_ALLOWED, ESC_DOMAINS, 0 },

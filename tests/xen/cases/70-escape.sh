@@ -36,7 +36,9 @@ wait_for $SLOW stub_running escvict1 "$gv" ||
     why="the other guest's stub did not start;"
 sv=$(domid escvict1-dm)
 vvm=$(xenstore-read "/local/domain/$gv/vm")
-ge=$(mkguest escape1)
+# Its vCPU created, as for a real QEMU: Xen gives each vCPU its ioreq
+# event channel, which a device model binds.
+ge=$(mkguest --vcpu escape1)
 wait_for $SLOW exists escape1-dm || why="$why no stub escape1-dm;"
 se=$(domid escape1-dm)
 if [ -n "$se" ]; then
