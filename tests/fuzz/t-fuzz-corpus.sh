@@ -36,7 +36,7 @@ done
 
 # Stand-ins for libFuzzer: one leaves a crash artifact, one stops without.
 mkdir -p "$T/fake"
-printf '#!/bin/sh\nfor a; do case $a in -artifact_prefix=*) : >"${a#*=}x";; esac; done\necho "==1==ERROR: deadly signal"; exit 1\n' \
+printf '#!/bin/sh\nfor a; do case $a in -artifact_prefix=*) p=${a#*=}x;; esac; done\n: >"$p"; echo "==1==ERROR: deadly signal"; echo "artifact_prefix=x; Test unit written to $p"; exit 1\n' \
 	>"$T/fake/fuzz-policy"
 printf '#!/bin/sh\necho "No such file or directory: x"; exit 1\n' \
 	>"$T/fake/fuzz-builder"
