@@ -80,7 +80,8 @@ $(O)/%.o: %.c
 # Debian bookworm packages the build, the tests and the demo need.
 DEB_PKGS := build-essential pkg-config libxen-dev xenstore-utils \
 	libevent-dev libsystemd-dev libinih-dev libjansson-dev \
-	util-linux procps python3 mandoc systemd clang libclang-rt-14-dev \
+	util-linux procps python3 mandoc groff-base systemd clang \
+	libclang-rt-14-dev \
 	debhelper lintian golang-go golang-github-varlink-go-dev varlink-go \
 	prometheus prometheus-node-exporter curl
 
@@ -113,6 +114,7 @@ check-xen: deps-xen
 # build/images; IMAGES="linux-qemu", "linux-qemu-debian" or "test" builds
 # some of them (all three by default).
 images: deps-xen
+	$(MAKE) tests/xen/escape
 	images/build build/xen-cache build/images
 
 # The soak (tests/soak/run): not in check; bounded, prints its figures.

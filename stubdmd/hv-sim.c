@@ -147,24 +147,22 @@ sim_request(struct hv_sim *s, const char *const *words, size_t n,
 
 	*reply = NULL;
 	for (attempt = 0; attempt < 2; attempt++) {
-		/* Not a return: a first attempt's getline left line set. */
+		/* A failed reconnect leaves the first attempt's line to free. */
 		if (s->fd == -1 && (rc = sim_connect(s)) < 0)
-			break;
+			goto out;
 		if ((rc = sim_send(s, words, n)) == 0 &&
 		    (len = getline(&line, &cap, s->in)) > 0)
 			break;
 		sim_disconnect(s);
 		rc = -ECONNRESET;
 	}
-	if (rc < 0) {
-		free(line);
-		return rc;
-	}
+	if (attempt == 2)
+		goto out;
 	line[strcspn(line, "\n")] = '\0';
 	if (strncmp(line, "OK", 2) == 0) {
 		*reply = strdup(line[2] == ' ' ? line + 3 : "");
-		free(line);
-		return *reply ? 0 : -ENOMEM;
+		rc = *reply ? 0 : -ENOMEM;
+		goto out;
 	}
 	rc = -EIO;
 	if (strncmp(line, "ERR ", 4) == 0) {
@@ -175,6 +173,7 @@ sim_request(struct hv_sim *s, const char *const *words, size_t n,
 		rc = -sim_errno(name);
 		*reply = strdup(text ? text : name);
 	}
+out:
 	free(line);
 	return rc;
 }

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tests/fuzz: libFuzzer targets, built with clang into their own tree:
 #   make fuzz-build                  (O=build/fuzz CC=clang FUZZ=1 fuzz-bins)
-#   make fuzz FUZZ_SECONDS=N         run each target N seconds (default 60)
+#   make fuzz FUZZ_SECONDS=N         run each target N seconds (default 60;
+#                                    tests/fuzz/run says CRASH or FAILED TO RUN)
 # Seeds and dictionaries: tests/fuzz/corpus/<target>/, <target>.dict;
 # inputs that once crashed: tests/fuzz/regress/<target>/.
 FUZZ_TARGETS := fuzz-control fuzz-policy fuzz-xsvalue fuzz-super \

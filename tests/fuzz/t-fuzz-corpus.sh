@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The libFuzzer targets (make fuzz-build): every seed and every input that
-# once crashed replays cleanly, then each target fuzzes for a few seconds.
+# once crashed replays cleanly, then `make fuzz`'s runner (tests/fuzz/run)
+# fuzzes each target for a few seconds, as in a fresh clone (no regress
+# directory yet), and tells a crash from a target that could not run.
 . "$TOP/tests/lib.sh"
 FUZZ=$TOP/build/fuzz/tests/fuzz
 : "${FUZZ_CHECK_SECONDS:=4}"
@@ -16,10 +18,39 @@ for t in fuzz-control fuzz-policy fuzz-xsvalue fuzz-super fuzz-builder; do
 		quiet "$T/$t.seeds.log" "$FUZZ/$t" -runs=0 "$seeds"
 	check "$t: $(ls "$regress" | wc -l) inputs that once crashed replay cleanly" \
 		quiet "$T/$t.regress.log" "$FUZZ/$t" -runs=0 "$regress"
-	check "$t: fuzzes ${FUZZ_CHECK_SECONDS} s without a crash" \
-		quiet "$T/$t.fuzz.log" "$FUZZ/$t" \
-		-max_total_time="$FUZZ_CHECK_SECONDS" -timeout=10 \
-		-dict="$TOP/tests/fuzz/$t.dict" -artifact_prefix="$T/crash-$t-" \
-		"$T/corpus-$t" "$seeds" "$regress"
 done
+
+# The runner on a copy of the fuzz directory without its regress
+# directories, as git leaves a fresh clone.
+mkdir -p "$T/top/tests"
+cp -r "$TOP/tests/fuzz" "$T/top/tests/fuzz"
+rm -rf "$T/top/tests/fuzz/regress"
+targets=$(cd "$TOP/tests/fuzz" && ls fuzz-*.c | sed 's/\.c$//')
+runner() { FUZZ_BIN=$1 FUZZ_OUT=$T/out "$T/top/tests/fuzz/run" "${@:2}"; }
+runner "$FUZZ" "$FUZZ_CHECK_SECONDS" $targets >"$T/run.out" 2>&1
+check "make fuzz's runner: every target fuzzed, exit 0" test $? = 0
+for t in $targets; do
+	check "$t: ran its ${FUZZ_CHECK_SECONDS} s without a crash, with figures" \
+		grep -qE "^$t: ran [0-9]+ s, [0-9]+ runs, " "$T/run.out"
+done
+
+# Stand-ins for libFuzzer: one leaves a crash artifact, one stops without.
+mkdir -p "$T/fake"
+printf '#!/bin/sh\nfor a; do case $a in -artifact_prefix=*) p=${a#*=}x;; esac; done\n: >"$p"; echo "==1==ERROR: deadly signal"; echo "artifact_prefix=x; Test unit written to $p"; exit 1\n' \
+	>"$T/fake/fuzz-policy"
+printf '#!/bin/sh\necho "No such file or directory: x"; exit 1\n' \
+	>"$T/fake/fuzz-builder"
+chmod +x "$T/fake/"*
+runner "$T/fake" 1 fuzz-policy >"$T/crash.out" 2>&1
+check "a crash: CRASH, exit 1" test $? = 1
+check "... naming its artifact" \
+	grep -q "^fuzz-policy: CRASH after .*crash-fuzz-policy-x" "$T/crash.out"
+runner "$T/fake" 1 fuzz-builder >"$T/unrun.out" 2>&1
+check "no crash, libFuzzer stopped: FAILED TO RUN, exit 2" test $? = 2
+check "... with libFuzzer's reason, not CRASH" grep -q \
+	"^fuzz-builder: FAILED TO RUN (exit 1, no crash): No such file" "$T/unrun.out"
+runner "$T/fake" 1 fuzz-nosuch >"$T/nobin.out" 2>&1
+check "no binary: FAILED TO RUN, exit 2" test $? = 2
+check "... saying which file" \
+	grep -q "^fuzz-nosuch: FAILED TO RUN: no $T/fake/fuzz-nosuch" "$T/nobin.out"
 done_testing

@@ -4,3 +4,11 @@ $(O)/tests/xen/mkguest: $(O)/tests/xen/mkguest.o
 	$(call link,$(call pc_libs,xencontrol xenguest xenstore))
 
 TESTBINS += $(O)/tests/xen/mkguest
+
+# A hostile device model, run inside the test stub image (images/build
+# copies it there, with the libraries it names; stubtest=escape).
+$(O)/tests/xen/escape: $(O)/tests/xen/escape.o
+	$(call link,$(call pc_libs,xencontrol xenforeignmemory \
+		xendevicemodel xenevtchn xengnttab xenstore))
+
+TESTBINS += $(O)/tests/xen/escape
