@@ -104,7 +104,7 @@ static const struct policy_key policy_gkeys[] = {
 /* Built-in values, in policy syntax: one parser for files and defaults. */
 static const char *const policy_builtin[NKEYS] = {
 	"yes", "linux", "/usr/lib/xen/boot/qemu-stubdom-linux-kernel",
-	"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs", "", "256", "1", "",
+	"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs", "", "96", "1", "",
 	"none", "on-failure", "5", "10m", "1s", "30s", "60s", "leave", "crash-guest",
 	"yes", "yes", "0",
 };

@@ -155,7 +155,7 @@ cp "$POLICY" /tmp/policy.41
 	cat /tmp/policy.41
 	printf '\n[guest "qemuow*"]\nkernel = /test/qemu-stubdom-linux-kernel\n'
 	printf 'ramdisk = /test/qemu-stubdom-linux-rootfs\n'
-	printf 'cmdline = console=hvc0 quiet stubdm_pool\nmemory = 128\n'
+	printf 'cmdline = console=hvc0 quiet stubdm_pool\nmemory = 96\n'
 	printf 'device_model_args =\nserial = file:/tmp/%%n.serial\n'
 	printf 'pool_size = 1\n'
 } >"$POLICY"
