@@ -79,6 +79,8 @@ check "RELOADING=1 carries MONOTONIC_USEC of CLOCK_MONOTONIC" \
 check "nothing between RELOADING=1 and READY=1" test "$(last READY)" = $((rl + 1))
 out=$("$STUBDMCTL" -S "$T/ctl.sock" reload 2>&1); rc=$?
 check "stubdmctl reload: exit 0" test "$rc" = 0
+# The reply can come before the listener has written the datagrams out.
+wait_until 5 'test "$(count READY)" = 3'
 check "stubdmctl reload: RELOADING=1, then READY=1" \
 	test "$(count RELOADING)" = 2 -a "$(last READY)" = $(( $(last RELOADING) + 1 ))
 check "READY=1 after a good reload has no complaint" \
@@ -89,6 +91,7 @@ printf 'bogus_key = 1\n' >>"$T/policy.ini"
 out=$("$STUBDMCTL" -S "$T/ctl.sock" reload 2>&1); rc=$?
 check "rejected reload: stubdmctl reload exits 1 (ExecReload fails)" test "$rc" = 1
 check "rejected reload: the error names file:line" grep -q "policy.ini:[0-9]*: .*bogus_key" <<<"$out"
+wait_until 5 'test "$(count READY)" = 4'
 check "rejected reload: RELOADING=1, then READY=1 again" \
 	test "$(count RELOADING)" = 3 -a "$(last READY)" = $(( $(last RELOADING) + 1 ))
 check "rejected reload: STATUS says the old policy stays" \
