@@ -125,6 +125,15 @@ result "$([ -z "$why" ]; echo $?)" "lean image: the least stub memory of \
 both images found by bisection (own mode)" "$why"
 
 # B. xl create without a stubdomain_memory line.
+# lean_stub IMAGE [MIB]: the guest-file lines of libxl's stub from IMAGE,
+# with MIB of memory, libxl's default without it.
+lean_stub() {
+	echo "device_model_stubdomain_override = 1"
+	echo "stubdomain_kernel = \"$1/qemu-stubdom-linux-kernel\""
+	echo "stubdomain_ramdisk = \"$1/qemu-stubdom-linux-rootfs\""
+	echo "stubdomain_cmdline = \"console=hvc0 quiet\""
+	[ -z "${2:-}" ] || echo "stubdomain_memory = $2"
+}
 # lean_create NAME: xl create of /tmp/NAME.cfg, its output in NAME.out.
 lean_create() {
 	rm -f "/tmp/$1.serial"
@@ -138,11 +147,7 @@ lean_xl() {
 	guest_disk "/tmp/$1.img" "$nc" 0
 	{
 		guest_cfg "$1" "/tmp/$1.img" "$mac"
-		echo "device_model_stubdomain_override = 1"
-		echo "stubdomain_kernel = \"$2/qemu-stubdom-linux-kernel\""
-		echo "stubdomain_ramdisk = \"$2/qemu-stubdom-linux-rootfs\""
-		echo "stubdomain_cmdline = \"console=hvc0 quiet\""
-		[ -z "${3:-}" ] || echo "stubdomain_memory = $3"
+		lean_stub "$2" "${3:-}"
 	} >"/tmp/$1.cfg"
 	capture_start
 	# libxl's fixed 30 s from unpause to QEMU running can run out on a
@@ -190,11 +195,7 @@ mac=$(lean_mac)
 guest_disk /tmp/lxd3.img "$nc" 0
 {
 	guest_cfg lxd3 /tmp/lxd3.img "$mac"
-	echo "device_model_stubdomain_override = 1"
-	echo "stubdomain_kernel = \"$DEBIAN/qemu-stubdom-linux-kernel\""
-	echo "stubdomain_ramdisk = \"$DEBIAN/qemu-stubdom-linux-rootfs\""
-	echo "stubdomain_cmdline = \"console=hvc0 quiet\""
-	echo "stubdomain_memory = 256"
+	lean_stub $DEBIAN 256
 } >/tmp/lxd3.cfg
 rm -f /tmp/lxd3.serial
 t=$(now)
