@@ -26,8 +26,13 @@
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
 
-/* xc_domain_getinfolist batch: a few pages of results per hypercall. */
-#define HV_XEN_LIST_BATCH	256
+/*
+ * xc_domain_getinfolist batch: results that fit one page with libxencall's
+ * header (112 bytes each in 4.17).  libxencall keeps one-page hypercall
+ * buffers for reuse and maps and unmaps larger ones on every call, which
+ * made a listing the event loop's longest stall (38 ms in check-xen).
+ */
+#define HV_XEN_LIST_BATCH	((XC_PAGE_SIZE - 256) / sizeof(xc_domaininfo_t))
 #define HV_XEN_CONSOLE_ENV	"STUBDMD_CONSOLE_LOG_DIR"
 #define HV_XEN_CONSOLE_DIR	"/var/log/xen/console"
 #define HV_XEN_CONSOLE_READ_MAX	16384
@@ -135,7 +140,7 @@ hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
 			v[count].dying |= hv_xen_builder_destroying(x,
 			    v[count].domid);
 		}
-		if (got < HV_XEN_LIST_BATCH)
+		if ((size_t)got < HV_XEN_LIST_BATCH)
 			break;
 		next = batch[got - 1].domain + 1;
 	}
