@@ -379,6 +379,8 @@ hv_xen_close(struct hv *hv)
 	if (x == NULL)
 		return;
 	hv_xen_builder_close(x);
+	if (x->xsh != NULL)
+		xs_close(x->xsh);
 	if (x->xch != NULL)
 		xc_interface_close(x->xch);
 	free(x->console_dir);
@@ -387,19 +389,17 @@ hv_xen_close(struct hv *hv)
 
 /*
  * A domain's name is xenstore's (what libxl_domain_rename writes): the
- * domain's name and its vm path's, in one transaction.
+ * domain's name and its vm path's, in one transaction, on a connection
+ * kept for it (opening one per rename was most of a rename's 38 ms stall
+ * in check-xen); dropped after a failure, reopened by the next rename.
  */
 static int
-hv_xen_rename(struct hv *hv, uint32_t domid, const char *name)
+hv_xen_rename_tx(struct xs_handle *xsh, uint32_t domid, const char *name)
 {
-	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	char vmkey[64], namekey[64], vmname[256], *vm = NULL;
-	struct xs_handle *xsh;
 	xs_transaction_t t;
 	int rc = 0;
 
-	if ((xsh = xs_open(0)) == NULL)
-		return hv_xen_timed(hv, t0, "rename", -errno);
 	snprintf(vmkey, sizeof(vmkey), "/local/domain/%u/vm", domid);
 	snprintf(namekey, sizeof(namekey), "/local/domain/%u/name", domid);
 	do {
@@ -419,7 +419,22 @@ hv_xen_rename(struct hv *hv, uint32_t domid, const char *name)
 		}
 	} while (!xs_transaction_end(xsh, t, false) && errno == EAGAIN);
 	free(vm);
-	xs_close(xsh);
+	return rc;
+}
+
+static int
+hv_xen_rename(struct hv *hv, uint32_t domid, const char *name)
+{
+	struct hv_xen *x = (struct hv_xen *)hv;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	int rc;
+
+	if (x->xsh == NULL && (x->xsh = xs_open(0)) == NULL)
+		return hv_xen_timed(hv, t0, "rename", -errno);
+	if ((rc = hv_xen_rename_tx(x->xsh, domid, name)) < 0) {
+		xs_close(x->xsh);
+		x->xsh = NULL;
+	}
 	/* The build's name stays remembered: xenconsoled's log has it. */
 	return hv_xen_timed(hv, t0, "rename", rc);
 }

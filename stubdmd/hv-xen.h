@@ -68,6 +68,7 @@ struct hv_xen {
 	struct hv			 hv;
 	struct event			*ev_pump;
 	xc_interface			*xch;
+	struct xs_handle		*xsh;		/* renames; lazily */
 	char				*console_dir;
 	/* In the order they came; any number of them in a builder's hands. */
 	TAILQ_HEAD(, hv_xen_job)	 jobs;
