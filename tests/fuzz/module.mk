@@ -14,8 +14,10 @@ CFLAGS	+= -O1 -fsanitize=fuzzer-no-link,address,undefined \
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 
-FUZZ_control_OBJS := stubdmd/control.o stubdmd/metrics.o stubdmd/idl.o \
-	stubdmd/super.o stubdmd/pool.o \
+FUZZ_control_OBJS := stubdmd/control.o stubdmd/control-method.o \
+	stubdmd/control-guest.o stubdmd/control-events.o \
+	stubdmd/metrics.o stubdmd/idl.o \
+	$(SUPER_SRCS:.c=.o) stubdmd/pool.o \
 	stubdmd/policy.o \
 	stubdmd/log.o stubdmd/guest.o stubdmd/persist.o stubdmd/spawn.o \
 	stubdmd/xstore.o stubdmd/hv.o stubdmd/devices.o
@@ -32,7 +34,7 @@ FUZZ_builder_OBJS := stubdmd/builder.o stubdmd/hv.o
 FUZZ_builder_LIBS = $(JSON_LIBS)
 # fuzz-super.c stands in for libxenstore (under the real xstore.c) and for
 # the hypervisor: it does not link libxenstore.
-FUZZ_super_OBJS := stubdmd/super.o stubdmd/pool.o stubdmd/guest.o \
+FUZZ_super_OBJS := $(SUPER_SRCS:.c=.o) stubdmd/pool.o stubdmd/guest.o \
 	stubdmd/persist.o stubdmd/xstore.o \
 	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o \
 	stubdmd/devices.o
