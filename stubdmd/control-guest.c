@@ -28,6 +28,7 @@
 #include "stubdmd/log.h"
 #include "stubdmd/metrics.h"
 #include "stubdmd/policy.h"
+#include "stubdmd/probe.h"
 #include "stubdmd/proto.h"
 #include "stubdmd/stubdmd.h"
 #include "stubdmd/super.h"
@@ -53,19 +54,37 @@ control_age_ms(uint64_t mono_ms)
 
 /* ---- guests ------------------------------------------------------- */
 
+/*
+ * The device model's liveness: "hung" once on_dm_hang acted, "ok" or
+ * "unanswered" (probes missed, not yet hung) while probed, else null.
+ */
+static json_t *
+control_dm_health(const struct super_guest *sg)
+{
+	const struct guest *g = &sg->g;
+
+	if (g->state == GUEST_FAILED && g->last_exit == GUEST_EXIT_HUNG)
+		return json_string("hung");
+	if (sg->probe == NULL)
+		return json_null();
+	return json_string(probe_misses(sg->probe) > 0 ? "unanswered" :
+	    "ok");
+}
+
 static json_t *
 control_guest_summary(const struct super_guest *sg)
 {
 	const struct guest *g = &sg->g;
 
-	return json_pack("{s:o, s:I, s:s, s:s, s:o, s:I, s:s, s:o}",
+	return json_pack("{s:o, s:I, s:s, s:s, s:o, s:I, s:s, s:o, s:o}",
 	    "name", control_jstr(g->name), "domid", (json_int_t)g->domid,
 	    "state", guest_state_name(g->state),
 	    "mode", super_mode_name(sg->mode),
 	    "stub_domid", control_jdomid(g->stub_domid),
 	    "restarts", (json_int_t)g->restarts,
 	    "last_exit", guest_exit_name(g->last_exit),
-	    "reason", control_jstr(g->reason));
+	    "reason", control_jstr(g->reason),
+	    "dm_health", control_dm_health(sg));
 }
 
 /* The effective settings, as `stubdmd -n -g` prints them. */
@@ -129,7 +148,7 @@ control_guest_detail(const struct control *c, const struct super_guest *sg)
 	json_t *o = control_guest_summary(sg);
 
 	if (o == NULL || json_object_update_new(o, json_pack("{s:o, s:I, "
-	    "s:i, s:b, s:o, s:o, s:o, s:I, s:o, s:o}",
+	    "s:i, s:b, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
 	    "uuid", control_jstr(g->uuid),
 	    "starts", (json_int_t)g->starts,
 	    "ioreq_slots", GUEST_IOREQ_SLOTS,
@@ -140,6 +159,9 @@ control_guest_detail(const struct control *c, const struct super_guest *sg)
 	    "state_for_ms", (json_int_t)control_age_ms(g->state_since),
 	    "policy", control_guest_policy(c, g),
 	    "console", sg->console != NULL ? control_jstr(sg->console) :
+	    json_null(),
+	    "dm_probe_misses", sg->probe != NULL ?
+	    json_integer((json_int_t)probe_misses(sg->probe)) :
 	    json_null())) < 0) {
 		json_decref(o);
 		return NULL;

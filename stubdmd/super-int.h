@@ -15,6 +15,7 @@
 #include "stubdmd/guest.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
+#include "stubdmd/probe.h"
 #include "stubdmd/super.h"
 
 #define SUPER_DOMID_MAX		0x7ff0	/* DOMID_FIRST_RESERVED */
@@ -59,6 +60,7 @@ struct super {
 	uint64_t		 rng;
 	struct super_stats	 stats;
 	struct pool		*pool;
+	struct probe_stats	 probe_stats;
 	super_observer		*observer;
 	void			*observer_arg;
 };
@@ -84,6 +86,9 @@ void	 super_log_transition(struct super *s, struct sguest *sg,
 	    enum guest_state old);
 void	 super_apply(struct super *s, struct sguest *sg, unsigned acts,
 	    enum guest_state old);
+void	 super_keep_console(struct super *s, struct sguest *sg);
+/* A running stub is probed (policy permitting), any other is not. */
+void	 super_probe_sync(struct super *s, struct sguest *sg);
 
 /* super-stub.c: build, spare, attach; start and destroy a stub. */
 unsigned super_do_build(struct super *s, struct sguest *sg);

@@ -123,6 +123,7 @@ super_adopt_resume(struct super *s, struct sguest *sg)
 		super_arm_timer(sg);
 		break;
 	default:
+		super_probe_sync(s, sg);
 		break;
 	}
 }

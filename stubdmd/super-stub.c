@@ -342,17 +342,7 @@ super_do_destroy_stub(struct super *s, struct sguest *sg)
 	super_unwatch_ready(s, sg);
 	if (g->stub_domid < 0)
 		return;	/* already gone (see super_check_guest) */
-	if (hv->ops->console_tail != NULL) {
-		char name[512], *tail;
-
-		snprintf(name, sizeof(name), "%s" SPAWN_NAME_SUFFIX, g->name);
-		tail = hv->ops->console_tail(hv, stub, name,
-		    SUPER_CONSOLE_LINES);
-		if (tail != NULL) {
-			free(sg->pub.console);
-			sg->pub.console = tail;
-		}
-	}
+	super_keep_console(s, sg);
 	if ((rc = hv->ops->destroy(hv, stub)) < 0 && rc != -ESRCH)
 		log_guest(LOG_LVL_WARNING, &lg, NULL, "destroying stub domain "
 		    "%u: %s; the reconcile will retry", stub, strerror(-rc));

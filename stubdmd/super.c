@@ -172,6 +172,7 @@ static void
 super_guest_free(struct super *s, struct sguest *sg)
 {
 	super_unwatch_ready(s, sg);
+	probe_free(sg->pub.probe);
 	TAILQ_REMOVE(&s->guests, sg, link);
 	s->nguests--;
 	s->by_domid[sg->pub.g.domid] = NULL;
@@ -253,6 +254,18 @@ super_do_dm_death(struct super *s, struct sguest *sg)
 }
 
 static void
+super_do_dm_hang(struct super *s, struct sguest *sg)
+{
+	const char *act = policy_dm_death_name(sg->pub.g.cfg->on_dm_hang);
+	struct log_guest lg = super_lg(sg);
+
+	log_guest(LOG_LVL_WARNING, &lg, NULL, "device model hung after the "
+	    "guest had run; not replacing it under a running guest; "
+	    "on_dm_hang = %s", act);
+	super_do_guest_action(s, sg, "on_dm_hang", act);
+}
+
+static void
 super_do_giveup(struct super *s, struct sguest *sg)
 {
 	const char *act = policy_giveup_name(sg->pub.g.cfg->on_giveup);
@@ -313,6 +326,8 @@ super_apply(struct super *s, struct sguest *sg, unsigned acts,
 		super_do_destroy_stub(s, sg);
 	if (acts & GUEST_DO_DM_DEATH)
 		super_do_dm_death(s, sg);
+	if (acts & GUEST_DO_DM_HANG)
+		super_do_dm_hang(s, sg);
 	if (acts & GUEST_DO_GIVEUP)
 		super_do_giveup(s, sg);
 	if (acts & GUEST_DO_UNPAUSE_GUEST)
@@ -326,6 +341,7 @@ super_apply(struct super *s, struct sguest *sg, unsigned acts,
 		if (s->observer != NULL)
 			s->observer(s->observer_arg, &sg->pub, old);
 	}
+	super_probe_sync(s, sg);
 	if (acts & GUEST_DO_FORGET) {
 		super_unpersist(s, g->domid);
 		super_guest_free(s, sg);
@@ -338,6 +354,85 @@ super_apply(struct super *s, struct sguest *sg, unsigned acts,
 		super_apply(s, sg, super_do_build(s, sg), old);
 	else if (acts & GUEST_DO_START_STUB)
 		super_apply(s, sg, super_do_start_stub(s, sg), old);
+}
+
+/* The last lines a stub printed, kept for Status (and the log). */
+void
+super_keep_console(struct super *s, struct sguest *sg)
+{
+	struct hv *hv = s->sd->hv;
+	const struct guest *g = &sg->pub.g;
+	char name[512], *tail;
+
+	if (hv->ops->console_tail == NULL || g->stub_domid < 0)
+		return;
+	snprintf(name, sizeof(name), "%s" SPAWN_NAME_SUFFIX, g->name);
+	tail = hv->ops->console_tail(hv, (uint32_t)g->stub_domid, name,
+	    SUPER_CONSOLE_LINES);
+	if (tail != NULL) {
+		free(sg->pub.console);
+		sg->pub.console = tail;
+	}
+}
+
+/* Each line of the kept console as a log line of its own, quoted. */
+static void
+super_log_console(const struct sguest *sg)
+{
+	struct log_guest lg = super_lg(sg);
+	const char *p = sg->pub.console, *nl;
+	char line[256], q[128];
+	size_t n;
+
+	for (; p != NULL && *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		n = (size_t)(nl - p) < sizeof(line) - 1 ? (size_t)(nl - p) :
+		    sizeof(line) - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "stub console: \"%s\"",
+		    log_quote(q, sizeof(q), line));
+	}
+}
+
+/* From the probe: the device model stopped answering. */
+static void
+super_on_dm_hung(void *arg, const char *why)
+{
+	struct sguest *sg = arg;
+	struct super *s = sg->s;
+	struct guest_env e = super_env(s);
+	struct log_guest lg = super_lg(sg);
+	enum guest_state old = sg->pub.g.state;
+
+	s->stats.dm_hangs++;
+	super_keep_console(s, sg);
+	log_guest(LOG_LVL_WARNING, &lg, LOG_MSGID_HUNG, "%s", why);
+	super_log_console(sg);
+	super_apply(s, sg, guest_on_hung(&sg->pub.g, &e, why), old);
+}
+
+void
+super_probe_sync(struct super *s, struct sguest *sg)
+{
+	const struct guest *g = &sg->pub.g;
+	struct hv *hv = s->sd->hv;
+	bool want = g->state == GUEST_RUNNING && g->stub_domid >= 0 &&
+	    g->cfg->dm_probe_interval_ms > 0 && hv->ops->dm_connect != NULL;
+
+	if (!want) {
+		probe_free(sg->pub.probe);
+		sg->pub.probe = NULL;
+	} else if (sg->pub.probe == NULL) {
+		sg->pub.probe = probe_new(s->sd->base, hv, g,
+		    sg->pub.mode == SUPER_MODE_ADOPTED, &s->probe_stats,
+		    super_on_dm_hung, sg);
+		if (sg->pub.probe == NULL)
+			log_guest(LOG_LVL_WARNING, &(struct log_guest){ g->name,
+			    (int)g->domid, g->stub_domid, "running" }, NULL,
+			    "cannot probe the device model: out of memory");
+	}
 }
 
 const char *const super_mode_reasons[] = {
@@ -457,9 +552,11 @@ super_set_policy(struct super *s, const struct policy *p)
 	struct sguest *sg;
 
 	/* Running stubs keep running; the next build uses the new settings. */
-	TAILQ_FOREACH(sg, &s->guests, link)
+	TAILQ_FOREACH(sg, &s->guests, link) {
 		guest_set_policy(&sg->pub.g, policy_match(p, sg->pub.g.name,
 		    sg->pub.g.uuid, NULL));
+		super_probe_sync(s, sg);
+	}
 	pool_set_policy(s->pool, p);
 	if (strcmp(policy_global(p)->state_path, s->state_path) != 0)
 		log_warnx("state_path changes take effect at the next start");
@@ -535,6 +632,9 @@ super_stats(struct super *s)
 	s->stats.pool_taken = ps.taken;
 	s->stats.pool_build_failures = ps.build_failures;
 	s->stats.pool_died = ps.died;
+	s->stats.dm_probes = s->probe_stats.probes;
+	s->stats.dm_probe_misses = s->probe_stats.misses;
+	s->stats.qmp_closed = s->probe_stats.bad;
 	return &s->stats;
 }
 
