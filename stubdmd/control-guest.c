@@ -55,8 +55,9 @@ control_age_ms(uint64_t mono_ms)
 /* ---- guests ------------------------------------------------------- */
 
 /*
- * The device model's liveness: "hung" once on_dm_hang acted, "ok" or
- * "unanswered" (probes missed, not yet hung) while probed, else null.
+ * The device model's liveness: "hung" once on_dm_hang acted, "ok",
+ * "unanswered" (probes missed, not yet hung) or "no-qmp" (nothing to
+ * connect to) while probed, else null.
  */
 static json_t *
 control_dm_health(const struct super_guest *sg)
@@ -67,6 +68,8 @@ control_dm_health(const struct super_guest *sg)
 		return json_string("hung");
 	if (sg->probe == NULL)
 		return json_null();
+	if (probe_unreachable(sg->probe))
+		return json_string("no-qmp");
 	return json_string(probe_misses(sg->probe) > 0 ? "unanswered" :
 	    "ok");
 }

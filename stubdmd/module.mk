@@ -4,7 +4,7 @@
 SUPER_SRCS := stubdmd/super.c stubdmd/super-stub.c stubdmd/super-libxl.c \
 	stubdmd/super-scan.c stubdmd/super-readopt.c
 STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
-	stubdmd/qmp.c stubdmd/probe.c \
+	stubdmd/qmp.c stubdmd/probe.c stubdmd/vchan.c \
 	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/hv-xen-builder.c \
 	stubdmd/xlbuild.c stubdmd/builder.c stubdmd/xstore.c \
 	stubdmd/guest.c stubdmd/persist.c stubdmd/spawn.c $(SUPER_SRCS) \

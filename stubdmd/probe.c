@@ -23,7 +23,9 @@ struct probe {
 	struct event		*tick;
 	struct event		*timeout;
 	struct qmp		*q;
-	bool			 in_flight;	/* a probe awaits its answer */
+	bool			 in_flight;	/* a query awaits its answer */
+	bool			 late;		/* ... and has missed already */
+	bool			 unreachable;	/* no QMP to connect to */
 	unsigned		 misses;	/* in a row */
 	uint64_t		 answered;
 };
@@ -47,12 +49,39 @@ probe_arm(struct event *ev, uint64_t ms)
 	event_add(ev, &tv);
 }
 
-/* The connection goes; the next probe makes a new one. */
 static void
 probe_disconnect(struct probe *p)
 {
 	qmp_free(p->q);
 	p->q = NULL;
+}
+
+/*
+ * One more probe unanswered; false once the device model is hung (the
+ * callback may have freed p: nothing may touch it then).
+ */
+static bool
+probe_miss(struct probe *p)
+{
+	struct log_guest lg = probe_lg(p);
+	unsigned max = p->g->cfg->dm_probe_misses;
+	char why[160];
+
+	p->st->misses++;
+	p->misses++;
+	log_guest(LOG_LVL_WARNING, &lg, NULL, "device model did not answer "
+	    "QMP within %llu ms (%u of %u in a row)",
+	    (unsigned long long)p->g->cfg->dm_probe_timeout_ms, p->misses,
+	    max);
+	if (p->misses < max)
+		return true;
+	event_del(p->tick);
+	event_del(p->timeout);
+	snprintf(why, sizeof(why), "device model hung: %u QMP probes in a "
+	    "row unanswered within %llu ms", p->misses,
+	    (unsigned long long)p->g->cfg->dm_probe_timeout_ms);
+	p->cb(p->arg, why);
+	return false;
 }
 
 static void
@@ -61,19 +90,19 @@ probe_answer(struct probe *p)
 	struct log_guest lg = probe_lg(p);
 
 	event_del(p->timeout);
-	p->in_flight = false;
+	p->in_flight = p->late = false;
 	p->answered++;
+	if (p->misses > 0)
+		log_guest(LOG_LVL_INFO, &lg, NULL, "device model answers QMP "
+		    "again after %u missed probe%s", p->misses,
+		    p->misses == 1 ? "" : "s");
+	p->misses = 0;
 	/*
 	 * libxl's QMP socket serves one client at a time and libxl connects
 	 * per operation: an adopted stub's connection is never held.
 	 */
 	if (p->libxl)
 		probe_disconnect(p);
-	if (p->misses > 0)
-		log_guest(LOG_LVL_INFO, &lg, NULL, "device model answers QMP "
-		    "again after %u missed probe%s", p->misses,
-		    p->misses == 1 ? "" : "s");
-	p->misses = 0;
 }
 
 static void
@@ -95,6 +124,7 @@ probe_on_reply(void *arg, json_t *ret, const char *error)
 		probe_answer(p);
 }
 
+/* A connection that ends before the answer: that probe missed. */
 static void
 probe_on_closed(void *arg, bool bad, const char *why)
 {
@@ -110,6 +140,12 @@ probe_on_closed(void *arg, bool bad, const char *why)
 		    why);
 	}
 	probe_disconnect(p);
+	if (p->in_flight) {
+		event_del(p->timeout);
+		p->in_flight = false;
+		if (!p->late)
+			probe_miss(p);	/* may free p */
+	}
 }
 
 static const struct qmp_ops probe_qmp_ops = {
@@ -118,14 +154,28 @@ static const struct qmp_ops probe_qmp_ops = {
 	.closed = probe_on_closed,
 };
 
+/*
+ * A device model with no QMP to connect to (an image that serves none,
+ * libxl's socket gone with a rebuilt stub) cannot be probed; that is no
+ * miss: a hung one is connected to and does not answer.
+ */
 static int
 probe_connect(struct probe *p)
 {
+	struct log_guest lg = probe_lg(p);
 	int fd = -1, rc;
 
-	if ((rc = p->hv->ops->dm_connect(p->hv, p->g->domid,
-	    (uint32_t)p->g->stub_domid, p->libxl, &fd)) < 0)
+	rc = p->hv->ops->dm_connect(p->hv, p->g->domid,
+	    (uint32_t)p->g->stub_domid, p->libxl, &fd);
+	if (rc < 0) {
+		if (!p->unreachable)
+			log_guest(LOG_LVL_INFO, &lg, NULL, "device model serves "
+			    "no QMP (%s); not probed until it does",
+			    strerror(-rc));
+		p->unreachable = true;
 		return rc;
+	}
+	p->unreachable = false;
 	if ((p->q = qmp_new(p->base, fd, &probe_qmp_ops, p)) == NULL) {
 		close(fd);
 		return -ENOMEM;
@@ -137,48 +187,39 @@ static void
 probe_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
-	struct log_guest lg = probe_lg(p);
-	int rc = 0;
+	int rc;
 
 	probe_arm(p->tick, p->g->cfg->dm_probe_interval_ms);
-	if (p->in_flight || p->g->stub_domid < 0)
+	if (p->g->stub_domid < 0)
+		return;
+	if (p->in_flight) {
+		/* Still unanswered a whole interval later: one more miss. */
+		if (p->late)
+			probe_miss(p);	/* may free p */
+		return;
+	}
+	if (p->q == NULL && probe_connect(p) < 0)
 		return;
 	p->st->probes++;
 	p->in_flight = true;
+	p->late = false;
 	probe_arm(p->timeout, p->g->cfg->dm_probe_timeout_ms);
-	if (p->q == NULL)
-		rc = probe_connect(p);	/* ready sends the query */
-	else if ((rc = qmp_command(p->q, "query-status")) < 0)
-		probe_disconnect(p);
-	if (rc < 0)
-		log_guest(LOG_LVL_DEBUG, &lg, NULL, "probing the device model: "
-		    "%s", strerror(-rc));
+	/* A new connection sends it once capabilities are negotiated. */
+	rc = qmp_command(p->q, "query-status");
+	if (rc < 0 && rc != -ENOTCONN)
+		probe_disconnect(p);	/* the timeout counts the miss */
 }
 
+/* The first miss of the query in flight; it stays in flight. */
 static void
 probe_on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
-	struct log_guest lg = probe_lg(p);
-	unsigned max = p->g->cfg->dm_probe_misses;
-	char why[128];
 
-	p->in_flight = false;
-	p->st->misses++;
-	p->misses++;
-	/* A late answer on this connection must not count for the next. */
-	probe_disconnect(p);
-	log_guest(LOG_LVL_WARNING, &lg, NULL, "device model did not answer "
-	    "QMP within %llu ms (%u of %u in a row)",
-	    (unsigned long long)p->g->cfg->dm_probe_timeout_ms, p->misses,
-	    max);
-	if (p->misses < max)
-		return;
-	event_del(p->tick);
-	snprintf(why, sizeof(why), "device model hung: %u QMP probes in a "
-	    "row unanswered within %llu ms", p->misses,
-	    (unsigned long long)p->g->cfg->dm_probe_timeout_ms);
-	p->cb(p->arg, why);	/* may free p: nothing after this */
+	p->late = true;
+	if (p->q == NULL)
+		p->in_flight = false;	/* its connection is gone */
+	probe_miss(p);	/* may free p */
 }
 
 struct probe *
@@ -212,6 +253,12 @@ probe_free(struct probe *p)
 	if (p->timeout != NULL)
 		event_free(p->timeout);
 	free(p);
+}
+
+bool
+probe_unreachable(const struct probe *p)
+{
+	return p->unreachable;
 }
 
 unsigned

@@ -35,6 +35,8 @@ struct probe *probe_new(struct event_base *base, struct hv *hv,
 	    const struct guest *g, bool libxl, struct probe_stats *st,
 	    probe_hung_cb *cb, void *arg);
 void	probe_free(struct probe *p);
+/* The device model serves no QMP to connect to (not counted as misses). */
+bool	probe_unreachable(const struct probe *p);
 /* Misses in a row now (0: the last probe was answered). */
 unsigned probe_misses(const struct probe *p);
 /* Probes answered, all time. */
