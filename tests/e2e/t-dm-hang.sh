@@ -21,9 +21,19 @@ unpause_guest = no
 P
 stubdmd_start
 for g in crash1 pause1 fresh1 calm1 calm2; do hvsimctl create-hvm "$g" >/dev/null; done
+: >"$T/stub-kernel"
+hvsimctl xl-create xlcalm1 kernel="$T/stub-kernel" stubmem=96 mem=512 >/dev/null
 for g in crash1 pause1 fresh1 calm1 calm2; do wait_gstate "$g" running; done
+wait_gstate xlcalm1 running
 wait_until 10 'test "$(stat_of dm_probes)" -ge 10' || fail "no probes: $(tail -5 "$T/stubdmd.log")"
 check "a probed device model is ok" test "$(health calm1)" = ok
+# libxl's QMP socket serves one client at a time and libxl connects per
+# operation: an adopted stub's probe connects per probe and never holds
+# it; stubdmd's own stub keeps its one connection.
+wait_until 10 'test "$(hvsimctl qmp-served "$(stub_of xlcalm1)")" -ge 4' ||
+	fail "adopted stub probed over $(hvsimctl qmp-served "$(stub_of xlcalm1)") connections"
+check "an adopted stub is probed, one connection per probe" test "$(health xlcalm1)" = ok
+check "stubdmd's own stub: one connection held" test "$(hvsimctl qmp-served "$(stub_of calm1)")" = 1
 check "stubdmctl list shows it" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' list | grep -E '^calm1 .* ok( |$)'"
 check "no probe missed while all answer" test "$(stat_of dm_probe_misses)" = 0
 calm1_stub=$(stub_of calm1); calm2_stub=$(stub_of calm2)

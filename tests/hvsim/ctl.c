@@ -530,6 +530,22 @@ ctl_qmp(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	return 0;
 }
 
+/* qmp-served DOM: QMP connections the stub's monitor accepted so far. */
+static int
+ctl_qmp_served(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	struct dom *d;
+	int rc;
+
+	if ((rc = ctl_dom(h, args[0], 0, &d, o)) < 0)
+		return rc;
+	if (d->dm == NULL || d->dm->qmp == NULL)
+		return ctl_err(o, -ENOENT, "domain %u serves no QMP (no "
+		    "device model running)", d->domid);
+	ctl_text(o, "%u", qmpd_served(d->dm->qmp));
+	return 0;
+}
+
 static int
 ctl_shutdown(struct hvsim *h, char **args, int n, struct ctl_out *o)
 {
@@ -634,6 +650,7 @@ static const struct ctl_verb {
 	{ "shutdown", 2, 2, ctl_shutdown, "DOM REASON" },
 	{ "crash", 1, 1, ctl_crash, "DOM" },
 	{ "qmp", 2, 2, ctl_qmp, "DOM ok|hang|garbage|flood" },
+	{ "qmp-served", 1, 1, ctl_qmp_served, "DOM" },
 	{ "destroy", 1, 1, ctl_destroy, "DOM" },
 	{ "fault", 1, 4, ctl_fault, "GLOB KIND [MS] [count=N] | clear" },
 	{ "restart-xenstored", 1, 1, ctl_restart, "MS" },
