@@ -35,7 +35,8 @@ pc	= $(shell $(PKG_CONFIG) --cflags --libs $(1) 2>/dev/null)
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs	= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
-XEN_PKGS	:= xencontrol xenstore xenevtchn xenlight xenguest xentoollog
+XEN_PKGS	:= xencontrol xenstore xenevtchn xenlight xenguest xentoollog \
+		   xenvchan
 EVENT_PKGS	:= libevent
 SYSTEMD_PKGS	:= libsystemd
 INIH_PKGS	:= inih

@@ -11,6 +11,7 @@ static const struct ctl_column ctl_list_cols[] = {
 	{ "STUB", "stub_domid" },
 	{ "RESTARTS", "restarts" },
 	{ "LAST-EXIT", "last_exit" },
+	{ "DM", "dm_health" },
 	{ "REASON", "reason" },
 };
 

@@ -23,6 +23,8 @@ static const struct {
 	{ "dying stubs", "dying" },
 	{ "last exit", "last_exit" },
 	{ "last exit time", "last_exit_time" },
+	{ "device model", "dm_health" },
+	{ "probes missed", "dm_probe_misses" },
 	{ "reason", "reason" },
 };
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The control socket server (io.stubdm.varlink): a UNIX stream socket,
- * peer credentials read at accept, NUL-framed JSON calls capped before
- * they are buffered, one dispatch table that marks each method read-only
- * or privileged, and a ring of recent state changes that Events streams.
+ * The control socket server (io.stubdm.varlink), its transport: a UNIX
+ * stream socket, peer credentials read at accept, NUL-framed JSON calls
+ * capped before they are buffered, replies, parameter helpers, and the
+ * dispatch through the method table (control-method.c) that marks each
+ * method read-only or privileged.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -27,6 +28,7 @@
 
 #include "stubdmd/clock.h"
 #include "stubdmd/control.h"
+#include "stubdmd/control-int.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/idl.h"
 #include "stubdmd/log.h"
@@ -37,71 +39,10 @@
 #include "stubdmd/super.h"
 #include "stubdmd/xstore.h"
 
-#define CONTROL_CONNS_MAX	POLICY_CONNS_MAX
-#define CONTROL_REFUSE_LOG_S	10	/* refusals: one log line per burst */
-#define CONTROL_BACKLOG		128
-#define CONTROL_OUT_MAX		(1024 * 1024)	/* queued for one client */
-#define CONTROL_WRITE_TIMEOUT	30		/* s without progress */
-#define CONTROL_HISTORY		256		/* state changes kept */
-#define CONTROL_GROUPS_MAX	65536
-#define CONTROL_DOMID_MAX	0x7ff0		/* DOMID_FIRST_RESERVED */
-
-struct control;
-
-struct control_conn {
-	struct control		*c;
-	struct bufferevent	*bev;
-	struct ucred		 cred;
-	bool			 follow;	/* streaming Events */
-	bool			 closing;	/* close once output is sent */
-	bool			 dead;		/* waiting to be freed */
-	TAILQ_ENTRY(control_conn) link;
-};
-TAILQ_HEAD(control_conns, control_conn);
-
-struct control {
-	struct stubdmd		*sd;
-	struct evconnlistener	*listener;
-	struct event		*ev_reap;	/* frees dead connections */
-	struct event		*ev_resume;	/* after an accept error */
-	struct event		*ev_refused;	/* pending: in a burst */
-	char			*path;		/* NULL: not ours to unlink */
-	dev_t			 dev;
-	ino_t			 ino;
-	struct control_conns	 conns;
-	struct control_conns	 dead;
-	size_t			 nconns;
-	json_t			*history[CONTROL_HISTORY];
-	uint64_t		 nhistory;	/* recorded, all time */
-	uint64_t		 served;	/* connections accepted */
-	uint64_t		 calls;
-	uint64_t		 rejected;
-	uint64_t		 dropped;	/* slow or bad clients */
-	uint64_t		 refused;	/* over a connection limit */
-	uint64_t		 refused_burst;	/* not logged yet */
-};
-
-/* One call being answered. */
-struct control_call {
-	struct control_conn	*cc;
-	const char		*method;
-	json_t			*params;
-	int			 more;
-	int			 oneway;
-};
-
-typedef void control_method_fn(struct control_call *call);
-
-struct control_method {
-	const char		*name;
-	bool			 privileged;
-	control_method_fn	*fn;
-};
-
 /* ---- JSON values -------------------------------------------------- */
 
 /* A JSON string from an untrusted C string: invalid UTF-8 becomes '?'. */
-static json_t *
+json_t *
 control_jstr(const char *s)
 {
 	json_t *j;
@@ -119,14 +60,14 @@ control_jstr(const char *s)
 	return j;
 }
 
-static json_t *
+json_t *
 control_jdomid(int domid)
 {
 	return domid < 0 ? json_null() : json_integer(domid);
 }
 
 /* ISO 8601 UTC with milliseconds, or null for "never". */
-static json_t *
+json_t *
 control_jtime(uint64_t wall_ms)
 {
 	time_t t = (time_t)(wall_ms / 1000);
@@ -142,22 +83,6 @@ control_jtime(uint64_t wall_ms)
 	return json_string(buf);
 }
 
-/* A monotonic time of this boot as wall-clock time. */
-static uint64_t
-control_mono_to_wall(uint64_t mono_ms)
-{
-	uint64_t now = clock_now_ms(), wall = clock_wall_ms();
-
-	return mono_ms > now ? wall : wall - (now - mono_ms);
-}
-
-static uint64_t
-control_age_ms(uint64_t mono_ms)
-{
-	uint64_t now = clock_now_ms();
-
-	return mono_ms < now ? now - mono_ms : 0;
-}
 
 /* ---- connections -------------------------------------------------- */
 
@@ -229,7 +154,7 @@ control_on_reap(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Queue one message (stolen).  Over the output cap, the client goes. */
-static void
+void
 control_send(struct control_conn *cc, json_t *msg)
 {
 	struct evbuffer *out;
@@ -272,7 +197,7 @@ control_answer(struct control_call *call, const char *error, json_t *params)
 	control_send(call->cc, msg);
 }
 
-static void
+void
 control_reply(struct control_call *call, json_t *params)
 {
 	if (params == NULL)
@@ -282,21 +207,21 @@ control_reply(struct control_call *call, json_t *params)
 		control_answer(call, NULL, params);
 }
 
-static void
+void
 control_error(struct control_call *call, const char *error, json_t *params)
 {
 	control_answer(call, error, params);
 }
 
 /* A call refused for what the client sent (counted in Stats). */
-static void
+void
 control_reject(struct control_call *call, const char *error, json_t *params)
 {
 	call->cc->c->rejected++;
 	control_error(call, error, params);
 }
 
-static void
+void
 control_bad_param(struct control_call *call, const char *name)
 {
 	control_reject(call, PROTO_E_INVALID_PARAM, json_pack("{s:s}",
@@ -306,7 +231,7 @@ control_bad_param(struct control_call *call, const char *name)
 /* ---- parameters --------------------------------------------------- */
 
 /* "guest": a name or a domid, as a string or a number. */
-static struct super_guest *
+struct super_guest *
 control_param_guest(struct control_call *call)
 {
 	json_t *v = json_object_get(call->params, "guest");
@@ -330,7 +255,7 @@ control_param_guest(struct control_call *call)
 }
 
 /* An optional boolean: 0 and *out set, or -1 after an error reply. */
-static int
+int
 control_param_bool(struct control_call *call, const char *name, bool *out)
 {
 	json_t *v = json_object_get(call->params, name);
@@ -344,498 +269,6 @@ control_param_bool(struct control_call *call, const char *name, bool *out)
 	}
 	*out = json_is_true(v);
 	return 0;
-}
-
-/* ---- guests ------------------------------------------------------- */
-
-static json_t *
-control_guest_summary(const struct super_guest *sg)
-{
-	const struct guest *g = &sg->g;
-
-	return json_pack("{s:o, s:I, s:s, s:s, s:o, s:I, s:s, s:o}",
-	    "name", control_jstr(g->name), "domid", (json_int_t)g->domid,
-	    "state", guest_state_name(g->state),
-	    "mode", super_mode_name(sg->mode),
-	    "stub_domid", control_jdomid(g->stub_domid),
-	    "restarts", (json_int_t)g->restarts,
-	    "last_exit", guest_exit_name(g->last_exit),
-	    "reason", control_jstr(g->reason));
-}
-
-/* The effective settings, as `stubdmd -n -g` prints them. */
-static json_t *
-control_settings(const struct policy_settings *s)
-{
-	char *buf = NULL, *line, *save = NULL, *eq;
-	json_t *o = json_object();
-	size_t len = 0;
-	FILE *f;
-
-	if (o == NULL || (f = open_memstream(&buf, &len)) == NULL)
-		goto out;
-	policy_print(s, f);
-	fclose(f);
-	for (line = strtok_r(buf, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if ((eq = strstr(line, " =")) == NULL)
-			continue;
-		*eq = '\0';
-		json_object_set_new(o, line, control_jstr(eq[2] == ' ' ?
-		    eq + 3 : eq + 2));
-	}
-out:
-	free(buf);
-	return o;
-}
-
-static json_t *
-control_guest_policy(const struct control *c, const struct guest *g)
-{
-	const struct policy_settings *s;
-	const char *section = NULL;
-	char *name = NULL;
-	json_t *j;
-
-	s = policy_match(c->sd->policy, g->name, g->uuid, &section);
-	if (section != NULL && asprintf(&name, "guest \"%s\"", section) < 0)
-		return NULL;
-	j = json_pack("{s:o, s:o}", "section", control_jstr(name != NULL ?
-	    name : "defaults"), "settings", control_settings(s));
-	free(name);
-	return j;
-}
-
-static json_t *
-control_dying(const struct guest *g)
-{
-	json_t *a = json_array();
-	unsigned i;
-
-	for (i = 0; a != NULL && i < g->ndying; i++)
-		json_array_append_new(a, json_integer(g->dying[i]));
-	return a;
-}
-
-static json_t *
-control_guest_detail(const struct control *c, const struct super_guest *sg)
-{
-	const struct guest *g = &sg->g;
-	json_t *o = control_guest_summary(sg);
-
-	if (o == NULL || json_object_update_new(o, json_pack("{s:o, s:I, "
-	    "s:i, s:b, s:o, s:o, s:o, s:I, s:o, s:o}",
-	    "uuid", control_jstr(g->uuid),
-	    "starts", (json_int_t)g->starts,
-	    "ioreq_slots", GUEST_IOREQ_SLOTS,
-	    "ever_ran", g->ever_ran,
-	    "dying", control_dying(g),
-	    "last_exit_time", control_jtime(g->last_exit_wall),
-	    "state_since", control_jtime(control_mono_to_wall(g->state_since)),
-	    "state_for_ms", (json_int_t)control_age_ms(g->state_since),
-	    "policy", control_guest_policy(c, g),
-	    "console", sg->console != NULL ? control_jstr(sg->console) :
-	    json_null())) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* ---- state changes ------------------------------------------------ */
-
-static json_t *
-control_event(const struct super_guest *sg, enum guest_state old)
-{
-	const struct guest *g = &sg->g;
-
-	return json_pack("{s:o, s:o, s:I, s:o, s:s, s:s, s:o}",
-	    "time", control_jtime(clock_wall_ms()),
-	    "guest", control_jstr(g->name), "domid", (json_int_t)g->domid,
-	    "stub_domid", control_jdomid(g->stub_domid),
-	    "old", guest_state_name(old), "new", guest_state_name(g->state),
-	    "reason", control_jstr(g->reason));
-}
-
-static json_t *
-control_history(const struct control *c)
-{
-	json_t *a = json_array();
-	uint64_t i;
-
-	i = c->nhistory > CONTROL_HISTORY ? c->nhistory - CONTROL_HISTORY : 0;
-	for (; a != NULL && i < c->nhistory; i++)
-		json_array_append(a, c->history[i % CONTROL_HISTORY]);
-	return a;
-}
-
-static json_t *
-control_events_msg(json_t *events)
-{
-	return json_pack("{s:{s:o}, s:b}", "parameters", "events", events,
-	    "continues", 1);
-}
-
-static void
-control_on_change(void *arg, const struct super_guest *sg,
-    enum guest_state old)
-{
-	struct control *c = arg;
-	struct control_conn *cc, *next;
-	json_t **slot, *ev;
-
-	if ((ev = control_event(sg, old)) == NULL)
-		return;
-	slot = &c->history[c->nhistory++ % CONTROL_HISTORY];
-	json_decref(*slot);
-	*slot = ev;
-	/* control_send may unlink cc (a slow client), never another. */
-	for (cc = TAILQ_FIRST(&c->conns); cc != NULL; cc = next) {
-		next = TAILQ_NEXT(cc, link);
-		if (cc->follow)
-			control_send(cc, control_events_msg(json_pack("[O]",
-			    ev)));
-	}
-}
-
-/* ---- methods ------------------------------------------------------ */
-
-static json_t *
-control_state_counts(const struct super *s)
-{
-	json_t *o = json_object();
-	int i;
-
-	for (i = 0; o != NULL && i < GUEST_NSTATES; i++)
-		json_object_set_new(o, guest_state_name((enum guest_state)i),
-		    json_integer((json_int_t)super_count(s, i)));
-	return o;
-}
-
-static void
-control_get_info(struct control_call *call)
-{
-	const struct stubdmd *sd = call->cc->c->sd;
-
-	control_reply(call, json_pack("{s:s, s:i, s:s, s:I, s:o, s:I, s:o, "
-	    "s:I, s:s}",
-	    "version", STUBDMD_VERSION,
-	    "interface_version", PROTO_INTERFACE_VERSION,
-	    "backend", sd->hv->ops->name,
-	    "uptime_ms", (json_int_t)(clock_now_ms() - sd->started_ms),
-	    "policy", control_jstr(sd->opts.policy_path),
-	    "guests", (json_int_t)super_count(sd->super, -1),
-	    "states", control_state_counts(sd->super),
-	    "xenstored_reconnects", (json_int_t)xstore_reconnects(sd->xs),
-	    "log_level", log_level_name(log_get_level())));
-}
-
-static void
-control_list(struct control_call *call)
-{
-	struct super *s = call->cc->c->sd->super;
-	struct super_guest *sg = NULL;
-	json_t *a = json_array();
-
-	while (a != NULL && (sg = super_next(s, sg)) != NULL)
-		if (json_array_append_new(a, control_guest_summary(sg)) < 0) {
-			json_decref(a);
-			a = NULL;
-		}
-	control_reply(call, a != NULL ? json_pack("{s:o}", "guests", a) :
-	    NULL);
-}
-
-static void
-control_status(struct control_call *call)
-{
-	struct super_guest *sg;
-
-	if ((sg = control_param_guest(call)) != NULL)
-		control_reply(call, json_pack("{s:o}", "guest",
-		    control_guest_detail(call->cc->c, sg)));
-}
-
-/* Operator requests apply to the guests whose stub stubdmd keeps. */
-static bool
-control_supervised(const struct super_guest *sg)
-{
-	return super_supervised(sg) && (sg->mode == SUPER_MODE_ADOPTED ||
-	    sg->g.cfg == NULL || sg->g.cfg->stubdom);
-}
-
-typedef int control_op(struct super *, struct super_guest *);
-
-static void
-control_log_request(const struct control_conn *cc,
-    const struct super_guest *sg, const char *verb)
-{
-	struct log_guest lg = { sg->g.name, (int)sg->g.domid,
-	    sg->g.stub_domid, guest_state_name(sg->g.state) };
-
-	log_guest(LOG_LVL_INFO, &lg, NULL, "%s requested by uid %u pid %d",
-	    verb, (unsigned)cc->cred.uid, (int)cc->cred.pid);
-}
-
-static void
-control_guest_op(struct control_call *call, control_op *op, const char *verb)
-{
-	struct super *s = call->cc->c->sd->super;
-	struct super_guest *sg;
-	char key[16];
-
-	if ((sg = control_param_guest(call)) == NULL)
-		return;
-	if (!control_supervised(sg) || op(s, sg) < 0) {
-		control_error(call, PROTO_E_NOT_SUPERVISED, json_pack("{s:o, "
-		    "s:s}", "guest", control_jstr(sg->g.name), "mode",
-		    super_mode_name(sg->mode)));
-		return;
-	}
-	control_log_request(call->cc, sg, verb);
-	/* Look the guest up again: the request may have changed the table. */
-	snprintf(key, sizeof(key), "%u", (unsigned)sg->g.domid);
-	sg = super_find(s, key);
-	control_reply(call, sg != NULL ? json_pack("{s:o}", "guest",
-	    control_guest_summary(sg)) : json_object());
-}
-
-static void
-control_start(struct control_call *call)
-{
-	control_guest_op(call, super_start_guest, "start");
-}
-
-static void
-control_stop(struct control_call *call)
-{
-	control_guest_op(call, super_stop_guest, "stop");
-}
-
-static void
-control_restart(struct control_call *call)
-{
-	control_guest_op(call, super_restart_guest, "restart");
-}
-
-/* Split the diagnostics of a load into errors and warnings. */
-static void
-control_diag_split(const struct policy_diag *d, json_t *errors,
-    json_t *warnings)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		json_array_append_new(strstr(d->lines[i], ": warning: ") ?
-		    warnings : errors, control_jstr(d->lines[i]));
-}
-
-static void
-control_reload(struct control_call *call)
-{
-	struct stubdmd *sd = call->cc->c->sd;
-	struct policy_diag diag = { 0 };
-	json_t *errors = json_array(), *warnings = json_array();
-	int rc;
-
-	log_info("control: reload requested by uid %u pid %d",
-	    (unsigned)call->cc->cred.uid, (int)call->cc->cred.pid);
-	rc = stubdmd_reload(sd, &diag);
-	control_diag_split(&diag, errors, warnings);
-	policy_diag_free(&diag);
-	if (rc < 0 && json_array_size(errors) == 0)
-		json_array_append_new(errors, json_sprintf("%s: %s",
-		    sd->opts.policy_path, strerror(-rc)));
-	if (rc < 0)
-		control_error(call, PROTO_E_POLICY_REJECTED, json_pack("{s:o, "
-		    "s:o}", "errors", errors, "warnings", warnings));
-	else
-		control_reply(call, json_pack("{s:o, s:o}", "policy",
-		    control_jstr(sd->opts.policy_path), "warnings", warnings));
-	if (rc >= 0)
-		json_decref(errors);
-}
-
-static void
-control_events(struct control_call *call)
-{
-	struct control_conn *cc = call->cc;
-	bool follow;
-
-	if (control_param_bool(call, "follow", &follow) < 0)
-		return;
-	if (follow && (!call->more || call->oneway)) {
-		control_bad_param(call, "follow");	/* needs "more" */
-		return;
-	}
-	if (!follow) {
-		control_reply(call, json_pack("{s:o}", "events",
-		    control_history(cc->c)));
-		return;
-	}
-	control_send(cc, control_events_msg(control_history(cc->c)));
-	cc->follow = true;
-}
-
-#define CONTROL_STAT(f)	{ #f, offsetof(struct super_stats, f) }
-
-static const struct {
-	const char	*name;
-	size_t		 off;
-} control_stat_fields[] = {
-	CONTROL_STAT(spawns), CONTROL_STAT(build_failures),
-	CONTROL_STAT(failures), CONTROL_STAT(restarts),
-	CONTROL_STAT(giveups), CONTROL_STAT(dm_deaths), CONTROL_STAT(ready),
-	CONTROL_STAT(scans), CONTROL_STAT(reconciles), CONTROL_STAT(events),
-	CONTROL_STAT(event_us_total), CONTROL_STAT(event_us_max),
-	CONTROL_STAT(adopted), CONTROL_STAT(orphans_destroyed),
-	CONTROL_STAT(reconcile_us_last), CONTROL_STAT(reconcile_us_max),
-	CONTROL_STAT(pool_target), CONTROL_STAT(pool_ready),
-	CONTROL_STAT(pool_building), CONTROL_STAT(pool_memory_mib),
-	CONTROL_STAT(pool_built), CONTROL_STAT(pool_taken),
-	CONTROL_STAT(pool_build_failures), CONTROL_STAT(pool_died),
-};
-
-/* The Stats reply; the metrics export reads the same object. */
-json_t *
-control_stats_json(const struct control *c)
-{
-	const char *base = (const char *)super_stats(c->sd->super);
-	json_t *o;
-	size_t i;
-
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "backend_stall_us_max", (json_int_t)c->sd->hv->max_stall_us,
-	    "reloads", (json_int_t)c->sd->reloads,
-	    "reload_failures", (json_int_t)c->sd->reload_failures,
-	    "connections_served", (json_int_t)c->served,
-	    "connections_open", (json_int_t)c->nconns,
-	    "connections_dropped", (json_int_t)c->dropped,
-	    "calls", (json_int_t)c->calls,
-	    "messages_rejected", (json_int_t)c->rejected,
-	    "state_changes", (json_int_t)c->nhistory);
-	if (o != NULL)
-		json_object_set_new(o, "connections_refused",
-		    json_integer((json_int_t)c->refused));
-	for (i = 0; o != NULL && i < sizeof(control_stat_fields) /
-	    sizeof(control_stat_fields[0]); i++)
-		json_object_set_new(o, control_stat_fields[i].name,
-		    json_integer((json_int_t)*(const uint64_t *)(const void *)
-		    (base + control_stat_fields[i].off)));
-	return o;
-}
-
-static void
-control_stats(struct control_call *call)
-{
-	control_reply(call, control_stats_json(call->cc->c));
-}
-
-static void
-control_metrics(struct control_call *call)
-{
-	char *text = metrics_text(call->cc->c->sd);
-
-	control_reply(call, text != NULL ? json_pack("{s:s}", "text", text) :
-	    NULL);
-	free(text);
-}
-
-/* ---- org.varlink.service ------------------------------------------ */
-
-static const struct {
-	const char	*name;
-	const char	*idl;
-} control_interfaces[] = {
-	{ PROTO_SERVICE,	idl_org_varlink_service },
-	{ PROTO_INTERFACE,	idl_io_stubdm },
-};
-#define CONTROL_NINTERFACES \
-	(sizeof(control_interfaces) / sizeof(control_interfaces[0]))
-
-static void
-control_service_info(struct control_call *call)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a != NULL && i < CONTROL_NINTERFACES; i++)
-		json_array_append_new(a,
-		    json_string(control_interfaces[i].name));
-	control_reply(call, json_pack("{s:s, s:s, s:s, s:s, s:o}",
-	    "vendor", "stubdm", "product", "stubdmd",
-	    "version", STUBDMD_VERSION, "url", "man:stubdmd(8)",
-	    "interfaces", a));
-}
-
-static void
-control_service_idl(struct control_call *call)
-{
-	json_t *v = json_object_get(call->params, "interface");
-	const char *name = json_string_value(v);
-	size_t i;
-
-	if (name == NULL) {
-		control_reject(call, PROTO_SERVICE_E_INVALID_PARAM,
-		    json_pack("{s:s}", "parameter", "interface"));
-		return;
-	}
-	for (i = 0; i < CONTROL_NINTERFACES; i++)
-		if (strcmp(control_interfaces[i].name, name) == 0) {
-			control_reply(call, json_pack("{s:s}", "description",
-			    control_interfaces[i].idl));
-			return;
-		}
-	control_reject(call, PROTO_SERVICE_E_NO_INTERFACE, json_pack("{s:o}",
-	    "interface", control_jstr(name)));
-}
-
-static void
-control_set_log_level(struct control_call *call)
-{
-	json_t *v = json_object_get(call->params, "level");
-	enum log_level level, old = log_get_level();
-
-	if (!json_is_string(v) ||
-	    log_level_parse(json_string_value(v), &level) < 0) {
-		control_bad_param(call, "level");
-		return;
-	}
-	log_set_level(level);
-	log_info("control: log level %s (was %s), set by uid %u pid %d",
-	    log_level_name(level), log_level_name(old),
-	    (unsigned)call->cc->cred.uid, (int)call->cc->cred.pid);
-	control_reply(call, json_pack("{s:s, s:s}", "level",
-	    log_level_name(level), "previous", log_level_name(old)));
-}
-
-/* Every method, and whether it changes anything (privileged). */
-static const struct control_method control_methods[] = {
-	{ PROTO_GET_INFO,	false,	control_get_info },
-	{ PROTO_LIST,		false,	control_list },
-	{ PROTO_STATUS,		false,	control_status },
-	{ PROTO_START,		true,	control_start },
-	{ PROTO_STOP,		true,	control_stop },
-	{ PROTO_RESTART,	true,	control_restart },
-	{ PROTO_RELOAD,		true,	control_reload },
-	{ PROTO_EVENTS,		false,	control_events },
-	{ PROTO_STATS,		false,	control_stats },
-	{ PROTO_SET_LOG_LEVEL,	true,	control_set_log_level },
-	{ PROTO_METRICS,	false,	control_metrics },
-	{ PROTO_SERVICE_GET_INFO, false, control_service_info },
-	{ PROTO_SERVICE_GET_IDL, false,	control_service_idl },
-};
-
-static const struct control_method *
-control_method_find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(control_methods) / sizeof(control_methods[0]);
-	    i++)
-		if (strcmp(control_methods[i].name, name) == 0)
-			return &control_methods[i];
-	return NULL;
 }
 
 /* ---- credentials -------------------------------------------------- */

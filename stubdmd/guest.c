@@ -28,6 +28,7 @@ static const char *const guest_exit_names[GUEST_NEXITS] = {
 	[GUEST_EXIT_NEVER_READY] = "never-ready",
 	[GUEST_EXIT_BUILD_FAILED] = "build-failed",
 	[GUEST_EXIT_STOPPED] = "stopped",
+	[GUEST_EXIT_HUNG] = "hung",
 };
 
 static int
@@ -411,6 +412,21 @@ guest_on_guest_shut_down(struct guest *g, const struct guest_env *e,
 	guest_set_reason(g, "%s", detail);
 	guest_set_state(g, e, GUEST_STOPPED);
 	return GUEST_DO_DESTROY_STUB;
+}
+
+unsigned
+guest_on_hung(struct guest *g, const struct guest_env *e, const char *detail)
+{
+	if (g->state != GUEST_RUNNING)
+		return 0;
+	if (!g->ever_ran)	/* destroyed and rebuilt as a dead one is */
+		return GUEST_DO_DESTROY_STUB | guest_failure(g, e,
+		    GUEST_EXIT_HUNG, detail);
+	g->last_exit = GUEST_EXIT_HUNG;
+	g->last_exit_wall = e->wall;
+	guest_set_reason(g, "%s", detail);
+	guest_set_state(g, e, GUEST_FAILED);
+	return GUEST_DO_DM_HANG;
 }
 
 unsigned

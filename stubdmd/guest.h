@@ -43,6 +43,7 @@ enum guest_exit {
 	GUEST_EXIT_NEVER_READY,		/* start_timeout passed */
 	GUEST_EXIT_BUILD_FAILED,	/* build or set-up failed */
 	GUEST_EXIT_STOPPED,		/* operator stop */
+	GUEST_EXIT_HUNG,		/* stopped answering QMP probes */
 	GUEST_NEXITS
 };
 
@@ -56,6 +57,7 @@ enum {
 	GUEST_DO_GIVEUP		= 1 << 5,	/* apply cfg->on_giveup */
 	GUEST_DO_TIMER		= 1 << 6,	/* (re)arm timer at deadline */
 	GUEST_DO_FORGET		= 1 << 7,	/* guest gone: drop it */
+	GUEST_DO_DM_HANG	= 1 << 8,	/* apply cfg->on_dm_hang */
 };
 
 /*
@@ -140,6 +142,13 @@ unsigned guest_on_stub_died(struct guest *g, const struct guest_env *e,
 	    enum guest_exit why, const char *detail);
 /* Its stub ended after the guest itself shut down: no failure. */
 unsigned guest_on_guest_shut_down(struct guest *g, const struct guest_env *e,
+	    const char *detail);
+/*
+ * The running stub's device model stopped answering (probe.h): a guest
+ * that never ran gets a new stub as after a death; one that ran gets
+ * on_dm_hang, its hung stub kept for the post-mortem.
+ */
+unsigned guest_on_hung(struct guest *g, const struct guest_env *e,
 	    const char *detail);
 unsigned guest_on_gone(struct guest *g, const struct guest_env *e);
 unsigned guest_on_stop(struct guest *g, const struct guest_env *e);

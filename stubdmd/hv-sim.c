@@ -21,6 +21,7 @@
 struct hv_sim {
 	struct hv	 hv;
 	char		*ctl_path;
+	char		*rundir;
 	int		 fd;
 	FILE		*in;
 };
@@ -458,7 +459,35 @@ sim_close(struct hv *hv)
 		return;
 	sim_disconnect(s);
 	free(s->ctl_path);
+	free(s->rundir);
 	free(s);
+}
+
+/* hvsim serves each running device model's QMP at RUNDIR/qmp-STUB. */
+static int
+sim_dm_connect(struct hv *hv, uint32_t guest, uint32_t stub, bool libxl,
+    int *fd)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int n, sfd;
+
+	*fd = -1;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/qmp-%u",
+	    s->rundir, stub);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	if ((sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -errno;
+	if (connect(sfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
+	    errno != EINPROGRESS && errno != EAGAIN) {
+		n = -errno;
+		close(sfd);
+		return n;
+	}
+	*fd = sfd;
+	return 0;
 }
 
 static const struct hv_ops sim_ops = {
@@ -473,6 +502,7 @@ static const struct hv_ops sim_ops = {
 	.console_tail = sim_console_tail,
 	.attach = sim_attach,
 	.rename = sim_rename,
+	.dm_connect = sim_dm_connect,
 	.close = sim_close,
 };
 
@@ -483,7 +513,10 @@ hv_sim_open(struct event_base *base, const char *rundir, char **err)
 	int rc;
 
 	*err = NULL;
-	if (s == NULL || asprintf(&s->ctl_path, "%s/ctl", rundir) == -1) {
+	if (s == NULL || asprintf(&s->ctl_path, "%s/ctl", rundir) == -1 ||
+	    (s->rundir = strdup(rundir)) == NULL) {
+		if (s != NULL)
+			free(s->ctl_path);
 		free(s);
 		*err = strdup("out of memory");
 		return NULL;

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <xenctrl.h>
@@ -25,6 +27,7 @@
 #include "stubdmd/hv-xen.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
+#include "stubdmd/vchan.h"
 
 /*
  * xc_domain_getinfolist batch: results that fit one page with libxencall's
@@ -451,6 +454,52 @@ hv_xen_set_builders(struct hv *hv, unsigned n)
 	hv_xen_builder_set_max((struct hv_xen *)hv, n);
 }
 
+/* libxl's dom0 end of an adopted stub's QMP (vchan-socket-proxy's). */
+#define HV_XEN_LIBXL_QMP	"/var/run/xen/qmp-libxl-%u"
+
+static int
+hv_xen_connect_unix(const char *path, int *fd)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int sfd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	if ((sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -errno;
+	if (connect(sfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
+	    errno != EINPROGRESS && errno != EAGAIN) {
+		rc = -errno;
+		close(sfd);
+		return rc;
+	}
+	*fd = sfd;
+	return 0;
+}
+
+/*
+ * Own stubs: the image's vchan (its vchan-socket-proxy in server mode
+ * serves dom0 only); adopted ones: libxl's socket, one client at a time
+ * (the caller connects per probe, stubdmd(8) LIVENESS).
+ */
+static int
+hv_xen_dm_connect(struct hv *hv, uint32_t guest, uint32_t stub, bool libxl,
+    int *fd)
+{
+	char path[128];
+
+	*fd = -1;
+	if (libxl) {
+		snprintf(path, sizeof(path), HV_XEN_LIBXL_QMP, guest);
+		return hv_xen_connect_unix(path, fd);
+	}
+	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/"
+	    "qmp-vchan", stub, guest);
+	return vchan_open(hv->base, stub, path, fd);
+}
+
 static const struct hv_ops hv_xen_ops = {
 	.name = "xen",
 	.list = hv_xen_list,
@@ -463,6 +512,7 @@ static const struct hv_ops hv_xen_ops = {
 	.console_tail = hv_xen_console_tail,
 	.attach = hv_xen_attach,
 	.rename = hv_xen_rename,
+	.dm_connect = hv_xen_dm_connect,
 	.start = hv_xen_start,
 	.set_builders = hv_xen_set_builders,
 	.close = hv_xen_close,

@@ -167,6 +167,15 @@ struct hv_ops {
 	 */
 	char	*(*console_tail)(struct hv *, uint32_t domid, const char *name,
 		    unsigned lines);
+	/*
+	 * A stream to the QMP monitor of guest's device model in stub
+	 * (libxl: a stub libxl built, which stubdmd adopted): 0 and *fd, a
+	 * non-blocking socket that may still be connecting, or a negative
+	 * errno.  Everything read from it is untrusted (qmp.c).  NULL: the
+	 * backend offers none, and device models are not probed.
+	 */
+	int	(*dm_connect)(struct hv *, uint32_t guest, uint32_t stub,
+		    bool libxl, int *fd);
 	/* Once start-up is done, before the first build (NULL: nothing). */
 	int	(*start)(struct hv *);
 	/*

@@ -50,5 +50,6 @@ const char *log_quote(char *buf, size_t size, const char *s);
 #define LOG_MSGID_DIED		"6a1f4c0e8b0d4f5e9b6e1d2a3c4b5d03"
 #define LOG_MSGID_RESTARTING	"6a1f4c0e8b0d4f5e9b6e1d2a3c4b5d04"
 #define LOG_MSGID_GAVE_UP	"6a1f4c0e8b0d4f5e9b6e1d2a3c4b5d05"
+#define LOG_MSGID_HUNG		"6a1f4c0e8b0d4f5e9b6e1d2a3c4b5d06"
 
 #endif

@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # stubdmd: the daemon.
+# The supervisor, split by concern (super-int.h is what they share).
+SUPER_SRCS := stubdmd/super.c stubdmd/super-stub.c stubdmd/super-libxl.c \
+	stubdmd/super-scan.c stubdmd/super-readopt.c
 STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
+	stubdmd/qmp.c stubdmd/probe.c stubdmd/vchan.c \
 	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/hv-xen-builder.c \
 	stubdmd/xlbuild.c stubdmd/builder.c stubdmd/xstore.c \
-	stubdmd/guest.c stubdmd/persist.c stubdmd/spawn.c stubdmd/super.c \
+	stubdmd/guest.c stubdmd/persist.c stubdmd/spawn.c $(SUPER_SRCS) \
 	stubdmd/pool.c stubdmd/devices.c stubdmd/xlstub.c
-STUBDMD_SRCS := stubdmd/stubdmd.c stubdmd/control.c stubdmd/notify.c \
+STUBDMD_SRCS := stubdmd/stubdmd.c stubdmd/control.c stubdmd/control-method.c \
+	stubdmd/control-guest.c stubdmd/control-events.c stubdmd/notify.c \
 	stubdmd/metrics.c $(STUBDMD_LIB_SRCS)
 STUBDMD_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMD_SRCS)) $(O)/stubdmd/idl.o
 STUBDMD_LIBS = $(XEN_LIBS) $(EVENT_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) \

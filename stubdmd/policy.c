@@ -82,6 +82,11 @@ static const struct policy_key policy_keys[] = {
 	{ "unpause_guest", PT_BOOL, S(unpause_guest), 0, 0, NULL },
 	{ "adopt", PT_BOOL, S(adopt), 0, 0, NULL },
 	{ "pool_size", PT_UINT, S(pool_size), 0, 64, NULL },
+	{ "dm_probe_interval", PT_MS, S(dm_probe_interval_ms), 0, HOUR,
+	    NULL },
+	{ "dm_probe_timeout", PT_MS, S(dm_probe_timeout_ms), 10, HOUR, NULL },
+	{ "dm_probe_misses", PT_UINT, S(dm_probe_misses), 1, 100, NULL },
+	{ "on_dm_hang", PT_ENUM, S(on_dm_hang), 0, 0, policy_dm_death_names },
 };
 #define NKEYS	(sizeof(policy_keys) / sizeof(policy_keys[0]))
 
@@ -106,7 +111,7 @@ static const char *const policy_builtin[NKEYS] = {
 	"yes", "linux", "/usr/lib/xen/boot/qemu-stubdom-linux-kernel",
 	"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs", "", "96", "1", "",
 	"none", "on-failure", "5", "10m", "1s", "30s", "60s", "leave", "crash-guest",
-	"yes", "yes", "0",
+	"yes", "yes", "0", "10s", "5s", "3", "crash-guest",
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
 	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd", "", "15s",
@@ -1052,6 +1057,13 @@ policy_check_section(struct policy_ctx *c, const struct policy_section *sec,
 	if (s->backoff_initial_ms > s->backoff_max_ms)
 		policy_err(c, a > b ? a : b, "backoff_initial must not exceed "
 		    "backoff_max");
+	a = policy_line_of(sec, "dm_probe_timeout");
+	b = policy_line_of(sec, "dm_probe_interval");
+	/* One probe at a time: it has to be over before the next is due. */
+	if (s->dm_probe_interval_ms != 0 &&
+	    s->dm_probe_timeout_ms >= s->dm_probe_interval_ms)
+		policy_err(c, a > b ? a : b, "dm_probe_timeout must be less "
+		    "than dm_probe_interval");
 	if (!s->stubdom)
 		return;
 	if (*s->kernel == '\0')

@@ -68,6 +68,11 @@ struct policy_settings {
 	bool			 unpause_guest;
 	bool			 adopt;		/* libxl's stub domains */
 	unsigned		 pool_size;	/* booted spares kept */
+	/* Liveness over QMP: a query every interval (0: none), ... */
+	uint64_t		 dm_probe_interval_ms;
+	uint64_t		 dm_probe_timeout_ms;	/* ... answered within */
+	unsigned		 dm_probe_misses;	/* unanswered in a row */
+	enum policy_dm_death	 on_dm_hang;	/* then: as on_dm_death */
 };
 
 /*

@@ -16,7 +16,7 @@
 #define PROTO_POLICY_DEFAULT	"/etc/stubdmd.ini"
 
 #define PROTO_INTERFACE		"io.stubdm"
-#define PROTO_INTERFACE_VERSION	2
+#define PROTO_INTERFACE_VERSION	3
 
 /* A call larger than this is refused before it is buffered. */
 #define PROTO_CALL_MAX		(64 * 1024)

@@ -28,6 +28,7 @@ struct super_guest {
 	struct guest	 g;
 	enum super_mode	 mode;
 	char		*console;	/* last console lines of a dead stub */
+	struct probe	*probe;		/* liveness over QMP; NULL: none */
 };
 
 struct super_stats {
@@ -37,6 +38,10 @@ struct super_stats {
 	uint64_t	restarts;
 	uint64_t	giveups;
 	uint64_t	dm_deaths;
+	uint64_t	dm_hangs;	/* on_dm_hang applied or rebuilt */
+	uint64_t	dm_probes;	/* QMP liveness probes sent */
+	uint64_t	dm_probe_misses;	/* not answered in time */
+	uint64_t	qmp_closed;	/* connections closed: bad input */
 	uint64_t	ready;
 	uint64_t	scans;
 	uint64_t	reconciles;

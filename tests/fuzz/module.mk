@@ -6,7 +6,7 @@
 # Seeds and dictionaries: tests/fuzz/corpus/<target>/, <target>.dict;
 # inputs that once crashed: tests/fuzz/regress/<target>/.
 FUZZ_TARGETS := fuzz-control fuzz-policy fuzz-xsvalue fuzz-super \
-	fuzz-builder
+	fuzz-builder fuzz-qmp
 
 ifeq ($(FUZZ),1)
 CFLAGS	+= -O1 -fsanitize=fuzzer-no-link,address,undefined \
@@ -14,8 +14,10 @@ CFLAGS	+= -O1 -fsanitize=fuzzer-no-link,address,undefined \
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 
-FUZZ_control_OBJS := stubdmd/control.o stubdmd/metrics.o stubdmd/idl.o \
-	stubdmd/super.o stubdmd/pool.o \
+FUZZ_control_OBJS := stubdmd/control.o stubdmd/control-method.o \
+	stubdmd/control-guest.o stubdmd/control-events.o \
+	stubdmd/metrics.o stubdmd/idl.o \
+	$(SUPER_SRCS:.c=.o) stubdmd/pool.o stubdmd/probe.o stubdmd/qmp.o \
 	stubdmd/policy.o \
 	stubdmd/log.o stubdmd/guest.o stubdmd/persist.o stubdmd/spawn.o \
 	stubdmd/xstore.o stubdmd/hv.o stubdmd/devices.o
@@ -30,13 +32,16 @@ FUZZ_xsvalue_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(XENSTORE_LIBS) \
 	$(SYSTEMD_LIBS)
 FUZZ_builder_OBJS := stubdmd/builder.o stubdmd/hv.o
 FUZZ_builder_LIBS = $(JSON_LIBS)
+FUZZ_qmp_OBJS := stubdmd/qmp.o
+FUZZ_qmp_LIBS = $(EVENT_LIBS) $(JSON_LIBS)
 # fuzz-super.c stands in for libxenstore (under the real xstore.c) and for
 # the hypervisor: it does not link libxenstore.
-FUZZ_super_OBJS := stubdmd/super.o stubdmd/pool.o stubdmd/guest.o \
+FUZZ_super_OBJS := $(SUPER_SRCS:.c=.o) stubdmd/pool.o stubdmd/guest.o \
+	stubdmd/probe.o stubdmd/qmp.o \
 	stubdmd/persist.o stubdmd/xstore.o \
 	stubdmd/spawn.o stubdmd/policy.o stubdmd/log.o stubdmd/hv.o \
 	stubdmd/devices.o
-FUZZ_super_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS)
+FUZZ_super_LIBS = $(EVENT_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
 
 define fuzz_rule
 $(O)/tests/fuzz/fuzz-$(1): $(O)/tests/fuzz/fuzz-$(1).o \

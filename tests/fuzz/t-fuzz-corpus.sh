@@ -10,7 +10,8 @@ FUZZ=$TOP/build/fuzz/tests/fuzz
 [ -x "$FUZZ/fuzz-control" ] || { echo "not built (make fuzz-build)"; exit 77; }
 # quiet LOG CMD...: run CMD with its output in LOG.
 quiet() { local log=$1; shift; "$@" >"$log" 2>&1; }
-for t in fuzz-control fuzz-policy fuzz-xsvalue fuzz-super fuzz-builder; do
+for t in fuzz-control fuzz-policy fuzz-xsvalue fuzz-super fuzz-builder \
+    fuzz-qmp; do
 	seeds=$TOP/tests/fuzz/corpus/$t regress=$T/regress-$t
 	mkdir -p "$regress" "$T/corpus-$t"
 	cp "$TOP/tests/fuzz/regress/$t"/* "$regress" 2>/dev/null

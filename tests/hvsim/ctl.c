@@ -17,6 +17,7 @@
 #include "tests/hvsim/dm.h"
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
+#include "tests/hvsim/qmpd.h"
 #include "tests/hvsim/vdev.h"
 #include "tests/hvsim/word.h"
 #include "tests/hvsim/xl.h"
@@ -508,6 +509,43 @@ ctl_crash(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	return ctl_simple(h, args[0], o, ctl_do_crash);
 }
 
+/* qmp DOM MODE: how the stub's monitor behaves from now on. */
+static int
+ctl_qmp(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	enum qmpd_mode mode;
+	struct dom *d;
+	int rc;
+
+	if (qmpd_mode_parse(args[1], &mode) < 0)
+		return ctl_err(o, -EINVAL, "bad mode %s (ok, hang, garbage, "
+		    "flood)", args[1]);
+	if ((rc = ctl_dom(h, args[0], 0, &d, o)) < 0)
+		return rc;
+	if (d->dm == NULL || d->dm->qmp == NULL)
+		return ctl_err(o, -ENOENT, "domain %u serves no QMP (no "
+		    "device model running)", d->domid);
+	qmpd_set_mode(d->dm->qmp, mode);
+	hvsim_log(h, "domain %u: QMP monitor now %s", d->domid, args[1]);
+	return 0;
+}
+
+/* qmp-served DOM: QMP connections the stub's monitor accepted so far. */
+static int
+ctl_qmp_served(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	struct dom *d;
+	int rc;
+
+	if ((rc = ctl_dom(h, args[0], 0, &d, o)) < 0)
+		return rc;
+	if (d->dm == NULL || d->dm->qmp == NULL)
+		return ctl_err(o, -ENOENT, "domain %u serves no QMP (no "
+		    "device model running)", d->domid);
+	ctl_text(o, "%u", qmpd_served(d->dm->qmp));
+	return 0;
+}
+
 static int
 ctl_shutdown(struct hvsim *h, char **args, int n, struct ctl_out *o)
 {
@@ -611,6 +649,8 @@ static const struct ctl_verb {
 	{ "unpause", 1, 1, ctl_unpause, "DOM" },
 	{ "shutdown", 2, 2, ctl_shutdown, "DOM REASON" },
 	{ "crash", 1, 1, ctl_crash, "DOM" },
+	{ "qmp", 2, 2, ctl_qmp, "DOM ok|hang|garbage|flood" },
+	{ "qmp-served", 1, 1, ctl_qmp_served, "DOM" },
 	{ "destroy", 1, 1, ctl_destroy, "DOM" },
 	{ "fault", 1, 4, ctl_fault, "GLOB KIND [MS] [count=N] | clear" },
 	{ "restart-xenstored", 1, 1, ctl_restart, "MS" },

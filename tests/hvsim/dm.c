@@ -10,6 +10,7 @@
 #include "tests/hvsim/dm.h"
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
+#include "tests/hvsim/qmpd.h"
 #include "tests/hvsim/vdev.h"
 #include "tests/hvsim/xl.h"
 #include "tests/hvsim/xsd.h"
@@ -401,6 +402,7 @@ dm_run(struct hvsim *h, struct dom *d)
 		hvsim_log(h, "domain %u: device model for domain %u running",
 		    d->domid, r.guest);
 		xl_dm_running(h, r.guest);
+		d->dm->qmp = qmpd_open(h, d->domid);
 	}
 }
 
@@ -521,6 +523,8 @@ dm_stop(struct hvsim *h, struct dom *d)
 	evtimer_del(d->dm->crash);
 	evtimer_del(d->dm->wait);
 	evtimer_del(d->dm->qemu);
+	qmpd_close(d->dm->qmp);
+	d->dm->qmp = NULL;
 	d->dm->stopped = 1;
 }
 
@@ -537,5 +541,6 @@ dm_free(struct dm *m)
 		event_free(m->wait);
 	if (m->qemu != NULL)
 		event_free(m->qemu);
+	qmpd_close(m->qmp);
 	free(m);
 }

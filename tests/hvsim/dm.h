@@ -14,6 +14,7 @@
 struct dom;
 struct event;
 struct hvsim;
+struct qmpd;
 
 enum dm_fault_kind {
 	DM_BUILD_FAIL,
@@ -54,6 +55,7 @@ struct dm {
 	int		 deferred;	/* boot time came while paused */
 	int		 stopped;	/* the domain died: no more steps */
 	int		 spare;		/* booted with no target: waiting */
+	struct qmpd	*qmp;		/* its monitor, once running */
 };
 
 int	dm_init(struct hvsim *);

@@ -286,6 +286,39 @@ test_build_failures(void)
 }
 
 static void
+test_dm_hang(void)
+{
+	struct policy_settings c = cfg_default();
+	struct guest_env e = { 0, 0, 0 };
+	struct guest g;
+	unsigned a;
+
+	running_guest(&g, &c, &e);
+	guest_observe_ran(&g);
+	a = guest_on_hung(&g, &e, "device model hung");
+	CHECK(a == GUEST_DO_DM_HANG && g.state == GUEST_FAILED &&
+	    g.last_exit == GUEST_EXIT_HUNG && g.stub_domid >= 0 &&
+	    strcmp(g.reason, "device model hung") == 0,
+	    "hung after the guest ran: on_dm_hang, the stub kept");
+	CHECK(guest_on_hung(&g, &e, "again") == 0,
+	    "a second hang report does nothing");
+	guest_release(&g);
+
+	running_guest(&g, &c, &e);
+	a = guest_on_hung(&g, &e, "device model hung");
+	CHECK(a == (GUEST_DO_DESTROY_STUB | GUEST_DO_TIMER) &&
+	    g.state == GUEST_BACKOFF && g.last_exit == GUEST_EXIT_HUNG,
+	    "hung, never ran: destroyed and rebuilt after a back-off");
+	guest_release(&g);
+
+	guest_init(&g, 5, "web1", "", &c);
+	guest_on_detected(&g, &e);
+	CHECK(guest_on_hung(&g, &e, "x") == 0 && g.state == GUEST_SPAWNING,
+	    "no hang outside running");
+	guest_release(&g);
+}
+
+static void
 test_dm_death(void)
 {
 	struct policy_settings c = cfg_default();
@@ -541,6 +574,7 @@ main(void)
 	test_restart_modes();
 	test_build_failures();
 	test_dm_death();
+	test_dm_hang();
 	test_operator_and_gone();
 	test_dying();
 	test_persist();

@@ -57,8 +57,13 @@ xls_cfg xls2 /tmp/xls2.img 00:16:3e:5d:05:02 >/tmp/xls2.cfg
 if ! timeout $SLOW xl create /tmp/xls2.cfg >/tmp/xls2.out 2>&1; then
 	why="xl create failed: $(grep error /tmp/xls2.out | head -n 2)"
 else
+	# stubdmd probes it through libxl's socket too (every 2 s, one
+	# connection per probe): answered before and after xl's own QMP.
+	xls_health() { stubdmctl status xls2 2>/dev/null | sed -n 's/^device model: //p'; }
+	xls_ok() { [ "$(xls_health)" = ok ]; }
+	wait_for 30 xls_ok || why="probe through libxl's socket: '$(xls_health)'"
 	xl pause xls2
-	is_paused xls2 || why="xl pause did not pause"
+	is_paused xls2 || why="$why xl pause did not pause"
 	timeout 60 xl unpause xls2 || why="$why xl unpause failed"
 	not_paused xls2 || why="$why xl unpause did not unpause"
 	v=$(timeout 60 xl qemu-monitor-command xls2 "info version" 2>&1)
@@ -66,10 +71,15 @@ else
 	echo "$v" | grep -q '^7\.2' || why="$why no QEMU version over QMP"
 	timeout 60 xl cd-insert xls2 hdc /tmp/xls2.img >/tmp/xls2.cd 2>&1
 	echo "XENTEST: info: xl cd-insert: rc $?: $(tr '\n' ' ' </tmp/xls2.cd)"
+	sleep 5
+	xls_ok || why="$why after xl's QMP: '$(xls_health)'"
+	echo "XENTEST: info: xls2 probes through libxl's socket:" \
+	    "$(grep -c '"xls2".*did not answer QMP' "$LOG") missed," \
+	    "health $(xls_health)"
 fi
 xls_console xls2
 result "$([ -z "$why" ]; echo $?)" "QMP to QEMU in libxl's stub: xl \
-pause, unpause, qemu-monitor-command" "$why"
+pause, unpause, qemu-monitor-command, with stubdmd's probes beside" "$why"
 
 # C. The stub dies under the running guest: stubdmd (which adopted it)
 #    applies on_dm_death = crash-guest; xl (on_crash = "preserve") shows

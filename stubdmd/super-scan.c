@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The supervisor's detection: classifying a domain, scans of the domain
+ * list (new domains, gone ones, dead stubs), watch events and the
+ * periodic reconcile.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include "stubdmd/clock.h"
+#include "stubdmd/devices.h"
+#include "stubdmd/hv.h"
+#include "stubdmd/log.h"
+#include "stubdmd/persist.h"
+#include "stubdmd/policy.h"
+#include "stubdmd/pool.h"
+#include "stubdmd/spawn.h"
+#include "stubdmd/stubdmd.h"
+#include "stubdmd/super.h"
+#include "stubdmd/super-int.h"
+#include "stubdmd/xstore.h"
+
+/* Whether PREFIX<domid> exists in xenstore. */
+static bool
+super_xs_exists(struct super *s, const char *prefix, uint32_t domid)
+{
+	char path[SUPER_PATH_MAX], *v;
+
+	snprintf(path, sizeof(path), "%s%u", prefix, domid);
+	if ((v = xstore_read(s->sd->xs, path)) == NULL)
+		return false;
+	free(v);
+	return true;
+}
+
+/*
+ * Who provides this guest's device model, from xenstore: a QEMU in dom0
+ * (its directory under dom0's device-model), a device-model domain (the
+ * guest's image/device-model-domid: libxl's if libxl created the guest),
+ * libxl still at work (/libxl/<domid>, nothing yet), or nobody.
+ */
+enum super_mode
+super_classify(struct super *s, uint32_t domid, int *stub)
+{
+	char path[SUPER_PATH_MAX], *v;
+	unsigned long dm;
+	bool libxl = super_xs_exists(s, "/libxl/", domid), has_dm;
+
+	*stub = -1;
+	if (super_xs_exists(s, "/local/domain/0/device-model/", domid))
+		return SUPER_MODE_DOM0;
+	snprintf(path, sizeof(path), "/local/domain/%u/image/"
+	    "device-model-domid", domid);
+	if ((has_dm = (v = xstore_read(s->sd->xs, path)) != NULL) &&
+	    xstore_parse_uint(v, SUPER_DOMID_MAX - 1, &dm) == 0)
+		*stub = (int)dm;
+	free(v);
+	if (libxl)
+		return SUPER_MODE_LIBXL;
+	return has_dm ? SUPER_MODE_OTHER_DM : SUPER_MODE_OWN;
+}
+
+static void
+super_detect(struct super *s, const struct hv_dominfo *d,
+    const struct hv_dominfo *v, size_t n)
+{
+	char path[SUPER_PATH_MAX], uuid[37], *name;
+	struct guest_env e = super_env(s);
+	struct sguest *sg;
+	enum super_mode mode;
+	int stub;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/name", d->domid);
+	if ((name = xstore_read(s->sd->xs, path)) == NULL)
+		return;	/* not introduced yet: the next scan looks again */
+	hv_uuid_format(d->uuid, uuid);
+	mode = super_classify(s, d->domid, &stub);
+	sg = super_guest_new(s, d->domid, name, uuid);
+	if (sg == NULL) {
+		struct log_guest lg = { name, (int)d->domid, -1, NULL };
+
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "out of memory; not "
+		    "supervised");
+	}
+	free(name);
+	if (sg == NULL)
+		return;
+	sg->pub.mode = mode;
+	if (!d->paused || d->cpu_ns > 0)
+		guest_observe_ran(&sg->pub.g);
+	if (mode == SUPER_MODE_OWN) {
+		super_apply(s, sg, guest_on_detected(&sg->pub.g, &e),
+		    GUEST_DETECTED);
+		return;
+	}
+	snprintf(sg->pub.g.reason, sizeof(sg->pub.g.reason), "%s",
+	    super_mode_reasons[mode]);
+	sg->pub.g.state = GUEST_IGNORED;
+	super_log_transition(s, sg, GUEST_DETECTED);
+	if (mode == SUPER_MODE_LIBXL) {
+		sg->pending = true;
+		sg->pending_until = e.now + sg->pub.g.cfg->start_timeout_ms;
+		super_check_pending(s, sg, v, n);
+	}
+}
+
+/* New guests: detected.  Returns the lowest domid not introduced yet. */
+static uint32_t
+super_scan_new(struct super *s, const struct hv_dominfo *v, size_t n)
+{
+	uint32_t unsettled = UINT32_MAX;
+	struct sguest *sg;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct hv_dominfo *d = &v[i];
+
+		if (d->domid == 0 || d->domid >= SUPER_DOMID_MAX ||
+		    s->stub_owner[d->domid] >= 0)
+			continue;
+		if ((sg = s->by_domid[d->domid]) != NULL) {
+			if (!sg->pub.g.ever_ran && (!d->paused || d->cpu_ns)) {
+				guest_observe_ran(&sg->pub.g);
+				super_persist(s, sg);
+			}
+			continue;
+		}
+		if (s->seen[d->domid])
+			continue;
+		if (!hv_needs_device_model(d) || d->dying || d->shutdown) {
+			s->seen[d->domid] = 1;
+			continue;
+		}
+		super_detect(s, d, v, n);
+		if (s->by_domid[d->domid] == NULL && d->domid < unsettled)
+			unsettled = d->domid;
+	}
+	return unsettled;
+}
+
+/* Where the next listing of new domains starts. */
+static void
+super_set_scan_from(struct super *s, const struct hv_dominfo *v, size_t n,
+    uint32_t unsettled)
+{
+	uint32_t next = n > 0 ? v[n - 1].domid + 1 : 1;
+
+	s->scan_from = unsettled < next ? unsettled : next;
+}
+
+static enum guest_exit
+super_exit_of(const struct hv_dominfo *d, char *why, size_t size)
+{
+	if (d == NULL) {
+		snprintf(why, size, "stub domain disappeared");
+		return GUEST_EXIT_DESTROYED;
+	}
+	if (d->dying) {
+		snprintf(why, size, "stub domain %u destroyed by someone else",
+		    d->domid);
+		return GUEST_EXIT_DESTROYED;
+	}
+	snprintf(why, size, "stub domain %u shut down (%s)", d->domid,
+	    hv_shutdown_name(d->shutdown_reason));
+	return d->shutdown_reason == HV_SHUTDOWN_POWEROFF ?
+	    GUEST_EXIT_SHUTDOWN : GUEST_EXIT_CRASHED;
+}
+
+/* A stub is recognised by the UUID stubdmd chose, never by domid alone. */
+static bool
+super_is_stub_of(const struct hv_dominfo *d, const struct guest *g)
+{
+	char uuid[37];
+
+	hv_uuid_format(d->uuid, uuid);
+	return !hv_needs_device_model(d) && strcmp(uuid, g->stub_uuid) == 0;
+}
+
+void
+super_check_guest(struct super *s, struct sguest *sg,
+    const struct hv_dominfo *v, size_t n)
+{
+	struct guest *g = &sg->pub.g;
+	const struct hv_dominfo *d = hv_list_find(v, n, g->domid), *sd;
+	struct guest_env e = super_env(s);
+	enum guest_state old = g->state;
+	char why[128];
+
+	if (d == NULL || d->dying) {
+		struct log_guest lg = super_lg(sg);
+
+		log_guest(LOG_LVL_INFO, &lg, NULL, "guest is gone%s",
+		    g->stub_domid >= 0 ? "; destroying its stub domain" : "");
+		super_apply(s, sg, guest_on_gone(g, &e), old);
+		return;
+	}
+	if (sg->pending) {
+		super_check_pending(s, sg, v, n);
+		return;
+	}
+	if (g->stub_domid < 0 ||
+	    (g->state != GUEST_STARTING && g->state != GUEST_RUNNING))
+		return;
+	sd = hv_list_find(v, n, (uint32_t)g->stub_domid);
+	if (sd != NULL && !super_is_stub_of(sd, g)) {
+		sd = NULL;	/* the domid was reused: ours is gone */
+		g->stub_domid = -1;
+	}
+	if (sd != NULL && !sd->dying && !sd->shutdown) {
+		if (g->state == GUEST_STARTING && !sg->ready_armed)
+			super_on_ready_event(sg, sg->ready_path);
+		return;
+	}
+	if (sd != NULL && sd->dying)
+		guest_add_dying(g, sd->domid);
+	if (d->shutdown) {
+		struct log_guest lg = super_lg(sg);
+
+		snprintf(why, sizeof(why), "the guest shut down (%s); its "
+		    "device model ended with it", hv_shutdown_name(
+		    d->shutdown_reason));
+		log_guest(LOG_LVL_INFO, &lg, NULL, "%s", why);
+		super_apply(s, sg, guest_on_guest_shut_down(g, &e, why), old);
+		return;
+	}
+	super_apply(s, sg, guest_on_stub_died(g, &e, super_exit_of(sd, why,
+	    sizeof(why)), why), old);
+}
+
+/* Old stubs: linger while dying, vanish with their guest; orphans go. */
+static void
+super_check_stubs(struct super *s, const struct hv_dominfo *v, size_t n)
+{
+	const struct hv_dominfo *d;
+	struct sguest *sg;
+	uint32_t id;
+
+	for (id = 1; id < SUPER_DOMID_MAX; id++) {
+		if (s->stub_owner[id] < 0)
+			continue;
+		d = hv_list_find(v, n, id);
+		sg = s->by_domid[s->stub_owner[id]];
+		if (d == NULL) {
+			if (sg != NULL)
+				guest_drop_dying(&sg->pub.g, id);
+			s->stub_owner[id] = -1;
+		} else if (sg != NULL && sg->pub.g.stub_domid == (int)id) {
+			continue;
+		} else if (d->dying) {
+			if (sg != NULL && !guest_is_dying_stub(&sg->pub.g, id)) {
+				guest_add_dying(&sg->pub.g, id);
+				super_persist(s, sg);
+			}
+		} else if (hv_needs_device_model(d)) {
+			s->stub_owner[id] = -1;	/* a reused domid: a guest */
+		} else if (sg == NULL || sg->pub.g.state != GUEST_SPAWNING) {
+			log_info("stub domain %u is no live guest's current stub; "
+			    "destroying it", id);
+			s->stats.orphans_destroyed++;
+			s->sd->hv->ops->destroy(s->sd->hv, id);
+		}
+	}
+}
+
+static void
+super_forget_absent(struct super *s, const struct hv_dominfo *v, size_t n)
+{
+	uint32_t id;
+
+	memset(s->present, 0, SUPER_DOMID_MAX / 8);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].domid < SUPER_DOMID_MAX)
+			s->present[v[i].domid / 8] |= (uint8_t)(1 << (v[i].domid % 8));
+	/* A domid Xen hands out again is a new domain. */
+	for (id = 1; id < SUPER_DOMID_MAX; id++)
+		if (s->seen[id] && !(s->present[id / 8] & (1 << (id % 8))))
+			s->seen[id] = 0;
+}
+
+static void
+super_scan(struct super *s)
+{
+	uint64_t t0 = clock_now_us();
+	struct hv_dominfo *v = NULL;
+	struct sguest *sg, *next;
+	size_t n = 0;
+	int rc;
+
+	if (!xstore_connected(s->sd->xs))
+		return;	/* the reconnection scans */
+	if ((rc = s->sd->hv->ops->list(s->sd->hv, 0, &v, &n)) < 0) {
+		log_warnx("listing domains: %s; will retry", strerror(-rc));
+		return;
+	}
+	hv_list_sort(v, n);
+	s->stats.scans++;
+	s->full_due = false;
+	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
+	/* Stubs first: the listing predates what the guest checks destroy. */
+	super_check_stubs(s, v, n);
+	pool_check(s->pool, v, n);
+	for (sg = TAILQ_FIRST(&s->guests); sg != NULL; sg = next) {
+		next = TAILQ_NEXT(sg, link);
+		super_check_guest(s, sg, v, n);
+	}
+	super_forget_absent(s, v, n);
+	free(v);
+	t0 = clock_now_us() - t0;
+	s->stats.event_us_total += t0;
+	if (t0 > s->stats.event_us_max)
+		s->stats.event_us_max = t0;
+}
+
+/*
+ * Only domains created since the last listing (@introduceDomain): from
+ * the lowest domid not settled yet.  A guest arriving costs what is new,
+ * not what the host runs.  Nothing new there (domids wrapped): a full
+ * listing.  0: done; -1: list everything.
+ */
+static int
+super_scan_new_only(struct super *s)
+{
+	struct hv_dominfo *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (s->full_due || s->scan_from == 0 ||
+	    (rc = s->sd->hv->ops->list(s->sd->hv, s->scan_from, &v, &n)) < 0)
+		return -1;
+	if (n == 0) {
+		free(v);
+		return -1;
+	}
+	hv_list_sort(v, n);
+	s->stats.scans++;
+	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
+	free(v);
+	return 0;
+}
+
+void
+super_on_scan(evutil_socket_t fd, short what, void *arg)
+{
+	struct super *s = arg;
+	uint64_t t0 = clock_now_us();
+
+	if (!xstore_connected(s->sd->xs) || super_scan_new_only(s) < 0) {
+		super_scan(s);
+		return;
+	}
+	t0 = clock_now_us() - t0;
+	s->stats.event_us_total += t0;
+	if (t0 > s->stats.event_us_max)
+		s->stats.event_us_max = t0;
+}
+
+void
+super_on_domain_event(void *arg, const char *path)
+{
+	struct super *s = arg;
+
+	s->stats.events++;
+	/* A domain that goes (or anything else) needs the whole listing. */
+	if (strcmp(path, "@introduceDomain") != 0)
+		s->full_due = true;
+	/* Watch events that arrive together share one listing. */
+	if (!event_pending(s->ev_scan, EV_TIMEOUT, NULL))
+		event_active(s->ev_scan, EV_TIMEOUT, 0);
+}
+
+void
+super_reconcile(struct super *s, const char *why)
+{
+	uint64_t t0 = clock_now_us();
+
+	s->stats.reconciles++;
+	log_debug("reconcile (%s)", why);
+	super_scan(s);
+	t0 = clock_now_us() - t0;
+	s->stats.reconcile_us_last = t0;
+	if (t0 > s->stats.reconcile_us_max)
+		s->stats.reconcile_us_max = t0;
+}
+
+void
+super_on_reconcile(evutil_socket_t fd, short what, void *arg)
+{
+	struct super *s = arg;
+	char *v;
+
+	/* A cheap read also notices a xenstored that went away quietly. */
+	if ((v = xstore_read(s->sd->xs, "/local/domain/0/name")) != NULL)
+		free(v);
+	super_reconcile(s, "timer");
+}
+
+void
+super_arm_reconcile(struct super *s)
+{
+	uint64_t ms = policy_global(super_policy(s))->reconcile_interval_ms;
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
+
+	event_del(s->ev_reconcile);
+	event_add(s->ev_reconcile, &tv);
+}
