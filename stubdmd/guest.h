@@ -43,6 +43,8 @@ enum guest_exit {
 	GUEST_EXIT_NEVER_READY,		/* start_timeout passed */
 	GUEST_EXIT_BUILD_FAILED,	/* build or set-up failed */
 	GUEST_EXIT_STOPPED,		/* operator stop */
+	GUEST_EXIT_SAVED,		/* ended by its guest's save or
+					 * migration (libxl destroyed it) */
 	GUEST_NEXITS
 };
 
@@ -102,6 +104,9 @@ struct guest {
 	unsigned	 ndying;
 
 	struct guest_build *adopted;	/* NULL: stubdmd's own stub */
+	/* Its stub ended while it was suspended (saved, migrated): if it
+	 * runs again without one, its device model is lost. */
+	bool		 ended_in_save;
 };
 
 /* The clock and the jitter source, injectable for tests. */
@@ -140,6 +145,12 @@ unsigned guest_on_stub_died(struct guest *g, const struct guest_env *e,
 	    enum guest_exit why, const char *detail);
 /* Its stub ended after the guest itself shut down: no failure. */
 unsigned guest_on_guest_shut_down(struct guest *g, const struct guest_env *e,
+	    const char *detail);
+/* Its stub ended while the guest was suspended (a save, a migration). */
+unsigned guest_on_guest_suspended(struct guest *g, const struct guest_env *e,
+	    enum guest_exit how, const char *detail);
+/* A guest whose stub ended in a save runs again without one. */
+unsigned guest_on_resumed(struct guest *g, const struct guest_env *e,
 	    const char *detail);
 unsigned guest_on_gone(struct guest *g, const struct guest_env *e);
 unsigned guest_on_stop(struct guest *g, const struct guest_env *e);
