@@ -40,6 +40,7 @@ struct sguest {
 	bool			 pending;	/* libxl's, not settled yet */
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */
+	bool			 suspended;	/* seen suspended: a save */
 	uint64_t		 build_serial;
 	struct hv_devices	*devs;		/* build to set-up; NULL: none */
 	TAILQ_ENTRY(sguest)	 link;
@@ -1063,6 +1064,23 @@ super_suspended(const struct hv_dominfo *d)
 }
 
 /*
+ * A save or a migration begins: said once, for the guest and its stub
+ * may then go in the same scan.
+ */
+static void
+super_note_suspend(struct sguest *sg, const struct hv_dominfo *d)
+{
+	struct log_guest lg = super_lg(sg);
+
+	if (sg->suspended == super_suspended(d))
+		return;
+	sg->suspended = super_suspended(d);
+	log_guest(LOG_LVL_INFO, &lg, NULL, "%s", sg->suspended ? "guest "
+	    "suspended: a save or a migration begins" : "guest resumed after "
+	    "a suspend");
+}
+
+/*
  * The stub SD (NULL: gone) of a suspended guest ended.  Destroyed (what
  * libxl does once it has the device state): the save or migration took
  * it, no device-model death.  Ended by itself: a real death, which fails
@@ -1129,7 +1147,8 @@ super_check_guest(struct super *s, struct sguest *sg,
 		struct log_guest lg = super_lg(sg);
 
 		log_guest(LOG_LVL_INFO, &lg, NULL, "guest is gone%s%s",
-		    super_suspended(d) ? " (suspended: saved or migrated)" : "",
+		    sg->suspended || super_suspended(d) ?
+		    " (suspended: saved or migrated)" : "",
 		    g->stub_domid >= 0 ? "; destroying its stub domain" : "");
 		super_apply(s, sg, guest_on_gone(g, &e), old);
 		return;
@@ -1138,6 +1157,7 @@ super_check_guest(struct super *s, struct sguest *sg,
 		super_check_pending(s, sg, v, n);
 		return;
 	}
+	super_note_suspend(sg, d);
 	if (g->ended_in_save && !d->shutdown) {
 		super_resumed(s, sg);
 		return;

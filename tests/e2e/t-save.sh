@@ -44,6 +44,7 @@ sleep 1
 check "suspended guest, stub alive: still running" is_gstate sv1 running
 hvsimctl destroy "$(stub_of sv1)" >/dev/null
 wait_until 10 'logged sv1 "saved or migrated"'
+check "save: the suspend is logged" logged sv1 "guest suspended: a save or a migration begins"
 check "save: the stub's end is logged as a save" logged sv1 \
     "saved or migrated: the guest is suspended and its toolstack ended its stub"
 check "save: stopped, last exit saved" test "$(gstate sv1)/$(gfield sv1 exit)" = stopped/saved
@@ -117,6 +118,7 @@ sleep 1
 hvsimctl resume "$k" >/dev/null
 sleep 1.5
 check "checkpoint: still running with the same stub" test "$(gstate ck1)/$(live_stubs ck1)" = running/1
-check "checkpoint: nothing logged as a save or a death" sh -c "! grep -q 'guest \"ck1\".*\(saved or migrated\|device model died\)' '$T/stubdmd.log'"
+check "checkpoint: its suspend and resume logged" sh -c "grep -q 'guest \"ck1\".*guest suspended: a save' '$T/stubdmd.log' && grep -q 'guest \"ck1\".*guest resumed after a suspend' '$T/stubdmd.log'"
+check "checkpoint: nothing logged as a saved stub or a death" sh -c "! grep -q 'guest \"ck1\".*\(saved or migrated\|device model died\)' '$T/stubdmd.log'"
 stubdmd_stop
 done_testing
