@@ -29,6 +29,7 @@ static const char *const guest_exit_names[GUEST_NEXITS] = {
 	[GUEST_EXIT_BUILD_FAILED] = "build-failed",
 	[GUEST_EXIT_STOPPED] = "stopped",
 	[GUEST_EXIT_HUNG] = "hung",
+	[GUEST_EXIT_SAVED] = "saved",
 };
 
 static int
@@ -414,6 +415,42 @@ guest_on_guest_shut_down(struct guest *g, const struct guest_env *e,
 	return GUEST_DO_DESTROY_STUB;
 }
 
+/*
+ * The guest is suspended (Xen's shutdown reason "suspend": libxl saves
+ * or migrates it) and its stub ended.  libxl destroys the stub once it
+ * has the device state, and the guest next: that is no device-model
+ * death, and no rebuild (the restored guest is a new domain with a stub
+ * of its own).  A stub that ended by itself (HOW crashed or shutdown) is
+ * a real death during the save, whose save then fails: kept as its exit.
+ * Either way the guest waits in STOPPED; if it runs again without a stub
+ * (a failed save resumed), guest_on_resumed applies on_dm_death.
+ */
+unsigned
+guest_on_guest_suspended(struct guest *g, const struct guest_env *e,
+    enum guest_exit how, const char *detail)
+{
+	if (g->state != GUEST_STARTING && g->state != GUEST_RUNNING)
+		return 0;
+	g->last_exit = how == GUEST_EXIT_DESTROYED ? GUEST_EXIT_SAVED : how;
+	g->last_exit_wall = e->wall;
+	g->ended_in_save = true;
+	guest_set_reason(g, "%s", detail);
+	guest_set_state(g, e, GUEST_STOPPED);
+	return GUEST_DO_DESTROY_STUB;
+}
+
+unsigned
+guest_on_resumed(struct guest *g, const struct guest_env *e,
+    const char *detail)
+{
+	if (g->state != GUEST_STOPPED || !g->ended_in_save)
+		return 0;
+	g->ended_in_save = false;
+	guest_set_reason(g, "%s", detail);
+	guest_set_state(g, e, GUEST_FAILED);
+	return GUEST_DO_DM_DEATH;
+}
+
 unsigned
 guest_on_hung(struct guest *g, const struct guest_env *e, const char *detail)
 {
@@ -468,6 +505,7 @@ guest_on_start(struct guest *g, const struct guest_env *e)
 		break;
 	}
 	/* The operator's start is a fresh start: forget the crash loop. */
+	g->ended_in_save = false;
 	g->nrestart_log = 0;
 	g->backoff_step = 0;
 	g->reason[0] = '\0';

@@ -44,6 +44,8 @@ enum guest_exit {
 	GUEST_EXIT_BUILD_FAILED,	/* build or set-up failed */
 	GUEST_EXIT_STOPPED,		/* operator stop */
 	GUEST_EXIT_HUNG,		/* stopped answering QMP probes */
+	GUEST_EXIT_SAVED,		/* ended by its guest's save or
+					 * migration (libxl destroyed it) */
 	GUEST_NEXITS
 };
 
@@ -104,6 +106,9 @@ struct guest {
 	unsigned	 ndying;
 
 	struct guest_build *adopted;	/* NULL: stubdmd's own stub */
+	/* Its stub ended while it was suspended (saved, migrated): if it
+	 * runs again without one, its device model is lost. */
+	bool		 ended_in_save;
 };
 
 /* The clock and the jitter source, injectable for tests. */
@@ -149,6 +154,12 @@ unsigned guest_on_guest_shut_down(struct guest *g, const struct guest_env *e,
  * on_dm_hang, its hung stub kept for the post-mortem.
  */
 unsigned guest_on_hung(struct guest *g, const struct guest_env *e,
+	    const char *detail);
+/* Its stub ended while the guest was suspended (a save, a migration). */
+unsigned guest_on_guest_suspended(struct guest *g, const struct guest_env *e,
+	    enum guest_exit how, const char *detail);
+/* A guest whose stub ended in a save runs again without one. */
+unsigned guest_on_resumed(struct guest *g, const struct guest_env *e,
 	    const char *detail);
 unsigned guest_on_gone(struct guest *g, const struct guest_env *e);
 unsigned guest_on_stop(struct guest *g, const struct guest_env *e);

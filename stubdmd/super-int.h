@@ -31,6 +31,7 @@ struct sguest {
 	bool			 pending;	/* libxl's, not settled yet */
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */
+	bool			 suspended;	/* seen suspended: a save */
 	uint64_t		 build_serial;
 	struct hv_devices	*devs;		/* build to set-up; NULL: none */
 	TAILQ_ENTRY(sguest)	 link;

@@ -171,6 +171,74 @@ super_exit_of(const struct hv_dominfo *d, char *why, size_t size)
 	    GUEST_EXIT_SHUTDOWN : GUEST_EXIT_CRASHED;
 }
 
+/* Xen's shutdown reason while libxl saves or migrates a guest. */
+static bool
+super_suspended(const struct hv_dominfo *d)
+{
+	return d != NULL && d->shutdown &&
+	    d->shutdown_reason == HV_SHUTDOWN_SUSPEND;
+}
+
+/*
+ * A save or a migration begins: said once, for the guest and its stub
+ * may then go in the same scan.
+ */
+static void
+super_note_suspend(struct sguest *sg, const struct hv_dominfo *d)
+{
+	struct log_guest lg = super_lg(sg);
+
+	if (sg->suspended == super_suspended(d))
+		return;
+	sg->suspended = super_suspended(d);
+	log_guest(LOG_LVL_INFO, &lg, NULL, "%s", sg->suspended ? "guest "
+	    "suspended: a save or a migration begins" : "guest resumed after "
+	    "a suspend");
+}
+
+/*
+ * The stub SD (NULL: gone) of a suspended guest ended.  Destroyed (what
+ * libxl does once it has the device state): the save or migration took
+ * it, no device-model death.  Ended by itself: a real death, which fails
+ * the save; it counts if the guest runs again (super_resumed).
+ */
+static void
+super_saved(struct super *s, struct sguest *sg, const struct hv_dominfo *sd)
+{
+	struct guest *g = &sg->pub.g;
+	struct log_guest lg = super_lg(sg);
+	enum guest_state old = g->state;
+	struct guest_env e = super_env(s);
+	enum guest_exit how;
+	char why[128], text[GUEST_REASON_MAX];
+
+	how = super_exit_of(sd, why, sizeof(why));
+	if (how == GUEST_EXIT_DESTROYED) {
+		snprintf(text, sizeof(text), "saved or migrated: the guest is "
+		    "suspended and its toolstack ended its stub (%.80s)", why);
+		log_guest(LOG_LVL_INFO, &lg, NULL, "%s; no "
+		    "device-model death, no rebuild", text);
+	} else {
+		snprintf(text, sizeof(text), "the stub ended during the "
+		    "guest's save or migration (%.80s)", why);
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "%s: the save fails; "
+		    "on_dm_death applies if the guest runs again", text);
+	}
+	super_apply(s, sg, guest_on_guest_suspended(g, &e, how, text), old);
+}
+
+/* A guest whose stub ended in its save runs again: no device model. */
+static void
+super_resumed(struct super *s, struct sguest *sg)
+{
+	struct guest *g = &sg->pub.g;
+	enum guest_state old = g->state;
+	struct guest_env e = super_env(s);
+
+	super_apply(s, sg, guest_on_resumed(g, &e, "the guest runs again "
+	    "after a save, without its device model"), old);
+}
+
 /* A stub is recognised by the UUID stubdmd chose, never by domid alone. */
 static bool
 super_is_stub_of(const struct hv_dominfo *d, const struct guest *g)
@@ -194,13 +262,20 @@ super_check_guest(struct super *s, struct sguest *sg,
 	if (d == NULL || d->dying) {
 		struct log_guest lg = super_lg(sg);
 
-		log_guest(LOG_LVL_INFO, &lg, NULL, "guest is gone%s",
+		log_guest(LOG_LVL_INFO, &lg, NULL, "guest is gone%s%s",
+		    sg->suspended || super_suspended(d) ?
+		    " (suspended: saved or migrated)" : "",
 		    g->stub_domid >= 0 ? "; destroying its stub domain" : "");
 		super_apply(s, sg, guest_on_gone(g, &e), old);
 		return;
 	}
 	if (sg->pending) {
 		super_check_pending(s, sg, v, n);
+		return;
+	}
+	super_note_suspend(sg, d);
+	if (g->ended_in_save && !d->shutdown) {
+		super_resumed(s, sg);
 		return;
 	}
 	if (g->stub_domid < 0 ||
@@ -218,6 +293,10 @@ super_check_guest(struct super *s, struct sguest *sg,
 	}
 	if (sd != NULL && sd->dying)
 		guest_add_dying(g, sd->domid);
+	if (super_suspended(d)) {
+		super_saved(s, sg, sd);
+		return;
+	}
 	if (d->shutdown) {
 		struct log_guest lg = super_lg(sg);
 

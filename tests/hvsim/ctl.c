@@ -562,6 +562,19 @@ ctl_shutdown(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	return 0;
 }
 
+static int
+ctl_resume(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	struct dom *d;
+	int rc;
+
+	if ((rc = ctl_dom(h, args[0], 0, &d, o)) < 0)
+		return rc;
+	if ((rc = dom_resume(h, d)) < 0)
+		return ctl_err(o, rc, "domain %u is not suspended", d->domid);
+	return 0;
+}
+
 /* --- devices ---------------------------------------------------------- */
 
 static int
@@ -648,6 +661,7 @@ static const struct ctl_verb {
 	{ "pause", 1, 1, ctl_pause, "DOM" },
 	{ "unpause", 1, 1, ctl_unpause, "DOM" },
 	{ "shutdown", 2, 2, ctl_shutdown, "DOM REASON" },
+	{ "resume", 1, 1, ctl_resume, "DOM" },
 	{ "crash", 1, 1, ctl_crash, "DOM" },
 	{ "qmp", 2, 2, ctl_qmp, "DOM ok|hang|garbage|flood" },
 	{ "qmp-served", 1, 1, ctl_qmp_served, "DOM" },

@@ -519,6 +519,26 @@ dom_shutdown(struct hvsim *h, struct dom *d, int reason)
 	return 0;
 }
 
+/*
+ * xc_domain_resume (XEN_DOMCTL_resumedomain): a suspended domain runs
+ * again, as libxl does after a failed save or migration (xl save -c, a
+ * migration the receiver refused).
+ */
+int
+dom_resume(struct hvsim *h, struct dom *d)
+{
+	if (d->domid == 0 || d->dying)
+		return -EPERM;
+	if (!d->shutdown || d->reason != dom_reason("suspend"))
+		return -EINVAL;
+	d->shutdown = 0;
+	d->reason = 0;
+	if (!d->paused)
+		d->run_since = hvsim_now_ns();
+	hvsim_log(h, "domain %u (%s) resumed", d->domid, d->name);
+	return 0;
+}
+
 /* A stub whose device model left an ioreq server in this domain. */
 static struct dom *
 dom_dying_server(struct hvsim *h, uint32_t guest)

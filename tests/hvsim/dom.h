@@ -89,6 +89,7 @@ int	dom_rename(struct hvsim *, struct dom *, const char *name);
 int	dom_pause(struct hvsim *, struct dom *);
 int	dom_unpause(struct hvsim *, struct dom *);
 int	dom_shutdown(struct hvsim *, struct dom *, int reason);
+int	dom_resume(struct hvsim *, struct dom *);
 int	dom_destroy(struct hvsim *, struct dom *);
 
 uint64_t dom_cpu_ns(const struct dom *);

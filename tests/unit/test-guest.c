@@ -360,6 +360,48 @@ test_dm_death(void)
 	guest_release(&g);
 }
 
+/* A save or migration ends the stub: no death unless the guest runs on. */
+static void
+test_saved(void)
+{
+	struct policy_settings c = cfg_default();
+	struct guest_env e = { 0, 0, 0 };
+	struct guest g;
+	unsigned a;
+
+	running_guest(&g, &c, &e);
+	guest_observe_ran(&g);
+	a = guest_on_guest_suspended(&g, &e, GUEST_EXIT_DESTROYED, "saved");
+	CHECK(a == GUEST_DO_DESTROY_STUB && g.state == GUEST_STOPPED &&
+	    g.last_exit == GUEST_EXIT_SAVED && g.restarts == 0,
+	    "stub destroyed in a save: stopped, exit saved, no on_dm_death");
+	CHECK(strcmp(guest_exit_name(g.last_exit), "saved") == 0,
+	    "the exit is named saved");
+	CHECK(guest_on_guest_suspended(&g, &e, GUEST_EXIT_DESTROYED, "x") == 0,
+	    "a second report does nothing");
+	a = guest_on_resumed(&g, &e, "runs again");
+	CHECK(a == GUEST_DO_DM_DEATH && g.state == GUEST_FAILED,
+	    "the guest runs again without a stub: on_dm_death");
+	CHECK(guest_on_resumed(&g, &e, "again") == 0, "only once");
+	guest_release(&g);
+
+	running_guest(&g, &c, &e);
+	guest_observe_ran(&g);
+	a = guest_on_guest_suspended(&g, &e, GUEST_EXIT_CRASHED, "crash");
+	CHECK(a == GUEST_DO_DESTROY_STUB && g.state == GUEST_STOPPED &&
+	    g.last_exit == GUEST_EXIT_CRASHED,
+	    "stub crashed in a save: kept as a crash, no action yet");
+	a = guest_on_start(&g, &e);
+	CHECK(guest_on_resumed(&g, &e, "x") == 0,
+	    "an operator's start clears it");
+	guest_release(&g);
+
+	running_guest(&g, &c, &e);
+	CHECK(guest_on_resumed(&g, &e, "x") == 0,
+	    "a running guest never saved: nothing");
+	guest_release(&g);
+}
+
 static void
 test_operator_and_gone(void)
 {
@@ -575,6 +617,7 @@ main(void)
 	test_build_failures();
 	test_dm_death();
 	test_dm_hang();
+	test_saved();
 	test_operator_and_gone();
 	test_dying();
 	test_persist();

@@ -21,7 +21,8 @@
 ; The parameter sector (PARAM_LBA), written by the test:
 ;   bytes 0-7 "STUBDMGP", 8-23 the nonce (16 characters), 24-27 N (KiB,
 ;   4 decimal digits, a multiple of 32, "0000" = no benchmark), 28 R
-;   (rounds, a digit 1-9)
+;   (rounds, a digit 1-9), 29 the mode: 'C' = counter mode (counter.inc:
+;   the guest keeps running after its proofs instead of powering off)
 ;
 ;   nasm -f bin -o guest.bin guest.asm
 
@@ -165,6 +166,7 @@ stage2:
 	call nic_test
 	call bench
 	call flush
+	call counter
 	mov si, msg_done
 	call puts
 	; ACPI soft-off: SLP_EN with SLP_TYP 0 (Xen's DSDT \_S5)
@@ -598,6 +600,8 @@ puthex8:
 .print:
 	call putc
 	ret
+
+%include "counter.inc"
 
 nic_io:		dw 0
 chunks:		dw 0
