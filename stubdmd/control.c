@@ -35,6 +35,7 @@
 #include "stubdmd/proto.h"
 #include "stubdmd/stubdmd.h"
 #include "stubdmd/super.h"
+#include "stubdmd/vnc.h"
 #include "stubdmd/xstore.h"
 
 #define CONTROL_CONNS_MAX	POLICY_CONNS_MAX
@@ -435,7 +436,9 @@ control_guest_detail(const struct control *c, const struct super_guest *sg)
 	    "state_for_ms", (json_int_t)control_age_ms(g->state_since),
 	    "policy", control_guest_policy(c, g),
 	    "console", sg->console != NULL ? control_jstr(sg->console) :
-	    json_null())) < 0) {
+	    json_null())) < 0 || json_object_set_new(o, "vnc",
+	    vnc_path(c->sd->vnc, g->domid) != NULL ?
+	    control_jstr(vnc_path(c->sd->vnc, g->domid)) : json_null()) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -809,6 +812,49 @@ control_set_log_level(struct control_call *call)
 	    log_level_name(level), "previous", log_level_name(old)));
 }
 
+static bool control_privileged(const struct control *c,
+	    const struct ucred *cr);
+static bool control_user_in_group(uid_t uid, gid_t gid);
+
+/* Who may see a guest's screen: as may connect to its socket (vnc.c). */
+static bool
+control_may_see(const struct control *c, const struct ucred *cr)
+{
+	const char *name = policy_global(c->sd->policy)->vnc_group;
+	struct group *gr;
+
+	if (control_privileged(c, cr))
+		return true;
+	if (name == NULL || *name == '\0' || (gr = getgrnam(name)) == NULL)
+		return false;
+	return cr->gid == gr->gr_gid || control_user_in_group(cr->uid,
+	    gr->gr_gid);
+}
+
+static void
+control_console(struct control_call *call)
+{
+	struct control_conn *cc = call->cc;
+	struct super_guest *sg;
+	const char *path;
+
+	if ((sg = control_param_guest(call)) == NULL)
+		return;
+	if (!control_may_see(cc->c, &cc->cred)) {
+		log_warnx("control: %s refused to uid %u pid %d: not root nor "
+		    "in the admin or vnc group", PROTO_CONSOLE,
+		    (unsigned)cc->cred.uid, (int)cc->cred.pid);
+		control_reject(call, PROTO_E_PERMISSION, json_pack("{s:s}",
+		    "method", PROTO_CONSOLE));
+	} else if ((path = vnc_path(cc->c->sd->vnc, sg->g.domid)) == NULL) {
+		control_error(call, PROTO_E_NO_SCREEN, json_pack("{s:o}",
+		    "guest", control_jstr(sg->g.name)));
+	} else {
+		control_reply(call, json_pack("{s:o}", "vnc",
+		    control_jstr(path)));
+	}
+}
+
 /* Every method, and whether it changes anything (privileged). */
 static const struct control_method control_methods[] = {
 	{ PROTO_GET_INFO,	false,	control_get_info },
@@ -822,6 +868,7 @@ static const struct control_method control_methods[] = {
 	{ PROTO_STATS,		false,	control_stats },
 	{ PROTO_SET_LOG_LEVEL,	true,	control_set_log_level },
 	{ PROTO_METRICS,	false,	control_metrics },
+	{ PROTO_CONSOLE,	false,	control_console },
 	{ PROTO_SERVICE_GET_INFO, false, control_service_info },
 	{ PROTO_SERVICE_GET_IDL, false,	control_service_idl },
 };

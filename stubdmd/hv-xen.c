@@ -443,6 +443,7 @@ static const struct hv_ops hv_xen_ops = {
 	.console_tail = hv_xen_console_tail,
 	.attach = hv_xen_attach,
 	.rename = hv_xen_rename,
+	.chan_open = hv_xen_chan_open,
 	.start = hv_xen_start,
 	.set_builders = hv_xen_set_builders,
 	.close = hv_xen_close,

@@ -102,6 +102,9 @@ void	hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op);
 int	hv_xen_list_all(struct hv_xen *x, uint32_t first,
 	    struct hv_dominfo **out, size_t *n);
 int	hv_xen_destroy(struct hv *hv, uint32_t domid);
+/* hv_ops.chan_open: a vchan client (hv-xen-chan.c). */
+int	hv_xen_chan_open(struct hv *hv, uint32_t stub, uint32_t guest,
+	    const char *name, struct hv_chan **out);
 /* The name a stub was built with: xenconsoled's log of it has it. */
 void	hv_xen_remember_name(struct hv_xen *x, uint32_t domid,
 	    const char *name);

@@ -2,9 +2,10 @@
 # stubdmd: the daemon.
 STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
 	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/hv-xen-builder.c \
+	stubdmd/hv-xen-chan.c \
 	stubdmd/xlbuild.c stubdmd/builder.c stubdmd/xstore.c \
 	stubdmd/guest.c stubdmd/persist.c stubdmd/spawn.c stubdmd/super.c \
-	stubdmd/pool.c stubdmd/devices.c stubdmd/xlstub.c
+	stubdmd/pool.c stubdmd/devices.c stubdmd/xlstub.c stubdmd/vnc.c
 STUBDMD_SRCS := stubdmd/stubdmd.c stubdmd/control.c stubdmd/notify.c \
 	stubdmd/metrics.c $(STUBDMD_LIB_SRCS)
 STUBDMD_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMD_SRCS)) $(O)/stubdmd/idl.o

@@ -15,6 +15,7 @@ FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 
 FUZZ_control_OBJS := stubdmd/control.o stubdmd/metrics.o stubdmd/idl.o \
+	stubdmd/vnc.o \
 	stubdmd/super.o stubdmd/pool.o \
 	stubdmd/policy.o \
 	stubdmd/log.o stubdmd/guest.o stubdmd/persist.o stubdmd/spawn.o \

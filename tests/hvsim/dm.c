@@ -10,6 +10,7 @@
 #include "tests/hvsim/dm.h"
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
+#include "tests/hvsim/rfb.h"
 #include "tests/hvsim/vdev.h"
 #include "tests/hvsim/xl.h"
 #include "tests/hvsim/xsd.h"
@@ -197,6 +198,7 @@ dm_attach_fails(struct hvsim *h, const char *guest)
 
 struct dm_run {
 	uint32_t	guest;
+	int		vnc;	/* QEMU serves the screen (-vnc unix:...) */
 	char		vm[256];
 	char		why[256];
 };
@@ -327,6 +329,7 @@ dm_step_args(struct dom *d, struct dm_run *r)
 		rc = dm_args_string(d, r, line, sizeof(line));
 	if (rc == 0)
 		dom_console(d, "qemu: %s", line);
+	r->vnc = strstr(line, " -vnc unix:") != NULL;
 	/* QEMU cannot open a disk or a tap the stub was not given. */
 	if (rc == 0 && vdev_check_args(d->vdevs, r->guest, line, r->why,
 	    sizeof(r->why)) < 0)
@@ -401,6 +404,10 @@ dm_run(struct hvsim *h, struct dom *d)
 		hvsim_log(h, "domain %u: device model for domain %u running",
 		    d->domid, r.guest);
 		xl_dm_running(h, r.guest);
+		if (r.vnc && d->dm->rfb == NULL &&
+		    rfb_serve(d, r.guest, &d->dm->rfb) < 0)
+			hvsim_log(h, "domain %u: cannot serve its screen",
+			    d->domid);
 	}
 }
 
@@ -521,6 +528,8 @@ dm_stop(struct hvsim *h, struct dom *d)
 	evtimer_del(d->dm->crash);
 	evtimer_del(d->dm->wait);
 	evtimer_del(d->dm->qemu);
+	rfb_free(d->dm->rfb);
+	d->dm->rfb = NULL;
 	d->dm->stopped = 1;
 }
 
@@ -537,5 +546,6 @@ dm_free(struct dm *m)
 		event_free(m->wait);
 	if (m->qemu != NULL)
 		event_free(m->qemu);
+	rfb_free(m->rfb);
 	free(m);
 }

@@ -14,6 +14,7 @@
 struct dom;
 struct event;
 struct hvsim;
+struct rfb;
 
 enum dm_fault_kind {
 	DM_BUILD_FAIL,
@@ -49,6 +50,7 @@ struct dm {
 	struct event	*crash;
 	struct event	*wait;		/* a spare polls for its target */
 	struct event	*qemu;		/* target known: QEMU starting */
+	struct rfb	*rfb;		/* its screen (-vnc), or NULL */
 	int		 booting;	/* boot timer armed (once) */
 	int		 crash_armed;	/* crash timer armed (once) */
 	int		 deferred;	/* boot time came while paused */
