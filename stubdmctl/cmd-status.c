@@ -24,6 +24,7 @@ static const struct {
 	{ "last exit", "last_exit" },
 	{ "last exit time", "last_exit_time" },
 	{ "reason", "reason" },
+	{ "screen (VNC)", "vnc" },
 };
 
 static void
