@@ -21,7 +21,7 @@
 ; The parameter sector (PARAM_LBA), written by the test:
 ;   bytes 0-7 "STUBDMGP", 8-23 the nonce (16 characters), 24-27 N (KiB,
 ;   4 decimal digits, a multiple of 32, "0000" = no benchmark), 28 R
-;   (rounds, a digit 1-9)
+;   (rounds, a digit 1-9), 29 the mode: 'V' the screen (screen.inc)
 ;
 ;   nasm -f bin -o guest.bin guest.asm
 
@@ -160,6 +160,8 @@ stage2:
 	mov si, msg_stage2
 	call puts
 	call params
+	cmp byte [PARAM + 29], 'V'
+	je screen_mode
 	call disk_test
 	call flush
 	call nic_test
@@ -598,6 +600,8 @@ puthex8:
 .print:
 	call putc
 	ret
+
+%include "screen.inc"
 
 nic_io:		dw 0
 chunks:		dw 0
