@@ -146,7 +146,8 @@ check "... the same screen" rfbpy x png "$T/nobody.png" "$g"
 s=$(stub_of scr1)
 "$STUBDMCTL" -S "$SOCK" restart scr1 >/dev/null || fail "restart scr1"
 check "a new stub: a new screen" wait_until 10 'test -S "$VNC/scr1.sock" && test "$(stub_of scr1)" != "$s" && is_gstate scr1 running'
-check "... the new stub's" "$STUBDMCTL" -S "$SOCK" screenshot scr1 "$T/rebuilt.png"
+check "... the new stub's, within the half second the sockets follow in" \
+	wait_until 2 "$STUBDMCTL" -S "$SOCK" screenshot scr1 "$T/rebuilt.png"
 hvsimctl crash "$(stub_of scr1)"
 check "a dead stub (the guest crashed, on_dm_death): the socket goes" \
 	wait_until 5 test ! -e "$VNC/scr1.sock"
