@@ -6,6 +6,7 @@
  * buffer and then waits, one that never answers leaves its client
  * waiting; neither holds up the loop.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <grp.h>
@@ -472,6 +473,33 @@ vnc_path(const struct vnc *v, uint32_t domid)
 	return s != NULL ? s->path : NULL;
 }
 
+/*
+ * What a daemon killed before it could clean up left: every screen
+ * socket is made anew by this one (the directory is stubdmd's).
+ */
+static void
+vnc_clear_stale(const struct vnc *v)
+{
+	struct dirent *de;
+	char *path;
+	size_t len;
+	DIR *d;
+
+	if ((d = opendir(v->dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_type != DT_SOCK || len < 6 ||
+		    strcmp(de->d_name + len - 5, ".sock") != 0 ||
+		    asprintf(&path, "%s/%s", v->dir, de->d_name) == -1)
+			continue;
+		if (unlink(path) == 0)
+			log_info("vnc: removed the stale %s", path);
+		free(path);
+	}
+	closedir(d);
+}
+
 /* RUNDIR/vnc, RUNDIR the control socket's directory. */
 static int
 vnc_mkdir(struct vnc *v)
@@ -486,6 +514,7 @@ vnc_mkdir(struct vnc *v)
 	}
 	if (mkdir(v->dir, 0755) == -1 && errno != EEXIST)
 		return -errno;
+	vnc_clear_stale(v);
 	return 0;
 }
 
