@@ -14,7 +14,7 @@
 #include "stubdmctl/stubdmctl.h"
 #include "stubdmd/proto.h"
 
-#define CTL_SCREENSHOT_TIMEOUT_MS	10000
+#define CTL_SCREENSHOT_TIMEOUT_MS	30000
 
 /* Console's reply: the socket path (malloc'd), or NULL after an error. */
 static int

@@ -45,7 +45,8 @@ hv_xen_chan_read(struct hv_chan *ch, void *buf, size_t len)
 
 	if (libxenvchan_data_ready(vc) == 0)
 		return libxenvchan_is_open(vc) == 1 ? 0 : -EPIPE;
-	n = libxenvchan_recv(vc, buf, len);
+	/* read, not recv: recv moves exactly len bytes or none. */
+	n = libxenvchan_read(vc, buf, len);
 	return n < 0 ? -EPIPE : n;
 }
 
@@ -57,6 +58,7 @@ hv_xen_chan_write(struct hv_chan *ch, const void *buf, size_t len)
 
 	if (libxenvchan_is_open(vc) != 1)
 		return -EPIPE;
+	/* write, not send: non-blocking, it moves what fits. */
 	n = libxenvchan_write(vc, buf, len);
 	return n < 0 ? -EPIPE : n;
 }

@@ -59,6 +59,7 @@ struct vnc_link {
 	struct event		*ev_chan;
 	size_t			 uplen;		/* client to stub */
 	size_t			 downlen;	/* stub to client */
+	uint64_t		 upsum, downsum;	/* relayed, for the log */
 	unsigned char		 up[VNC_BUF_MAX];
 	unsigned char		 down[VNC_BUF_MAX];
 };
@@ -108,7 +109,9 @@ vnc_link_free(struct vnc_link *l)
 static void
 vnc_link_end(struct vnc_link *l, const char *why)
 {
-	vnc_log(l->s, LOG_LVL_INFO, "client gone (%s)", why);
+	vnc_log(l->s, LOG_LVL_INFO, "client gone (%s) after %llu bytes to "
+	    "the stub, %llu from it", why, (unsigned long long)l->upsum,
+	    (unsigned long long)l->downsum);
 	vnc_link_free(l);
 }
 
@@ -124,6 +127,7 @@ vnc_link_move(struct vnc_link *l)
 			goto stub_gone;
 		memmove(l->up, l->up + n, l->uplen - (size_t)n);
 		l->uplen -= (size_t)n;
+		l->upsum += (uint64_t)n;
 	}
 	if (l->downlen < sizeof(l->down)) {
 		n = l->chan->ops->read(l->chan, l->down + l->downlen,
@@ -131,6 +135,7 @@ vnc_link_move(struct vnc_link *l)
 		if (n < 0)
 			goto stub_gone;
 		l->downlen += (size_t)n;
+		l->downsum += (uint64_t)n;
 	}
 	if (l->downlen > 0) {
 		w = send(l->fd, l->down, l->downlen, MSG_DONTWAIT |

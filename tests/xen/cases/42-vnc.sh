@@ -60,15 +60,26 @@ elif [ "$(stubdmctl console qemuvnc1 --vnc 2>&1)" != "$VSOCK" ]; then
 fi
 ls -l "$VSOCK" 2>&1 | sed 's/^/socket: /'
 
+# What the stub says first through the socket (RFB's greeting), for the
+# log: each picture below is judged on its own.
+if [ -z "$why" ]; then
+	{ printf 'RFB 003.008\n'; sleep 5; } |
+	    timeout 20 socat -t 5 - "UNIX-CONNECT:$VSOCK" 2>&1 | head -c 12 |
+	    od -c | head -n 2 | sed 's/^/greeting: /'
+fi
+
 # A. vncsnapshot (display 1: TCP 5901) through socat.
 if [ -z "$why" ]; then
 	socat TCP-LISTEN:5901,bind=127.0.0.1,reuseaddr \
 	    "UNIX-CONNECT:$VSOCK" 2>/tmp/socat.err &
 	sp=$!
 	sleep 1
-	if ! timeout 60 vncsnapshot -quiet -quality 100 127.0.0.1:1 \
+	t=$(now)
+	if ! timeout 120 vncsnapshot -verbose -quality 100 127.0.0.1:1 \
 	    /tmp/vnc.jpg >/tmp/vncsnapshot.out 2>&1; then
-		why="vncsnapshot failed: $(tail -n 3 /tmp/vncsnapshot.out)"
+		why="vncsnapshot failed after $(elapsed "$t") s: $(tail -n 3 \
+		    /tmp/vncsnapshot.out | tr '\n' ' ')"
+		sed 's/^/vncsnapshot: /' /tmp/vncsnapshot.out
 	elif ! djpeg -pnm /tmp/vnc.jpg >/tmp/vnc.ppm 2>/tmp/djpeg.err; then
 		why="djpeg failed: $(cat /tmp/djpeg.err)"
 	else
@@ -114,14 +125,16 @@ through stubdmd's socket reaches the guest (scan code 0x1e on COM1)" "$kwhy"
 # C. stubdmctl screenshot, kept as an artifact of the run.
 SCEN_T0=$(now)
 swhy=""
+t=$(now)
 if ! out=$(timeout 60 stubdmctl screenshot qemuvnc1 /tmp/vnc-qemuvnc1.png \
     2>&1); then
-	swhy="stubdmctl screenshot: $out"
+	swhy="stubdmctl screenshot after $(elapsed "$t") s: $out"
 elif [ "$out" != "/tmp/vnc-qemuvnc1.png: 720x400" ]; then
 	swhy="it says '$out'"
 else
 	vnc_keep /tmp/vnc-qemuvnc1.png vnc-qemuvnc1.png
 fi
+[ -z "$swhy" ] || vnc_logs
 result "$([ -z "$swhy" ]; echo $?)" "stubdmctl screenshot: a 720x400 PNG \
 of the guest's screen (build/xen/vnc-qemuvnc1.png)" "$swhy"
 [ -z "$vg" ] || mkguest --destroy "$vg" >/dev/null 2>&1
