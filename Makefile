@@ -41,6 +41,7 @@ EVENT_PKGS	:= libevent
 SYSTEMD_PKGS	:= libsystemd
 INIH_PKGS	:= inih
 JSON_PKGS	:= jansson
+PNG_PKGS	:= libpng
 
 XEN_LIBS	= $(call pc_libs,$(XEN_PKGS))
 XENSTORE_LIBS	= $(call pc_libs,xenstore)
@@ -48,8 +49,9 @@ EVENT_LIBS	= $(call pc_libs,$(EVENT_PKGS))
 SYSTEMD_LIBS	= $(call pc_libs,$(SYSTEMD_PKGS))
 INIH_LIBS	= $(call pc_libs,$(INIH_PKGS))
 JSON_LIBS	= $(call pc_libs,$(JSON_PKGS))
+PNG_LIBS	= $(call pc_libs,$(PNG_PKGS))
 CFLAGS		+= $(call pc_cflags,$(XEN_PKGS) $(EVENT_PKGS) $(SYSTEMD_PKGS) \
-		   $(INIH_PKGS) $(JSON_PKGS))
+		   $(INIH_PKGS) $(JSON_PKGS) $(PNG_PKGS))
 
 # Each directory adds its programs to BINS and its unit tests to TESTBINS
 # in its own module.mk.  link = link the object files of the prerequisites.
@@ -80,7 +82,7 @@ $(O)/%.o: %.c
 
 # Debian bookworm packages the build, the tests and the demo need.
 DEB_PKGS := build-essential pkg-config libxen-dev xenstore-utils \
-	libevent-dev libsystemd-dev libinih-dev libjansson-dev \
+	libevent-dev libsystemd-dev libinih-dev libjansson-dev libpng-dev \
 	util-linux procps python3 mandoc groff-base systemd clang \
 	libclang-rt-14-dev \
 	debhelper lintian golang-go golang-github-varlink-go-dev varlink-go \
@@ -100,6 +102,7 @@ check: deps
 # and what compiles the lean stub's kernel and QEMU from Debian's sources
 # (images/srcbuild).
 XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip nasm tcpdump \
+	vncsnapshot socat libjpeg-turbo-progs \
 	dpkg-dev xz-utils bc bison flex libelf-dev libssl-dev \
 	ninja-build meson libglib2.0-dev libpixman-1-dev libseccomp-dev \
 	zlib1g-dev libfdt-dev

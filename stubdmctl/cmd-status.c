@@ -26,6 +26,7 @@ static const struct {
 	{ "device model", "dm_health" },
 	{ "probes missed", "dm_probe_misses" },
 	{ "reason", "reason" },
+	{ "screen (VNC)", "vnc" },
 };
 
 static void

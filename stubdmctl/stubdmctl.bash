@@ -29,6 +29,7 @@ _stubdmctl()
 		case $verb in
 		events) opts+=' --follow' ;;
 		stats) opts+=' --openmetrics' ;;
+		console) opts+=' --vnc' ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
@@ -38,9 +39,13 @@ _stubdmctl()
 		    awk '/^  [a-z]/ { print $1 }')" -- "$cur"))
 		return
 	fi
+	if [[ $verb == screenshot && $nargs -eq 1 ]]; then
+		_filedir png
+		return
+	fi
 	[[ $nargs -eq 0 ]] || return
 	case $verb in
-	status|start|stop|restart)
+	status|start|stop|restart|console|screenshot)
 		COMPREPLY=($(compgen -W "$(stubdmctl "${sock[@]}" list \
 		    2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur")) ;;
 	set-log-level)

@@ -18,6 +18,10 @@ static const struct ctl_verb ctl_verbs[] = {
 	{ "stop", "GUEST", "destroy the guest's stub domain; no restarts",
 	    1, 1, 0, ctl_cmd_stop },
 	{ "restart", "GUEST", "stop, then start", 1, 1, 0, ctl_cmd_restart },
+	{ "console", "GUEST --vnc", "where the guest's screen is (a VNC "
+	    "socket)", 1, 1, CTL_OPT_VNC, ctl_cmd_console },
+	{ "screenshot", "GUEST FILE", "the guest's screen as a PNG", 2, 2, 0,
+	    ctl_cmd_screenshot },
 	{ "reload", "", "reload the policy (errors: FILE:LINE)", 0, 0, 0,
 	    ctl_cmd_reload },
 	{ "events", "[--follow]", "recent state changes (--follow: then "
@@ -80,6 +84,7 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", no_argument, NULL, 'F' },
 		{ "openmetrics", no_argument, NULL, 'm' },
+		{ "vnc", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,6 +103,7 @@ ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 		case 'j': ctl->json = true; break;
 		case 'F': ctl->opts |= CTL_OPT_FOLLOW; break;
 		case 'm': ctl->opts |= CTL_OPT_OPENMETRICS; break;
+		case 'V': ctl->opts |= CTL_OPT_VNC; break;
 		case 'h': ctl_usage(stdout); exit(CTL_OK);
 		default: return -1;
 		}
@@ -110,7 +116,7 @@ static int
 ctl_check_opts(const struct ctl *ctl, const struct ctl_verb *v)
 {
 	static const char *const names[] = {	/* bit i: CTL_OPT_* */
-		"--follow", "--openmetrics",
+		"--follow", "--openmetrics", "--vnc",
 	};
 	size_t i;
 

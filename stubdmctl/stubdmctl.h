@@ -20,6 +20,7 @@ enum {
 enum {
 	CTL_OPT_FOLLOW		= 1 << 0,	/* events --follow */
 	CTL_OPT_OPENMETRICS	= 1 << 1,	/* stats --openmetrics */
+	CTL_OPT_VNC		= 1 << 2,	/* console --vnc */
 };
 
 struct ctl {
@@ -81,6 +82,8 @@ int	ctl_cmd_stats(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_set_log_level(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_version(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_help(struct ctl *ctl, int argc, char **argv);
+int	ctl_cmd_console(struct ctl *ctl, int argc, char **argv);
+int	ctl_cmd_screenshot(struct ctl *ctl, int argc, char **argv);
 
 /* A GUEST argument: a domid becomes a number, anything else a name. */
 json_t	*ctl_guest_param(const char *arg);

@@ -32,6 +32,7 @@
 #include "stubdmd/proto.h"
 #include "stubdmd/stubdmd.h"
 #include "stubdmd/super.h"
+#include "stubdmd/vnc.h"
 #include "stubdmd/xstore.h"
 
 
@@ -165,7 +166,9 @@ control_guest_detail(const struct control *c, const struct super_guest *sg)
 	    json_null(),
 	    "dm_probe_misses", sg->probe != NULL ?
 	    json_integer((json_int_t)probe_misses(sg->probe)) :
-	    json_null())) < 0) {
+	    json_null())) < 0 || json_object_set_new(o, "vnc",
+	    vnc_path(c->sd->vnc, g->domid) != NULL ?
+	    control_jstr(vnc_path(c->sd->vnc, g->domid)) : json_null()) < 0) {
 		json_decref(o);
 		return NULL;
 	}

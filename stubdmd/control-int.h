@@ -94,6 +94,9 @@ void	 control_bad_param(struct control_call *call, const char *name);
 
 /* control.c: parameters; on NULL or -1 the error reply is sent. */
 struct super_guest *control_param_guest(struct control_call *call);
+/* Root, or in the policy's admin_group; uid in the group gid. */
+bool	 control_privileged(const struct control *c, const struct ucred *cr);
+bool	 control_user_in_group(uid_t uid, gid_t gid);
 int	 control_param_bool(struct control_call *call, const char *name,
 	    bool *out);
 
@@ -111,5 +114,8 @@ void	 control_restart(struct control_call *call);
 void	 control_on_change(void *arg, const struct super_guest *sg,
 	    enum guest_state old);
 void	 control_events(struct control_call *call);
+
+/* control-screen.c */
+void	 control_console(struct control_call *call);
 
 #endif

@@ -254,6 +254,7 @@ static const struct control_method control_methods[] = {
 	{ PROTO_STATS,		false,	control_stats },
 	{ PROTO_SET_LOG_LEVEL,	true,	control_set_log_level },
 	{ PROTO_METRICS,	false,	control_metrics },
+	{ PROTO_CONSOLE,	false,	control_console },
 	{ PROTO_SERVICE_GET_INFO, false, control_service_info },
 	{ PROTO_SERVICE_GET_IDL, false,	control_service_idl },
 };

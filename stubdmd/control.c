@@ -273,7 +273,7 @@ control_param_bool(struct control_call *call, const char *name, bool *out)
 
 /* ---- credentials -------------------------------------------------- */
 
-static bool
+bool
 control_user_in_group(uid_t uid, gid_t gid)
 {
 	gid_t *groups = NULL;
@@ -297,7 +297,7 @@ out:
 }
 
 /* Root, or a member of the policy's admin_group (as it is now). */
-static bool
+bool
 control_privileged(const struct control *c, const struct ucred *cr)
 {
 	const char *name = policy_global(c->sd->policy)->admin_group;

@@ -450,6 +450,37 @@ sim_console_tail(struct hv *hv, uint32_t domid, const char *name,
 	return out;
 }
 
+/*
+ * What a simulated stub serves dom0 is a UNIX socket hvsim listens on:
+ * RUNDIR/NAME-STUB.sock (tests/hvsim/PROTOCOL.md).
+ */
+static int
+sim_chan_open(struct hv *hv, uint32_t stub, uint32_t guest, const char *name,
+    struct hv_chan **out)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t dirlen = strlen(s->ctl_path) - strlen("/ctl");
+	int fd, n;
+
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s/%s-%u.sock",
+	    (int)dirlen, s->ctl_path, name, stub);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	if ((*out = hv_chan_sock_new(fd)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static void
 sim_close(struct hv *hv)
 {
@@ -503,6 +534,7 @@ static const struct hv_ops sim_ops = {
 	.attach = sim_attach,
 	.rename = sim_rename,
 	.dm_connect = sim_dm_connect,
+	.chan_open = sim_chan_open,
 	.close = sim_close,
 };
 

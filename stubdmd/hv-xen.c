@@ -500,6 +500,28 @@ hv_xen_dm_connect(struct hv *hv, uint32_t guest, uint32_t stub, bool libxl,
 	return vchan_open(hv->base, stub, path, fd);
 }
 
+/*
+ * What else a stub serves dom0 over a vchan (the guest's screen): the
+ * same bridge as QMP's, as a socket channel.
+ */
+static int
+hv_xen_chan_open(struct hv *hv, uint32_t stub, uint32_t guest,
+    const char *name, struct hv_chan **out)
+{
+	char path[256];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/%s",
+	    stub, guest, name);
+	if ((rc = vchan_open(hv->base, stub, path, &fd)) < 0)
+		return rc;
+	if ((*out = hv_chan_sock_new(fd)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static const struct hv_ops hv_xen_ops = {
 	.name = "xen",
 	.list = hv_xen_list,
@@ -513,6 +535,7 @@ static const struct hv_ops hv_xen_ops = {
 	.attach = hv_xen_attach,
 	.rename = hv_xen_rename,
 	.dm_connect = hv_xen_dm_connect,
+	.chan_open = hv_xen_chan_open,
 	.start = hv_xen_start,
 	.set_builders = hv_xen_set_builders,
 	.close = hv_xen_close,

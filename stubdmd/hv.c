@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <xenctrl.h>
 
 #include "stubdmd/hv.h"
@@ -129,4 +131,74 @@ hv_console_last_lines(char *buf, unsigned lines)
 	memmove(buf, p, (size_t)(buf + n - p) + 1);
 	hv_printable(buf);
 	return buf;
+}
+
+/* ---- a channel on a stream socket (the simulated host's; on Xen, vchan.c's bridge) */
+
+struct hv_chan_sock {
+	struct hv_chan	 chan;
+	int		 fd;
+};
+
+static int
+hv_chan_sock_fd(struct hv_chan *ch)
+{
+	return ((struct hv_chan_sock *)ch)->fd;
+}
+
+static void
+hv_chan_sock_ack(struct hv_chan *ch)
+{
+}
+
+static long
+hv_chan_sock_read(struct hv_chan *ch, void *buf, size_t len)
+{
+	ssize_t n = recv(hv_chan_sock_fd(ch), buf, len, MSG_DONTWAIT);
+
+	if (n == 0 && len > 0)
+		return -EPIPE;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	return n;
+}
+
+static long
+hv_chan_sock_write(struct hv_chan *ch, const void *buf, size_t len)
+{
+	ssize_t n = send(hv_chan_sock_fd(ch), buf, len,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	return n;
+}
+
+static void
+hv_chan_sock_close(struct hv_chan *ch)
+{
+	if (ch == NULL)
+		return;
+	close(hv_chan_sock_fd(ch));
+	free(ch);
+}
+
+static const struct hv_chan_ops hv_chan_sock_ops = {
+	.fd = hv_chan_sock_fd,
+	.ack = hv_chan_sock_ack,
+	.read = hv_chan_sock_read,
+	.write = hv_chan_sock_write,
+	.close = hv_chan_sock_close,
+};
+
+struct hv_chan *
+hv_chan_sock_new(int fd)
+{
+	struct hv_chan_sock *cs = calloc(1, sizeof(*cs));
+
+	if (cs == NULL)
+		return NULL;
+	cs->chan.ops = &hv_chan_sock_ops;
+	cs->fd = fd;
+	return &cs->chan;
 }

@@ -134,6 +134,26 @@ struct hv_stub_spec {
  */
 typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
 
+/*
+ * A byte stream to a service a stub domain offers dom0 (the guest's
+ * screen): a vchan with Xen, a UNIX socket on the simulated host.  Never
+ * blocks: read and write move what they can now (0: nothing), a negative
+ * errno once the stream is broken (-EPIPE: the other end closed).  fd
+ * becomes readable when the other end did something; call ack then,
+ * before reading and writing.
+ */
+struct hv_chan;
+struct hv_chan_ops {
+	int	(*fd)(struct hv_chan *);
+	void	(*ack)(struct hv_chan *);
+	long	(*read)(struct hv_chan *, void *buf, size_t len);
+	long	(*write)(struct hv_chan *, const void *buf, size_t len);
+	void	(*close)(struct hv_chan *);
+};
+struct hv_chan {
+	const struct hv_chan_ops *ops;
+};
+
 /* The most builder processes a backend runs at once (policy: builders). */
 #define HV_BUILDERS_MAX		16
 
@@ -176,6 +196,13 @@ struct hv_ops {
 	 */
 	int	(*dm_connect)(struct hv *, uint32_t guest, uint32_t stub,
 		    bool libxl, int *fd);
+	/*
+	 * Connect to what stub serves for its target guest under its
+	 * device-model/<guest>/<name> (a vchan server); NULL: the backend
+	 * has none.  Quick: it fails rather than waits for a server.
+	 */
+	int	(*chan_open)(struct hv *, uint32_t stub, uint32_t guest,
+		    const char *name, struct hv_chan **out);
 	/* Once start-up is done, before the first build (NULL: nothing). */
 	int	(*start)(struct hv *);
 	/*
@@ -207,6 +234,8 @@ const struct hv_dominfo *hv_list_find(const struct hv_dominfo *v, size_t n,
 bool	hv_needs_device_model(const struct hv_dominfo *d);
 const char *hv_shutdown_name(int reason);
 void	hv_uuid_format(const uint8_t uuid[16], char out[37]);
+/* A channel on a connected stream socket, which it then owns (NULL: ENOMEM). */
+struct hv_chan *hv_chan_sock_new(int fd);
 /* A random (version 4) UUID; -EIO if the kernel gave no randomness. */
 int	hv_uuid_random(uint8_t uuid[16]);
 int	hv_uuid_parse(const char *s, uint8_t uuid[16]);

@@ -8,9 +8,10 @@ STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
 	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/hv-xen-builder.c \
 	stubdmd/xlbuild.c stubdmd/builder.c stubdmd/xstore.c \
 	stubdmd/guest.c stubdmd/persist.c stubdmd/spawn.c $(SUPER_SRCS) \
-	stubdmd/pool.c stubdmd/devices.c stubdmd/xlstub.c
+	stubdmd/pool.c stubdmd/devices.c stubdmd/xlstub.c stubdmd/vnc.c
 STUBDMD_SRCS := stubdmd/stubdmd.c stubdmd/control.c stubdmd/control-method.c \
-	stubdmd/control-guest.c stubdmd/control-events.c stubdmd/notify.c \
+	stubdmd/control-guest.c stubdmd/control-events.c stubdmd/control-screen.c \
+	stubdmd/notify.c \
 	stubdmd/metrics.c $(STUBDMD_LIB_SRCS)
 STUBDMD_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMD_SRCS)) $(O)/stubdmd/idl.o
 STUBDMD_LIBS = $(XEN_LIBS) $(EVENT_LIBS) $(SYSTEMD_LIBS) $(INIH_LIBS) \

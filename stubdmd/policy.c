@@ -48,6 +48,9 @@ static const char *const policy_giveup_names[] = {
 static const char *const policy_dm_death_names[] = {
 	"crash-guest", "destroy-guest", "pause-guest", "leave", NULL };
 static const char *const policy_image_names[] = { "linux", "minios", NULL };
+/* xl.cfg's vga names, in the order of enum policy_vga. */
+static const char *const policy_vga_names[] = {
+	"stdvga", "cirrus", "none", NULL };
 /* The order of enum log_level. */
 static const char *const policy_log_names[] = {
 	"error", "warning", "info", "debug", NULL };
@@ -87,6 +90,7 @@ static const struct policy_key policy_keys[] = {
 	{ "dm_probe_timeout", PT_MS, S(dm_probe_timeout_ms), 10, HOUR, NULL },
 	{ "dm_probe_misses", PT_UINT, S(dm_probe_misses), 1, 100, NULL },
 	{ "on_dm_hang", PT_ENUM, S(on_dm_hang), 0, 0, policy_dm_death_names },
+	{ "vga", PT_ENUM, S(vga), 0, 0, policy_vga_names },
 };
 #define NKEYS	(sizeof(policy_keys) / sizeof(policy_keys[0]))
 
@@ -103,6 +107,7 @@ static const struct policy_key policy_gkeys[] = {
 	{ "max_connections_per_user", PT_UINT, G(max_conns_per_user), 1,
 	    POLICY_CONNS_USER_MAX, NULL },
 	{ "builders", PT_UINT, G(builders), 1, HV_BUILDERS_MAX, NULL },
+	{ "vnc_group", PT_GROUP, G(vnc_group), 0, 0, NULL },
 };
 #define NGKEYS	(sizeof(policy_gkeys) / sizeof(policy_gkeys[0]))
 
@@ -112,10 +117,11 @@ static const char *const policy_builtin[NKEYS] = {
 	"/usr/lib/xen/boot/qemu-stubdom-linux-rootfs", "", "96", "1", "",
 	"none", "on-failure", "5", "10m", "1s", "30s", "60s", "leave", "crash-guest",
 	"yes", "yes", "0", "10s", "5s", "3", "crash-guest",
+	"stdvga",
 };
 static const char *const policy_gbuiltin[NGKEYS] = {
 	PROTO_SOCKET_DEFAULT, "", "info", "30s", "/tool/stubdmd", "", "15s",
-	"16", "2",
+	"16", "2", "",
 };
 
 /* One section as written: each value and the line it came from. */
@@ -169,6 +175,12 @@ const char *
 policy_dm_death_name(enum policy_dm_death d)
 {
 	return policy_dm_death_names[d];
+}
+
+const char *
+policy_vga_name(enum policy_vga v)
+{
+	return policy_vga_names[v];
 }
 
 /* ---- diagnostics ------------------------------------------------------ */
@@ -709,6 +721,7 @@ policy_free(struct policy *p)
 	free(p->path);
 	free(p->global.control_socket);
 	free(p->global.admin_group);
+	free(p->global.vnc_group);
 	free(p->global.state_path);
 	free(p->global.metrics_file);
 	for (i = 0; i < NGKEYS; i++)

@@ -40,6 +40,13 @@ enum policy_image {
 	POLICY_IMAGE_MINIOS,	/* <vm>/image/dmargs */
 };
 
+/* The guest's graphics card (xl.cfg's vga), emulated by its stub. */
+enum policy_vga {
+	POLICY_VGA_STD,		/* "stdvga": QEMU's VGA */
+	POLICY_VGA_CIRRUS,
+	POLICY_VGA_NONE,	/* no card, no screen served */
+};
+
 #define POLICY_DM_ARGS_MAX	64
 #define POLICY_SERIAL_MAX	200	/* "file:PATH" as written */
 
@@ -73,6 +80,7 @@ struct policy_settings {
 	uint64_t		 dm_probe_timeout_ms;	/* ... answered within */
 	unsigned		 dm_probe_misses;	/* unanswered in a row */
 	enum policy_dm_death	 on_dm_hang;	/* then: as on_dm_death */
+	enum policy_vga		 vga;	/* own mode, linux image */
 };
 
 /*
@@ -93,6 +101,7 @@ struct policy_global {
 	uint64_t	 metrics_interval_ms;
 	unsigned	 max_conns_per_user;	/* a non-root user's */
 	unsigned	 builders;	/* libxl builds at once (hv.h) */
+	char		*vnc_group;	/* "": guests' screens root only */
 };
 
 /* Diagnostics of one load: "FILE:LINE: ..." lines, errors and warnings. */
@@ -134,6 +143,7 @@ void	policy_print(const struct policy_settings *s, FILE *out);
 const char *policy_restart_name(enum policy_restart r);
 const char *policy_giveup_name(enum policy_giveup g);
 const char *policy_dm_death_name(enum policy_dm_death d);
+const char *policy_vga_name(enum policy_vga v);
 
 /* Parsers shared with the tests: 0 or -EINVAL. */
 int	policy_parse_duration(const char *s, uint64_t *ms);

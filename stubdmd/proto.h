@@ -34,6 +34,7 @@
 #define PROTO_STATS		PROTO_INTERFACE ".Stats"
 #define PROTO_SET_LOG_LEVEL	PROTO_INTERFACE ".SetLogLevel"
 #define PROTO_METRICS		PROTO_INTERFACE ".Metrics"
+#define PROTO_CONSOLE		PROTO_INTERFACE ".Console"
 
 /* Error names: stable, never reused for something else. */
 #define PROTO_E_NO_SUCH_GUEST	PROTO_INTERFACE ".NoSuchGuest"
@@ -45,6 +46,7 @@
 #define PROTO_E_INVALID_MSG	PROTO_INTERFACE ".InvalidMessage"
 #define PROTO_E_TOO_LARGE	PROTO_INTERFACE ".MessageTooLarge"
 #define PROTO_E_TOO_MANY_CONNS	PROTO_INTERFACE ".TooManyConnections"
+#define PROTO_E_NO_SCREEN	PROTO_INTERFACE ".NoScreen"
 
 /* The interface every Varlink service answers (the Varlink specification). */
 #define PROTO_SERVICE		"org.varlink.service"

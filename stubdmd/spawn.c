@@ -196,6 +196,32 @@ spawn_guest_mib(struct xstore *xs, uint32_t guest)
 }
 
 /*
+ * The guest's card, its screen as VNC on a socket in the stub (served to
+ * dom0 over a vchan by the image, vnc.h) and a USB tablet for the
+ * pointer, as xl's vga and usbdevice = "tablet"; the PS/2 keyboard comes
+ * with the machine.  Linux images only (the image serves the socket).
+ */
+static size_t
+spawn_screen_args(const struct guest *g, const char **argv)
+{
+	static const char *const card[] = {
+		[POLICY_VGA_STD] = "std", [POLICY_VGA_CIRRUS] = "cirrus" };
+	size_t n = 0;
+
+	if (g->cfg->image != POLICY_IMAGE_LINUX ||
+	    g->cfg->vga == POLICY_VGA_NONE)
+		return 0;
+	argv[n++] = "-vga";
+	argv[n++] = card[g->cfg->vga];
+	argv[n++] = "-vnc";
+	argv[n++] = "unix:" SPAWN_VNC_SOCKET;
+	argv[n++] = "-usb";
+	argv[n++] = "-device";
+	argv[n++] = "usb-tablet";
+	return n;
+}
+
+/*
  * Base arguments for QEMU (upstream) serving guest g, its devices' as
  * libxl writes them for a stub, then the policy's.
  */
@@ -221,6 +247,7 @@ spawn_argv(struct xstore *xs, const struct guest *g,
 	argv[n++] = "-no-user-config";
 	argv[n++] = "-display";
 	argv[n++] = "none";
+	n += spawn_screen_args(g, argv + n);
 	devices_qemu_args(devs, g->domid, da);
 	for (i = 0; i < da->argc && n < max; i++)
 		argv[n++] = da->argv[i];

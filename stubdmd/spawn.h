@@ -22,6 +22,14 @@ struct xstore;
 #define SPAWN_SERIAL_HVC	"/dev/hvc3"
 
 /*
+ * Where an own-mode stub's QEMU serves the guest's screen (-vnc unix:),
+ * and the vchan, under the stub's device-model/<guest>/, that the image
+ * serves it on (images/linux-qemu/init, beside qmp-vchan).
+ */
+#define SPAWN_VNC_SOCKET	"/run/vnc.sock"
+#define SPAWN_VNC_VCHAN		"vnc-vchan"
+
+/*
  * The guest's stub gets a console for its serial port: the policy sets
  * serial, and the image is linux (QEMU's -serial above; Mini-OS's QEMU
  * is given none).

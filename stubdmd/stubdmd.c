@@ -18,6 +18,7 @@
 #include "stubdmd/policy.h"
 #include "stubdmd/stubdmd.h"
 #include "stubdmd/super.h"
+#include "stubdmd/vnc.h"
 #include "stubdmd/xstore.h"
 
 #define RECONNECT_MIN_MS	100
@@ -270,6 +271,7 @@ stubdmd_free(struct stubdmd *sd)
 
 	notify_free(sd->notify);
 	metrics_free(sd->metrics);
+	vnc_free(sd->vnc);
 	control_free(sd->control);
 	super_free(sd->super);
 	xstore_free(sd->xs);
@@ -326,7 +328,7 @@ main(int argc, char **argv)
 	log_info("stubdmd %s started (policy %s)", STUBDMD_VERSION,
 	    sd.opts.policy_path);
 	super_start(sd.super);
-	if (metrics_new(&sd, &sd.metrics) < 0)
+	if (metrics_new(&sd, &sd.metrics) < 0 || vnc_new(&sd, &sd.vnc) < 0)
 		fatalx("out of memory");
 	log_info("supervising %zu guests (%zu running)", super_count(sd.super,
 	    -1), super_count(sd.super, GUEST_RUNNING));

@@ -19,6 +19,7 @@ struct control;
 struct metrics;
 struct notify;
 struct super;
+struct vnc;
 struct xstore;
 
 /*
@@ -49,6 +50,7 @@ struct stubdmd {
 	struct control		*control;
 	struct metrics		*metrics;	/* the textfile export */
 	struct notify		*notify;	/* NULL: not under systemd */
+	struct vnc		*vnc;		/* NULL: no guest screens */
 	struct event		*ev_sig[4];
 	struct event		*ev_reconnect;
 	unsigned		 reconnect_ms;

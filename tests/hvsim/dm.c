@@ -11,6 +11,7 @@
 #include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
 #include "tests/hvsim/qmpd.h"
+#include "tests/hvsim/rfb.h"
 #include "tests/hvsim/vdev.h"
 #include "tests/hvsim/xl.h"
 #include "tests/hvsim/xsd.h"
@@ -198,6 +199,7 @@ dm_attach_fails(struct hvsim *h, const char *guest)
 
 struct dm_run {
 	uint32_t	guest;
+	int		vnc;	/* QEMU serves the screen (-vnc unix:...) */
 	char		vm[256];
 	char		why[256];
 };
@@ -328,6 +330,7 @@ dm_step_args(struct dom *d, struct dm_run *r)
 		rc = dm_args_string(d, r, line, sizeof(line));
 	if (rc == 0)
 		dom_console(d, "qemu: %s", line);
+	r->vnc = strstr(line, " -vnc unix:") != NULL;
 	/* QEMU cannot open a disk or a tap the stub was not given. */
 	if (rc == 0 && vdev_check_args(d->vdevs, r->guest, line, r->why,
 	    sizeof(r->why)) < 0)
@@ -403,6 +406,10 @@ dm_run(struct hvsim *h, struct dom *d)
 		    d->domid, r.guest);
 		xl_dm_running(h, r.guest);
 		d->dm->qmp = qmpd_open(h, d->domid);
+		if (r.vnc && d->dm->rfb == NULL &&
+		    rfb_serve(d, r.guest, &d->dm->rfb) < 0)
+			hvsim_log(h, "domain %u: cannot serve its screen",
+			    d->domid);
 	}
 }
 
@@ -525,6 +532,8 @@ dm_stop(struct hvsim *h, struct dom *d)
 	evtimer_del(d->dm->qemu);
 	qmpd_close(d->dm->qmp);
 	d->dm->qmp = NULL;
+	rfb_free(d->dm->rfb);
+	d->dm->rfb = NULL;
 	d->dm->stopped = 1;
 }
 
@@ -542,5 +551,6 @@ dm_free(struct dm *m)
 	if (m->qemu != NULL)
 		event_free(m->qemu);
 	qmpd_close(m->qmp);
+	rfb_free(m->rfb);
 	free(m);
 }

@@ -15,6 +15,7 @@ struct dom;
 struct event;
 struct hvsim;
 struct qmpd;
+struct rfb;
 
 enum dm_fault_kind {
 	DM_BUILD_FAIL,
@@ -50,6 +51,7 @@ struct dm {
 	struct event	*crash;
 	struct event	*wait;		/* a spare polls for its target */
 	struct event	*qemu;		/* target known: QEMU starting */
+	struct rfb	*rfb;		/* its screen (-vnc), or NULL */
 	int		 booting;	/* boot timer armed (once) */
 	int		 crash_armed;	/* crash timer armed (once) */
 	int		 deferred;	/* boot time came while paused */

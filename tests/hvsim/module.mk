@@ -5,7 +5,7 @@ HVSIM_SRCS := tests/hvsim/hvsim.c tests/hvsim/tree.c tests/hvsim/xsd.c \
 	tests/hvsim/txn.c tests/hvsim/watch.c tests/hvsim/xsconn.c \
 	tests/hvsim/dom.c tests/hvsim/dm.c tests/hvsim/ctl.c \
 	tests/hvsim/word.c tests/hvsim/xl.c tests/hvsim/vdev.c \
-	tests/hvsim/qmpd.c
+	tests/hvsim/qmpd.c tests/hvsim/rfb.c
 HVSIM_OBJS := $(patsubst %.c,$(O)/%.o,$(HVSIM_SRCS))
 
 $(O)/tests/hvsim/hvsim: $(HVSIM_OBJS)

@@ -22,7 +22,9 @@
 ;   bytes 0-7 "STUBDMGP", 8-23 the nonce (16 characters), 24-27 N (KiB,
 ;   4 decimal digits, a multiple of 32, "0000" = no benchmark), 28 R
 ;   (rounds, a digit 1-9), 29 the mode: 'C' = counter mode (counter.inc:
-;   the guest keeps running after its proofs instead of powering off)
+;   the guest keeps running after its proofs instead of powering off),
+;   'V' the screen (screen.inc: a pattern on the VGA text screen, then
+;   the scancodes of the keys it gets)
 ;
 ;   nasm -f bin -o guest.bin guest.asm
 
@@ -161,6 +163,8 @@ stage2:
 	mov si, msg_stage2
 	call puts
 	call params
+	cmp byte [PARAM + 29], 'V'
+	je screen_mode
 	call disk_test
 	call flush
 	call nic_test
@@ -602,6 +606,7 @@ puthex8:
 	ret
 
 %include "counter.inc"
+%include "screen.inc"
 
 nic_io:		dw 0
 chunks:		dw 0

@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The guest's screen and keyboard over VNC, own mode: mkguest --firmware
+# builds the test guest in its screen mode (parameter byte 29 = 'V',
+# guest/screen.inc: the top three text rows white on blue, red and green,
+# then each key's scan code on COM1); stubdmd builds its stub from the
+# linux-qemu image with xl's default card (policy.ini, qemuvnc*), and
+# serves the screen on /run/stubdmd/vnc/qemuvnc1.sock.  Judged from dom0
+# with programs no one here wrote:
+# A. TightVNC's vncsnapshot, through socat to that socket, takes the
+#    screen; djpeg reads it back; the three rows have their colours
+#    (a pixel of each, within JPEG's error) and the screen its size.
+# B. a key sent in raw RFB through socat (KeyEvent 'a') reaches the
+#    guest: "GUEST: key 0x1e" (its PS/2 scan code) on its serial port.
+# C. stubdmctl screenshot writes a PNG of the same size, kept on the
+#    host as build/xen/vnc-qemuvnc1.png (the picture of A too, as
+#    vnc-qemuvnc1-vncsnapshot.jpg).
+# plan: 3
+
+VSOCK=/run/stubdmd/vnc/qemuvnc1.sock
+# vnc_px PPM X Y: "R G B" of a binary PPM 720x400 (djpeg's header).
+vnc_px() {
+	dd if="$1" bs=1 skip=$((15 + ($3 * 720 + $2) * 3)) count=3 \
+	    2>/dev/null | od -An -tu1 | tr -s ' ' | sed 's/^ //'
+}
+# vnc_near "R G B" R G B: each within 48 of the expected (JPEG).
+vnc_near() {
+	echo "$1" | awk -v r="$2" -v g="$3" -v b="$4" '
+	    function d(a, b) { return a > b ? a - b : b - a }
+	    NF == 3 && d($1, r) <= 48 && d($2, g) <= 48 && d($3, b) <= 48 \
+	    { ok = 1 } END { exit !ok }'
+}
+# vnc_keep FILE NAME: FILE's bytes to the host (tests/xen/run).
+vnc_keep() { base64 "$1" | sed "s/^/XENFILE $2 /"; }
+vnc_logs() {
+	grep '"qemuvnc1"' "$LOG" | tail -n 8 | sed 's/^/log: /'
+	tail -n 20 /var/log/xen/console/guest-qemuvnc1-dm.log 2>/dev/null |
+	    sed 's/^/qemuvnc1-dm: /'
+	tr -d '\r' </tmp/qemuvnc1.serial 2>/dev/null |
+	    sed 's/^/qemuvnc1 serial: /'
+}
+
+SCEN_T0=$(now)
+why=""
+ip link set lo up 2>/dev/null
+vn=$(nonce)
+guest_disk /tmp/qemuvnc1.img "$vn" 0 1
+printf V | dd of=/tmp/qemuvnc1.img bs=1 seek=$((16 * 512 + 29)) \
+    conv=notrunc 2>/dev/null
+rm -f /tmp/qemuvnc1.serial
+if ! vg=$(mkguest --firmware --mem 64 --disk /tmp/qemuvnc1.img qemuvnc1 \
+    2>/tmp/qemuvnc1.err); then
+	why="mkguest failed: $(cat /tmp/qemuvnc1.err)"
+elif ! wait_for $((SLOW * 2)) serial_has /tmp/qemuvnc1.serial \
+    "GUEST: screen written"; then
+	why="the guest never wrote its screen;"
+elif ! wait_for 10 test -S "$VSOCK"; then
+	why="no $VSOCK;"
+elif [ "$(stubdmctl console qemuvnc1 --vnc 2>&1)" != "$VSOCK" ]; then
+	why="console --vnc says '$(stubdmctl console qemuvnc1 --vnc 2>&1)';"
+fi
+ls -l "$VSOCK" 2>&1 | sed 's/^/socket: /'
+
+# What the stub says first through the socket (RFB's greeting), for the
+# log: each picture below is judged on its own.
+if [ -z "$why" ]; then
+	{ printf 'RFB 003.008\n'; sleep 5; } |
+	    timeout 20 socat -t 5 - "UNIX-CONNECT:$VSOCK" 2>&1 | head -c 12 |
+	    od -c | head -n 2 | sed 's/^/greeting: /'
+fi
+
+# A. vncsnapshot (display 1: TCP 5901) through socat.
+if [ -z "$why" ]; then
+	socat TCP-LISTEN:5901,bind=127.0.0.1,reuseaddr \
+	    "UNIX-CONNECT:$VSOCK" 2>/tmp/socat.err &
+	sp=$!
+	sleep 1
+	t=$(now)
+	if ! timeout 120 vncsnapshot -verbose -quality 100 127.0.0.1:1 \
+	    /tmp/vnc.jpg >/tmp/vncsnapshot.out 2>&1; then
+		why="vncsnapshot failed after $(elapsed "$t") s: $(tail -n 3 \
+		    /tmp/vncsnapshot.out | tr '\n' ' ')"
+		sed 's/^/vncsnapshot: /' /tmp/vncsnapshot.out
+	elif ! djpeg -pnm /tmp/vnc.jpg >/tmp/vnc.ppm 2>/tmp/djpeg.err; then
+		why="djpeg failed: $(cat /tmp/djpeg.err)"
+	else
+		vnc_keep /tmp/vnc.jpg vnc-qemuvnc1-vncsnapshot.jpg
+		head -c 15 /tmp/vnc.ppm | tr '\n' ' ' | grep -q '^P6 720 400 255 ' ||
+		    why="$why the picture is not 720x400 text mode: $(head -c 15 /tmp/vnc.ppm | tr '\n' ' ');"
+		for row in "0 0 0 170 blue" "1 170 0 0 red" "2 0 170 0 green"; do
+			set -- $row
+			px=$(vnc_px /tmp/vnc.ppm 712 $(($1 * 16 + 8)))
+			vnc_near "$px" "$2" "$3" "$4" ||
+			    why="$why row $1 is ($px), not $5;"
+		done
+		# Below the rows the guest wrote: not one of their colours.
+		px=$(vnc_px /tmp/vnc.ppm 712 $((20 * 16 + 8)))
+		vnc_near "$px" 0 0 170 && why="$why row 20 is blue too;"
+	fi
+	kill "$sp" 2>/dev/null
+	wait "$sp" 2>/dev/null
+fi
+[ -z "$why" ] || vnc_logs
+result "$([ -z "$why" ]; echo $?)" "own mode, vga = stdvga: the guest's \
+screen through stubdmd's socket, taken by vncsnapshot: 720x400, its rows \
+blue, red, green" "$why"
+
+# B. 'a' (keysym 0x61), down and up, in raw RFB 3.8 through socat.
+SCEN_T0=$(now)
+kwhy=""
+if [ -n "$why" ] && [ ! -S "$VSOCK" ]; then
+	kwhy="no screen socket"
+else
+	{ printf 'RFB 003.008\n'; sleep 1; printf '\001'; sleep 1
+	  printf '\001'; sleep 1
+	  printf '\004\001\000\000\000\000\000\141'
+	  printf '\004\000\000\000\000\000\000\141'; sleep 2; } |
+	    timeout 30 socat -t 5 - "UNIX-CONNECT:$VSOCK" >/dev/null 2>&1
+	wait_for 20 serial_has /tmp/qemuvnc1.serial "GUEST: key 0x1e" ||
+	    kwhy="no 'GUEST: key 0x1e' on its serial port: $(tr -d '\r' \
+	    </tmp/qemuvnc1.serial 2>/dev/null | grep 'GUEST: key' | tr '\n' ' ')"
+fi
+result "$([ -z "$kwhy" ]; echo $?)" "own mode: a key sent over VNC \
+through stubdmd's socket reaches the guest (scan code 0x1e on COM1)" "$kwhy"
+
+# C. stubdmctl screenshot, kept as an artifact of the run.
+SCEN_T0=$(now)
+swhy=""
+t=$(now)
+if ! out=$(timeout 60 stubdmctl screenshot qemuvnc1 /tmp/vnc-qemuvnc1.png \
+    2>&1); then
+	swhy="stubdmctl screenshot after $(elapsed "$t") s: $out"
+elif [ "$out" != "/tmp/vnc-qemuvnc1.png: 720x400" ]; then
+	swhy="it says '$out'"
+else
+	vnc_keep /tmp/vnc-qemuvnc1.png vnc-qemuvnc1.png
+fi
+[ -z "$swhy" ] || vnc_logs
+result "$([ -z "$swhy" ]; echo $?)" "stubdmctl screenshot: a 720x400 PNG \
+of the guest's screen (build/xen/vnc-qemuvnc1.png)" "$swhy"
+[ -z "$vg" ] || mkguest --destroy "$vg" >/dev/null 2>&1
