@@ -56,7 +56,8 @@ struct vnc_link {
 	struct hv_chan		*chan;
 	struct event		*ev_read;	/* client readable */
 	struct event		*ev_write;	/* client writable */
-	struct event		*ev_chan;
+	struct event		*ev_chan;	/* stub readable */
+	struct event		*ev_chanw;	/* stub writable */
 	size_t			 uplen;		/* client to stub */
 	size_t			 downlen;	/* stub to client */
 	uint64_t		 upsum, downsum;	/* relayed, for the log */
@@ -97,6 +98,8 @@ vnc_link_free(struct vnc_link *l)
 		event_free(l->ev_write);
 	if (l->ev_chan != NULL)
 		event_free(l->ev_chan);
+	if (l->ev_chanw != NULL)
+		event_free(l->ev_chanw);
 	if (l->chan != NULL)
 		l->chan->ops->close(l->chan);
 	if (l->fd != -1)
@@ -155,7 +158,11 @@ stub_gone:
 	return -1;
 }
 
-/* Watch the client for what the buffers have room or bytes for. */
+/*
+ * Watch both ends for what the buffers have room or bytes for (the
+ * channel is a stream socket: readable for as long as bytes wait, so it
+ * is only watched while there is room for them).
+ */
 static void
 vnc_link_arm(struct vnc_link *l)
 {
@@ -167,6 +174,14 @@ vnc_link_arm(struct vnc_link *l)
 		event_add(l->ev_write, NULL);
 	else
 		event_del(l->ev_write);
+	if (l->downlen < sizeof(l->down))
+		event_add(l->ev_chan, NULL);
+	else
+		event_del(l->ev_chan);
+	if (l->uplen > 0)
+		event_add(l->ev_chanw, NULL);
+	else
+		event_del(l->ev_chanw);
 }
 
 /* Until nothing moves: each round is bounded by the buffers. */
@@ -232,8 +247,10 @@ vnc_link_new(struct vnc_screen *s, int fd, struct hv_chan *chan)
 	    vnc_on_client_write, l);
 	l->ev_chan = event_new(base, chan->ops->fd(chan),
 	    EV_READ | EV_PERSIST, vnc_on_chan, l);
+	l->ev_chanw = event_new(base, chan->ops->fd(chan),
+	    EV_WRITE | EV_PERSIST, vnc_on_chan, l);
 	if (l->ev_read == NULL || l->ev_write == NULL || l->ev_chan == NULL ||
-	    event_add(l->ev_chan, NULL) < 0) {
+	    l->ev_chanw == NULL) {
 		l->fd = -1;	/* the caller closes them */
 		l->chan = NULL;
 		vnc_link_free(l);
