@@ -118,6 +118,7 @@ static const struct {
 	CONTROL_STAT(giveups), CONTROL_STAT(dm_deaths), CONTROL_STAT(ready),
 	CONTROL_STAT(dm_hangs), CONTROL_STAT(dm_probes),
 	CONTROL_STAT(dm_probe_misses), CONTROL_STAT(qmp_closed),
+	CONTROL_STAT(qmp_connections),
 	CONTROL_STAT(scans), CONTROL_STAT(reconciles), CONTROL_STAT(events),
 	CONTROL_STAT(event_us_total), CONTROL_STAT(event_us_max),
 	CONTROL_STAT(adopted), CONTROL_STAT(orphans_destroyed),

@@ -63,6 +63,8 @@ static const struct {
 	    "QMP liveness probes not answered in time." },
 	{ "qmp_closed", "stubdm_qmp_closed_total", "counter", 1,
 	    "QMP connections closed for breaking the protocol." },
+	{ "qmp_connections", "stubdm_qmp_connections", "gauge", 1,
+	    "QMP connections to device models open now." },
 	{ "ready", "stubdm_ready_total", "counter", 1,
 	    "Device models that reported ready." },
 	{ "scans", "stubdm_scans_total", "counter", 1,

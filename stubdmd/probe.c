@@ -52,6 +52,8 @@ probe_arm(struct event *ev, uint64_t ms)
 static void
 probe_disconnect(struct probe *p)
 {
+	if (p->q != NULL)
+		p->st->connected--;
 	qmp_free(p->q);
 	p->q = NULL;
 }
@@ -180,6 +182,7 @@ probe_connect(struct probe *p)
 		close(fd);
 		return -ENOMEM;
 	}
+	p->st->connected++;
 	return 0;
 }
 
@@ -247,7 +250,7 @@ probe_free(struct probe *p)
 {
 	if (p == NULL)
 		return;
-	qmp_free(p->q);
+	probe_disconnect(p);
 	if (p->tick != NULL)
 		event_free(p->tick);
 	if (p->timeout != NULL)

@@ -22,6 +22,7 @@ struct probe_stats {
 	uint64_t	probes;		/* query-status sent or attempted */
 	uint64_t	misses;		/* not answered in time */
 	uint64_t	bad;		/* connections closed: protocol broken */
+	uint64_t	connected;	/* QMP connections open now */
 };
 
 /* The device model is hung; why is for the log (the probe stops). */

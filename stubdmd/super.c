@@ -635,6 +635,7 @@ super_stats(struct super *s)
 	s->stats.dm_probes = s->probe_stats.probes;
 	s->stats.dm_probe_misses = s->probe_stats.misses;
 	s->stats.qmp_closed = s->probe_stats.bad;
+	s->stats.qmp_connections = s->probe_stats.connected;
 	return &s->stats;
 }
 

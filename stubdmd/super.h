@@ -42,6 +42,7 @@ struct super_stats {
 	uint64_t	dm_probes;	/* QMP liveness probes sent */
 	uint64_t	dm_probe_misses;	/* not answered in time */
 	uint64_t	qmp_closed;	/* connections closed: bad input */
+	uint64_t	qmp_connections;	/* open now */
 	uint64_t	ready;
 	uint64_t	scans;
 	uint64_t	reconciles;

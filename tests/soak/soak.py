@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-# The soak: guest create/destroy cycles on hvsim with random stub faults,
+# The soak: guest create/destroy cycles on hvsim with random stub faults
+# (device models that hang, garble or flood their QMP monitor among them),
 # xenstored restarts and daemon kill -9s, in phases.  After each phase the
 # host is left to settle and the invariants are checked from hvsim's own
 # view; the daemon's descriptors and memory are compared between phases.
@@ -99,9 +100,22 @@ class Daemon:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=120)
 
+    def qmp_fds(self):
+        return self.stats().get("qmp_connections", 0)
+
     def usage(self):
         pid = self.pid()
-        fds = len(os.listdir("/proc/%d/fd" % pid))
+        # Each QMP connection to a probed device model is one descriptor,
+        # held while its stub runs: counted by the daemon (Stats), taken
+        # when it did not change around the listing.
+        for _ in range(10):
+            before = self.qmp_fds()
+            time.sleep(0.2)     # the daemon closes that control connection
+            fds = len(os.listdir("/proc/%d/fd" % pid))
+            if self.qmp_fds() == before:
+                break
+            time.sleep(0.1)
+        fds -= before
         # Each running guest's screen is one listening socket (stubdmd
         # vnc.c), there for as long as its file: not a leak.
         vnc = os.path.join(self.a.tmp, "vnc")
@@ -127,6 +141,10 @@ FAULTS = [  # (kind, args, weight)
     ("build-fail", lambda r: [], 4),
     ("slow-boot", lambda r: [str(r.randrange(300, 900))], 3),
 ]
+# What a running stub's QMP monitor turns into (hvsim's qmp verb), for a
+# churned guest now and then: hung device models among the faults.
+QMP_FAULTS = [("hang", 6), ("garbage", 2), ("flood", 2)]
+QMP_EVERY = 10  # creations between two tries
 
 
 class Soak:
@@ -136,6 +154,7 @@ class Soak:
         self.hv = Hv(os.path.join(a.tmp, "sim/ctl"))
         self.cycles = 0
         self.faults = {k: 0 for k, _, _ in FAULTS}
+        self.faults.update({"qmp-" + k: 0 for k, _ in QMP_FAULTS})
         self.disruptions = {"xenstored-restart": 0, "daemon-kill9": 0}
         self.checks = 0
         self.violations = []
@@ -155,6 +174,26 @@ class Soak:
         self.hv.must("fault", name, kind, *args(self.r), "count=%d" % count)
         self.faults[kind] += 1
 
+    def qmp_fault(self):
+        """Turn the monitor of one churned guest's running stub bad."""
+        doms = self.hv.domains()
+        churned = {d["domid"]: d["name"] for d in doms
+                   if d["type"] == "hvm" and d["name"] in self.live
+                   and d["state"] == "running"}
+        stubs = [d for d in doms if d["type"] == "pv"
+                 and d["target"] in churned and d["state"] == "running"]
+        if not stubs:
+            return
+        stub = self.r.choice(stubs)
+        mode = self.r.choice([m for m, w in QMP_FAULTS for _ in range(w)])
+        ok, _ = self.hv.call("qmp", str(stub["domid"]), mode)
+        if ok:                      # ENOENT: its device model not up yet
+            self.faults["qmp-" + mode] += 1
+            # It lives long enough to be found hung (dm_probe_*).
+            name = churned[stub["target"]]
+            self.live[name] = max(self.live[name],
+                                  time.time() + self.a.hang_life)
+
     def churn(self, n, faults, disrupt):
         """Create n guests, SLOTS live at a time, each destroyed after a
         random life; disrupt() half-way.  The guests still alive at the
@@ -168,6 +207,8 @@ class Soak:
                 name = "c%d" % self.serial
                 if faults:
                     self.fault_for(name)
+                    if self.serial % QMP_EVERY == 0:
+                        self.qmp_fault()
                 ok, v = self.hv.call("create-hvm", name)
                 if not ok:
                     raise RuntimeError("create-hvm %s: %s" % (name, v))
@@ -336,6 +377,7 @@ def main():
     ap.add_argument("--fault-rate", type=float, default=0.25)
     ap.add_argument("--settle", type=float, default=30)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--hang-life", type=float, default=3)
     ap.add_argument("--valgrind", action="store_true")
     ap.add_argument("--no-rss-check", dest="rss_check", action="store_false")
     a = ap.parse_args()
@@ -352,8 +394,11 @@ def main():
                 "ramdisk =\nmemory = 32\nbackoff_initial = 50ms\n"
                 "backoff_max = 200ms\nstart_timeout = %s\n"
                 "restart_window = 1m\nmax_restarts = 3\n"
-                "on_giveup = destroy-guest\n" %
-                (kernel, "5s" if a.valgrind else "1s"))
+                "on_giveup = destroy-guest\n"
+                "dm_probe_interval = %s\ndm_probe_timeout = %s\n"
+                "dm_probe_misses = 3\n" %
+                ((kernel, "5s", "2s", "1s") if a.valgrind else
+                 (kernel, "1s", "300ms", "200ms")))
     os.chmod(policy, 0o644)
     t0 = time.time()
     s = Soak(a)
@@ -384,7 +429,8 @@ def main():
     print("  daemon stats:      %s" % ", ".join(
         "%s %s" % (k, s.stats.get(k)) for k in
         ("spawns", "build_failures", "restarts", "giveups", "dm_deaths",
-         "ready", "adopted", "orphans_destroyed")))
+         "ready", "adopted", "orphans_destroyed", "dm_probes",
+         "dm_probe_misses", "dm_hangs", "qmp_closed")))
     print("  invariant checks:  %d passed, %d violations" %
           (s.checks, len(s.violations)))
     print("  peak RSS:          %d KiB (VmHWM, largest of %d daemon "
