@@ -81,6 +81,13 @@ if cmd == "key":
     # an update request answered: the key was read before it
     s.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, w, h))
     s.recv(1)
+elif cmd == "hold":
+    # connected and through the handshake, then a second client: closed
+    s, w, h = rfb(sys.argv[1])
+    t = socket.socket(socket.AF_UNIX)
+    t.settimeout(5)
+    t.connect(sys.argv[1])
+    sys.exit(0 if t.recv(1) == b"" else 1)
 elif cmd == "garbage":
     s, w, h = rfb(sys.argv[1])
     s.sendall(b"\xff" * 4096)
@@ -121,6 +128,8 @@ check "screenshot writes a PNG" "$STUBDMCTL" -S "$SOCK" screenshot scr1 "$T/scr1
 check "the PNG is the stub's screen, pixel for pixel" rfbpy x png "$T/scr1.png" "$g"
 check "a key sent over VNC reaches the stub" rfbpy "$VNC/scr1.sock" key 0x1e
 check "... as the stub saw it" grep -q "domain $g: vnc key 0x1e" "$T/hvsim.log"
+check "one client at a time: a second is closed at once" rfbpy "$VNC/scr1.sock" hold
+check "... and said so" grep -q 'guest "scr1".*a second client refused' "$T/stubdmd.log"
 check "a client that sends garbage is dropped" rfbpy "$VNC/scr1.sock" garbage
 check "... and the daemon answers on" "$STUBDMCTL" -S "$SOCK" screenshot scr1 "$T/again.png"
 
@@ -142,6 +151,18 @@ check "vnc_group: the socket becomes 0660, its group's" wait_until 5 'test "$(st
 check "gid 65534 (nogroup): console works" test "$(nobody console scr1 --vnc)" = "$VNC/scr1.sock"
 check "gid 65534: screenshot works" nobody screenshot scr1 "$T/nobody.png"
 check "... the same screen" rfbpy x png "$T/nobody.png" "$g"
+
+# A daemon killed leaves its sockets; the next removes them and serves anew.
+stubdmd_kill9
+check "kill -9: the socket stays behind" test -S "$VNC/scr1.sock"
+: >"$VNC/stale.sock.txt"
+python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$VNC/gone.sock"
+stubdmd_start
+check "a new daemon removes a stale screen socket" wait_until 5 test ! -e "$VNC/gone.sock"
+check "... and nothing that is not one" test -e "$VNC/stale.sock.txt"
+rm -f "$VNC/stale.sock.txt"
+check "... and serves the running guest's screen again" \
+	wait_until 5 "$STUBDMCTL" -S "$SOCK" screenshot scr1 "$T/after-kill.png"
 
 s=$(stub_of scr1)
 "$STUBDMCTL" -S "$SOCK" restart scr1 >/dev/null || fail "restart scr1"

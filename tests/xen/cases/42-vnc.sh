@@ -14,12 +14,18 @@
 # C. stubdmctl screenshot writes a PNG of the same size, kept on the
 #    host as build/xen/vnc-qemuvnc1.png (the picture of A too, as
 #    vnc-qemuvnc1-vncsnapshot.jpg).
-# plan: 3
+# D. xl create with libxl's stub and vnc = 1 (xl's default card): the
+#    VNC server libxl runs in dom0 for the stub's PV framebuffer (the one
+#    xl vncviewer opens) does not show the guest's screen, as stubdmd(8)
+#    says why; vncsnapshot's picture of it is kept as
+#    build/xen/vnc-xlsvnc1-libxl.jpg.
+# plan: 4
 
 VSOCK=/run/stubdmd/vnc/qemuvnc1.sock
-# vnc_px PPM X Y: "R G B" of a binary PPM 720x400 (djpeg's header).
+# vnc_px PPM X Y [WIDTH]: "R G B" of a binary PPM of WIDTH (720) pixels
+# a row whose header is 15 bytes (djpeg's "P6\n720 400\n255\n").
 vnc_px() {
-	dd if="$1" bs=1 skip=$((15 + ($3 * 720 + $2) * 3)) count=3 \
+	dd if="$1" bs=1 skip=$((15 + ($3 * ${4:-720} + $2) * 3)) count=3 \
 	    2>/dev/null | od -An -tu1 | tr -s ' ' | sed 's/^ //'
 }
 # vnc_near "R G B" R G B: each within 48 of the expected (JPEG).
@@ -138,3 +144,54 @@ fi
 result "$([ -z "$swhy" ]; echo $?)" "stubdmctl screenshot: a 720x400 PNG \
 of the guest's screen (build/xen/vnc-qemuvnc1.png)" "$swhy"
 [ -z "$vg" ] || mkguest --destroy "$vg" >/dev/null 2>&1
+
+# D. libxl's stub with vnc = 1: what xl vncviewer's server shows.
+SCEN_T0=$(now)
+dwhy=""
+xn=$(nonce)
+guest_disk /tmp/xlsvnc1.img "$xn" 0 1
+printf V | dd of=/tmp/xlsvnc1.img bs=1 seek=$((16 * 512 + 29)) \
+    conv=notrunc 2>/dev/null
+rm -f /tmp/xlsvnc1.serial
+{ guest_cfg xlsvnc1 /tmp/xlsvnc1.img 00:16:3e:5d:05:09 |
+    sed -e 's/^vnc = 0/vnc = 1/' -e '/^vga = /d' -e '/^vif = /d'
+  echo 'vnclisten = "127.0.0.1"'
+  echo 'vncdisplay = 2'
+  linux_qemu_stub; } >/tmp/xlsvnc1.cfg
+if ! timeout $SLOW xl create /tmp/xlsvnc1.cfg >/tmp/xlsvnc1.out 2>&1; then
+	dwhy="xl create failed: $(grep -i error /tmp/xlsvnc1.out | head -n 3)"
+elif ! wait_for $SLOW serial_has /tmp/xlsvnc1.serial \
+    "GUEST: screen written"; then
+	dwhy="the guest never wrote its screen"
+elif ! timeout 120 vncsnapshot -quiet -quality 100 127.0.0.1:2 \
+    /tmp/xlvnc.jpg >/tmp/xlvnc.out 2>&1; then
+	dwhy="libxl's VNC server (127.0.0.1:5902) gave no picture: \
+$(tail -n 3 /tmp/xlvnc.out | tr '\n' ' ')"
+elif ! djpeg -pnm /tmp/xlvnc.jpg >/tmp/xlvnc.ppm 2>/tmp/djpeg.err; then
+	dwhy="djpeg failed: $(cat /tmp/djpeg.err)"
+else
+	vnc_keep /tmp/xlvnc.jpg vnc-xlsvnc1-libxl.jpg
+	hdr=$(head -c 15 /tmp/xlvnc.ppm | tr '\n' ' ')
+	echo "libxl's VNC server for xlsvnc1: $hdr"
+	w=$(echo "$hdr" | cut -d' ' -f2)
+	case $hdr in
+	"P6 $w "*" 255 ") ;;
+	*) dwhy="not a 15-byte PPM header: $hdr" ;;
+	esac
+	# The guest's blue row, where it would be: not there.
+	for x in 8 100 300; do
+		[ -z "$dwhy" ] || break
+		px=$(vnc_px /tmp/xlvnc.ppm "$x" 8 "$w")
+		! vnc_near "$px" 0 0 170 ||
+		    dwhy="its pixel ($x, 8) is the guest's blue ($px)"
+	done
+fi
+if [ -n "$dwhy" ]; then
+	grep '"xlsvnc1"' "$LOG" | tail -n 6 | sed 's/^/log: /'
+	tail -n 20 /var/log/xen/qemu-dm-xlsvnc1.log 2>/dev/null |
+	    sed 's/^/xlsvnc1-dm: /'
+fi
+result "$([ -z "$dwhy" ]; echo $?)" "xl create, libxl's stub, vnc = 1: \
+the VNC server libxl runs for the stub's framebuffer (xl vncviewer's) \
+does not show the guest's screen, as stubdmd(8) says" "$dwhy"
+timeout 60 xl destroy xlsvnc1 2>/dev/null
