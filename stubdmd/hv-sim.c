@@ -459,21 +459,15 @@ sim_chan_open(struct hv *hv, uint32_t stub, uint32_t guest, const char *name,
     struct hv_chan **out)
 {
 	struct hv_sim *s = (struct hv_sim *)hv;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t dirlen = strlen(s->ctl_path) - strlen("/ctl");
-	int fd, n;
+	char path[128];	/* longer than sun_path: hv_connect_unix says */
+	int fd, rc;
 
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s/%s-%u.sock",
-	    (int)dirlen, s->ctl_path, name, stub);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+	if (snprintf(path, sizeof(path), "%.*s/%s-%u.sock", (int)dirlen,
+	    s->ctl_path, name, stub) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
+	if ((rc = hv_connect_unix(path, &fd)) < 0)
+		return rc;
 	if ((*out = hv_chan_sock_new(fd)) == NULL) {
 		close(fd);
 		return -ENOMEM;
@@ -500,25 +494,13 @@ sim_dm_connect(struct hv *hv, uint32_t guest, uint32_t stub, bool libxl,
     int *fd)
 {
 	struct hv_sim *s = (struct hv_sim *)hv;
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int n, sfd;
+	char path[128];	/* longer than sun_path: hv_connect_unix says */
 
 	*fd = -1;
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/qmp-%u",
-	    s->rundir, stub);
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+	if (snprintf(path, sizeof(path), "%s/qmp-%u", s->rundir, stub) >=
+	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if ((sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return -errno;
-	if (connect(sfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
-	    errno != EINPROGRESS && errno != EAGAIN) {
-		n = -errno;
-		close(sfd);
-		return n;
-	}
-	*fd = sfd;
-	return 0;
+	return hv_connect_unix(path, fd);
 }
 
 static const struct hv_ops sim_ops = {

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <xenctrl.h>
@@ -457,28 +456,6 @@ hv_xen_set_builders(struct hv *hv, unsigned n)
 /* libxl's dom0 end of an adopted stub's QMP (vchan-socket-proxy's). */
 #define HV_XEN_LIBXL_QMP	"/var/run/xen/qmp-libxl-%u"
 
-static int
-hv_xen_connect_unix(const char *path, int *fd)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int sfd, rc;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-	if ((sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return -errno;
-	if (connect(sfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
-	    errno != EINPROGRESS && errno != EAGAIN) {
-		rc = -errno;
-		close(sfd);
-		return rc;
-	}
-	*fd = sfd;
-	return 0;
-}
-
 /*
  * Own stubs: the image's vchan (its vchan-socket-proxy in server mode
  * serves dom0 only); adopted ones: libxl's socket, one client at a time
@@ -493,7 +470,7 @@ hv_xen_dm_connect(struct hv *hv, uint32_t guest, uint32_t stub, bool libxl,
 	*fd = -1;
 	if (libxl) {
 		snprintf(path, sizeof(path), HV_XEN_LIBXL_QMP, guest);
-		return hv_xen_connect_unix(path, fd);
+		return hv_connect_unix(path, fd);
 	}
 	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/"
 	    "qmp-vchan", stub, guest);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <xenctrl.h>
 
@@ -201,4 +202,27 @@ hv_chan_sock_new(int fd)
 	cs->chan.ops = &hv_chan_sock_ops;
 	cs->fd = fd;
 	return &cs->chan;
+}
+
+int
+hv_connect_unix(const char *path, int *fd)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int sfd, rc;
+
+	*fd = -1;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	if ((sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -errno;
+	if (connect(sfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
+	    errno != EINPROGRESS && errno != EAGAIN) {
+		rc = -errno;
+		close(sfd);
+		return rc;
+	}
+	*fd = sfd;
+	return 0;
 }

@@ -236,6 +236,11 @@ const char *hv_shutdown_name(int reason);
 void	hv_uuid_format(const uint8_t uuid[16], char out[37]);
 /* A channel on a connected stream socket, which it then owns (NULL: ENOMEM). */
 struct hv_chan *hv_chan_sock_new(int fd);
+/*
+ * A non-blocking stream connection to the UNIX socket at path (it may
+ * still be connecting): 0 and *fd, or a negative errno.
+ */
+int	hv_connect_unix(const char *path, int *fd);
 /* A random (version 4) UUID; -EIO if the kernel gave no randomness. */
 int	hv_uuid_random(uint8_t uuid[16]);
 int	hv_uuid_parse(const char *s, uint8_t uuid[16]);
