@@ -30,8 +30,10 @@ else
 	wait_for 10 hq_ok qemuhang1 ||
 	    why="$why device model not ok: '$(hq_health qemuhang1)'"
 	[ "${p1:-0}" -gt "${p0:-0}" ] || why="$why no probes ($p0 -> $p1)"
-	[ "$(hq_stat dm_probe_misses)" = 0 ] ||
-	    why="$why probes missed: $(hq_stat dm_probe_misses)"
+	# Its own misses (the Stats counter is every guest's: in a full
+	# run, other guests' probes may have missed under emulation).
+	m=$(grep -c '"qemuhang1".*did not answer QMP' "$LOG")
+	[ "$m" = 0 ] || why="$why probes missed: $m"
 	echo "XENTEST: qemuhang1: probes $p0 -> $p1 in 7 s, health" \
 	    "$(hq_health qemuhang1)"
 fi
