@@ -136,11 +136,12 @@ typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
 
 /*
  * A byte stream to a service a stub domain offers dom0 (the guest's
- * screen): a vchan with Xen, a UNIX socket on the simulated host.  Never
- * blocks: read and write move what they can now (0: nothing), a negative
- * errno once the stream is broken (-EPIPE: the other end closed).  fd
- * becomes readable when the other end did something; call ack then,
- * before reading and writing.
+ * screen): a stream socket on both backends (with Xen, one end of
+ * vchan.c's bridge to the stub's vchan; a UNIX socket on the simulated
+ * host).  Never blocks: read and write move what they can now (0:
+ * nothing), a negative errno once the stream is broken (-EPIPE: the other
+ * end closed).  fd is readable while bytes wait and writable while there
+ * is room; ack is called when it fired (nothing to do for a socket).
  */
 struct hv_chan;
 struct hv_chan_ops {
