@@ -21,6 +21,12 @@
 #define SUPER_DOMID_MAX		0x7ff0	/* DOMID_FIRST_RESERVED */
 #define SUPER_PATH_MAX		256
 #define SUPER_CONSOLE_LINES	20
+/*
+ * A stub destroyed by someone else while its guest lives: libxl's `xl
+ * destroy` ends the stub before the guest.  Its death is judged this long
+ * after, unless the guest has gone by then.
+ */
+#define SUPER_TOOLSTACK_GRACE_MS	3000
 
 struct sguest {
 	struct super_guest	 pub;	/* first: super_guest * casts */
@@ -32,6 +38,7 @@ struct sguest {
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */
 	bool			 suspended;	/* seen suspended: a save */
+	uint64_t		 stub_gone_at;	/* destroyed, in grace; 0: no */
 	uint64_t		 build_serial;
 	struct hv_devices	*devs;		/* build to set-up; NULL: none */
 	TAILQ_ENTRY(sguest)	 link;
@@ -56,6 +63,7 @@ struct super {
 	bool			 full_due;	/* a domain went: list all */
 	struct event		*ev_scan;
 	struct event		*ev_reconcile;
+	struct event		*ev_grace;	/* a grace ends: scan again */
 	char			*state_path;
 	uint64_t		 next_serial;
 	uint64_t		 rng;
@@ -107,6 +115,7 @@ void	 super_check_guest(struct super *s, struct sguest *sg,
 void	 super_on_scan(evutil_socket_t fd, short what, void *arg);
 void	 super_on_domain_event(void *arg, const char *path);
 void	 super_on_reconcile(evutil_socket_t fd, short what, void *arg);
+void	 super_on_grace(evutil_socket_t fd, short what, void *arg);
 void	 super_arm_reconcile(struct super *s);
 
 /* super-readopt.c: the daemon's own records at start-up. */

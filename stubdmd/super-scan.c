@@ -239,6 +239,50 @@ super_resumed(struct super *s, struct sguest *sg)
 	    "after a save, without its device model"), old);
 }
 
+/*
+ * The stub was destroyed by someone else (HOW) while the guest lives:
+ * `xl destroy` of the guest ends its stub first, and the guest a moment
+ * later.  True while the grace runs (its end scans again); a guest gone
+ * by then never had a device-model death.  A stub that crashed or shut
+ * down is judged at once.
+ */
+static bool
+super_in_grace(struct super *s, struct sguest *sg, enum guest_exit how)
+{
+	uint64_t now = clock_now_ms(), left;
+	struct timeval tv;
+
+	if (how != GUEST_EXIT_DESTROYED)
+		return false;
+	if (sg->stub_gone_at == 0) {
+		struct log_guest lg = super_lg(sg);
+
+		sg->stub_gone_at = now;
+		log_guest(LOG_LVL_INFO, &lg, NULL, "stub domain destroyed by "
+		    "someone else; judged in %u ms unless the guest goes too "
+		    "(xl destroy ends the stub first)",
+		    SUPER_TOOLSTACK_GRACE_MS);
+	}
+	if (now - sg->stub_gone_at >= SUPER_TOOLSTACK_GRACE_MS) {
+		sg->stub_gone_at = 0;
+		return false;
+	}
+	left = SUPER_TOOLSTACK_GRACE_MS - (now - sg->stub_gone_at) + 1;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	if (!evtimer_pending(s->ev_grace, NULL))
+		evtimer_add(s->ev_grace, &tv);
+	return true;
+}
+
+void
+super_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct super *s = arg;
+
+	super_reconcile(s, "a stub's grace ended");
+}
+
 /* A stub is recognised by the UUID stubdmd chose, never by domid alone. */
 static bool
 super_is_stub_of(const struct hv_dominfo *d, const struct guest *g)
@@ -257,6 +301,7 @@ super_check_guest(struct super *s, struct sguest *sg,
 	const struct hv_dominfo *d = hv_list_find(v, n, g->domid), *sd;
 	struct guest_env e = super_env(s);
 	enum guest_state old = g->state;
+	enum guest_exit how;
 	char why[128];
 
 	if (d == NULL || d->dying) {
@@ -287,6 +332,7 @@ super_check_guest(struct super *s, struct sguest *sg,
 		g->stub_domid = -1;
 	}
 	if (sd != NULL && !sd->dying && !sd->shutdown) {
+		sg->stub_gone_at = 0;
 		if (g->state == GUEST_STARTING && !sg->ready_armed)
 			super_on_ready_event(sg, sg->ready_path);
 		return;
@@ -307,8 +353,10 @@ super_check_guest(struct super *s, struct sguest *sg,
 		super_apply(s, sg, guest_on_guest_shut_down(g, &e, why), old);
 		return;
 	}
-	super_apply(s, sg, guest_on_stub_died(g, &e, super_exit_of(sd, why,
-	    sizeof(why)), why), old);
+	how = super_exit_of(sd, why, sizeof(why));
+	if (super_in_grace(s, sg, how))
+		return;
+	super_apply(s, sg, guest_on_stub_died(g, &e, how, why), old);
 }
 
 /* Old stubs: linger while dying, vanish with their guest; orphans go. */

@@ -464,12 +464,13 @@ super_new(struct stubdmd *sd)
 		event_priority_set(s->ev_scan, STUBDMD_PRIO_SCAN);
 	s->ev_reconcile = event_new(sd->base, -1, EV_PERSIST,
 	    super_on_reconcile, s);
+	s->ev_grace = evtimer_new(sd->base, super_on_grace, s);
 	s->pool = pool_new(sd);
 	s->rng = clock_wall_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
 	if (s->by_domid == NULL || s->stub_owner == NULL || s->seen == NULL ||
 	    s->present == NULL || s->state_path == NULL || s->ev_scan == NULL ||
 	    s->pool == NULL ||
-	    s->ev_reconcile == NULL) {
+	    s->ev_reconcile == NULL || s->ev_grace == NULL) {
 		super_free(s);
 		return NULL;
 	}
@@ -491,6 +492,8 @@ super_free(struct super *s)
 		event_free(s->ev_scan);
 	if (s->ev_reconcile != NULL)
 		event_free(s->ev_reconcile);
+	if (s->ev_grace != NULL)
+		event_free(s->ev_grace);
 	pool_free(s->pool);
 	free(s->by_domid);
 	free(s->stub_owner);

@@ -121,6 +121,33 @@ check "dm death after run: on_dm_death = pause-guest" is_dom_state "$(domid_of r
 check "dm death after run: not rebuilt" test "$(builds_for ran1)" = 0
 check "dm death logged" grep -q 'guest "ran1".*device model died after the guest had run' "$T/stubdmd.log"
 
+# 4b. xl destroy ends the stub first and the guest a moment later: no
+#     device-model death.  A stub destroyed by someone else under a guest
+#     that stays is a death, judged after the grace (3 s).
+xl_create xld1 >/dev/null
+xl_create xld2 >/dev/null
+wait_gstate xld1 running
+wait_gstate xld2 running
+wait_until 10 'is_dom_state "$(domid_of xld1)" running && is_dom_state "$(domid_of xld2)" running'
+deaths0=$(grep -c 'device model died' "$T/stubdmd.log")
+hvsimctl destroy "$(stub_of xld1)" >/dev/null
+hvsimctl destroy "$(stub_of xld2)" >/dev/null
+sleep 0.5
+hvsimctl destroy xld1 >/dev/null
+wait_until 10 'test -z "$(gstate xld1)"' || fail "xld1 not forgotten"
+check "xl destroy: the grace is logged" \
+    grep -q 'guest "xld1".*stub domain destroyed by someone else; judged in 3000 ms' "$T/stubdmd.log"
+check "xl destroy: the guest went in the grace, no device-model death" \
+    bash -c "! grep -q 'guest \"xld1\".*device model died' '$T/stubdmd.log'"
+wait_until 10 'is_dom_state "$(domid_of xld2)" paused' || fail "xld2 not paused"
+check "stub destroyed, guest stays: on_dm_death after the grace" \
+    is_dom_state "$(domid_of xld2)" paused
+check "... logged as a device-model death, once" \
+    test "$(grep -c 'guest "xld2".*device model died' "$T/stubdmd.log")" = 1
+check "... and only xld2's" \
+    test "$(grep -c 'device model died' "$T/stubdmd.log")" = $((deaths0 + 1))
+hvsimctl destroy xld2 >/dev/null
+
 # 5. adopt = no: shown as libxl's and left alone, even when it dies.
 xl_create noad1 -p >/dev/null
 wait_until 10 'grep -q "guest \"noad1\".*adopt = no" "$T/stubdmd.log"'

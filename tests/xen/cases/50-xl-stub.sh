@@ -43,8 +43,17 @@ else
 	why=$(guest_proofs xls1 "$n1" 00:16:3e:5d:05:01)
 fi
 xls_console xls1
+# xl destroy ends the stub before the guest: no device-model death.
+if [ -z "$why" ]; then
+	timeout 60 xl destroy xls1 2>/dev/null
+	wait_for 30 log_has 'guest "xls1".*guest is gone' ||
+	    why="stubdmd did not see xls1 go;"
+	! log_has 'guest "xls1".*device model died' ||
+	    why="$why xl destroy was taken for a device-model death;"
+fi
 result "$([ -z "$why" ]; echo $?)" "xl create with libxl's linux-qemu \
-stub: the test guest boots from its disk; serial, disk and NIC served" "$why"
+stub: the test guest boots from its disk; serial, disk and NIC served; \
+xl destroy is no device-model death" "$why"
 timeout 60 xl destroy xls1 2>/dev/null
 
 # B. QMP through libxl's vchan-socket-proxy, on a guest that keeps
