@@ -6,12 +6,13 @@
 # on xenbr0: guest_served).
 # A. The least stub memory at which the test guest is still served, for
 #    each image, through stubdmd's own stub (own mode, mkguest
-#    --firmware): a bisection between 32 and 256 MiB, each probe a guest
-#    of its own whose policy section (appended, then a reload) names the
-#    image and the memory, the first probe where the image is expected
-#    to serve (128 MiB, libxl's default, for the lean one; 256 for
-#    Debian's); the stub that fails gives up and takes its
-#    guest with it (max_restarts = 0, on_giveup = destroy-guest).
+#    --firmware): between 32 and 256 MiB, each probe a guest of its own
+#    whose policy section (appended, then a reload) names the image and
+#    the memory; the first two probes are the least found before (64 MiB
+#    for the lean image, 176 for Debian's) and one step below it, and a
+#    bisection follows only when they do not settle it (lean_least); the
+#    stub that fails gives up and takes its guest with it (max_restarts
+#    = 0, on_giveup = destroy-guest).
 # B. xl create with no stubdomain_memory line (libxl's default for a
 #    Linux stub): the lean image must serve the guest; the Debian one's
 #    outcome is reported.
@@ -95,22 +96,31 @@ lean_own() {
 	[ -z "$why" ]
 }
 
-# lean_least TAG IMAGE STEP FIRST: the least memory (MiB) at which
-# lean_own serves the guest, by bisection between 32 and 256 in STEP
-# MiB, starting at FIRST (where the image is expected to serve, which
-# saves the probes above it); a failure at 256 prints "256+".  32 itself
-# is tried last, only if every probe above it served.
+# lean_least TAG IMAGE STEP GUESS: the least memory (MiB) at which
+# lean_own serves the guest, in STEP MiB between 32 and 256.  The first
+# two probes are GUESS (the least found in earlier runs) and GUESS - STEP:
+# when the first serves and the second does not, that is the answer,
+# both sides probed, in two probes rather than a bisection's five (each
+# probe boots a stub and a guest, about a minute under TCG).  Otherwise
+# a bisection between what served and what did not: a failure at 256
+# prints "256+"; 32 itself is tried last, only if everything above it
+# served.
 lean_least() {
 	lo=32 hi="" try=$4
 	while :; do
 		if lean_own "$2" "$try" "lm$1$try"; then hi=$try; else lo=$try; fi
 		if [ -z "$hi" ]; then
 			[ "$lo" -lt 256 ] || { echo "256+"; return 1; }
-			try=256
+			try=$(((lo + 256) / 2 / $3 * $3))
+			[ "$try" -gt "$lo" ] || try=256
 			continue
 		fi
 		[ $((hi - lo)) -gt "$3" ] || break
-		try=$(((lo + hi) / 2 / $3 * $3))
+		if [ "$hi" -eq "$4" ] && [ $(($4 - $3)) -gt 32 ]; then
+			try=$(($4 - $3))
+		else
+			try=$(((lo + hi) / 2 / $3 * $3))
+		fi
 	done
 	[ "$lo" -eq 32 ] && [ "$hi" -gt 32 ] && lean_own "$2" 32 "lm${1}32" &&
 	    hi=32
@@ -120,8 +130,8 @@ lean_least() {
 # A. The least memory of each image's stub, own mode.
 SCEN_T0=$(now)
 cp "$POLICY" /tmp/policy.65
-least_lean=$(lean_least l $LEAN 8 128 | tail -n 1)
-least_deb=$(lean_least d $DEBIAN 16 256 | tail -n 1)
+least_lean=$(lean_least l $LEAN 8 64 | tail -n 1)
+least_deb=$(lean_least d $DEBIAN 16 176 | tail -n 1)
 echo "XENTEST: bench lean least stub memory (own mode, test guest served):" \
     "linux-qemu $least_lean MiB (8 MiB steps)," \
     "linux-qemu-debian $least_deb MiB (16 MiB steps)"
