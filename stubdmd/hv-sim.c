@@ -456,23 +456,17 @@ sim_console_tail(struct hv *hv, uint32_t domid, const char *name,
  */
 static int
 sim_chan_open(struct hv *hv, uint32_t stub, uint32_t guest, const char *name,
-    struct hv_chan **out)
+    int *fd)
 {
 	struct hv_sim *s = (struct hv_sim *)hv;
 	size_t dirlen = strlen(s->ctl_path) - strlen("/ctl");
 	char path[128];	/* longer than sun_path: hv_connect_unix says */
-	int fd, rc;
 
+	*fd = -1;
 	if (snprintf(path, sizeof(path), "%.*s/%s-%u.sock", (int)dirlen,
 	    s->ctl_path, name, stub) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if ((rc = hv_connect_unix(path, &fd)) < 0)
-		return rc;
-	if ((*out = hv_chan_sock_new(fd)) == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	return 0;
+	return hv_connect_unix(path, fd);
 }
 
 static void

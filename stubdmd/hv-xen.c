@@ -477,26 +477,16 @@ hv_xen_dm_connect(struct hv *hv, uint32_t guest, uint32_t stub, bool libxl,
 	return vchan_open(hv->base, stub, path, fd);
 }
 
-/*
- * What else a stub serves dom0 over a vchan (the guest's screen): the
- * same bridge as QMP's, as a socket channel.
- */
+/* What else a stub serves dom0 over a vchan (the guest's screen): QMP's bridge. */
 static int
 hv_xen_chan_open(struct hv *hv, uint32_t stub, uint32_t guest,
-    const char *name, struct hv_chan **out)
+    const char *name, int *fd)
 {
 	char path[256];
-	int fd, rc;
 
 	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/%s",
 	    stub, guest, name);
-	if ((rc = vchan_open(hv->base, stub, path, &fd)) < 0)
-		return rc;
-	if ((*out = hv_chan_sock_new(fd)) == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	return 0;
+	return vchan_open(hv->base, stub, path, fd);
 }
 
 static const struct hv_ops hv_xen_ops = {

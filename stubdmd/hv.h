@@ -134,27 +134,6 @@ struct hv_stub_spec {
  */
 typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
 
-/*
- * A byte stream to a service a stub domain offers dom0 (the guest's
- * screen): a stream socket on both backends (with Xen, one end of
- * vchan.c's bridge to the stub's vchan; a UNIX socket on the simulated
- * host).  Never blocks: read and write move what they can now (0:
- * nothing), a negative errno once the stream is broken (-EPIPE: the other
- * end closed).  fd is readable while bytes wait and writable while there
- * is room; ack is called when it fired (nothing to do for a socket).
- */
-struct hv_chan;
-struct hv_chan_ops {
-	int	(*fd)(struct hv_chan *);
-	void	(*ack)(struct hv_chan *);
-	long	(*read)(struct hv_chan *, void *buf, size_t len);
-	long	(*write)(struct hv_chan *, const void *buf, size_t len);
-	void	(*close)(struct hv_chan *);
-};
-struct hv_chan {
-	const struct hv_chan_ops *ops;
-};
-
 /* The most builder processes a backend runs at once (policy: builders). */
 #define HV_BUILDERS_MAX		16
 
@@ -198,12 +177,16 @@ struct hv_ops {
 	int	(*dm_connect)(struct hv *, uint32_t guest, uint32_t stub,
 		    bool libxl, int *fd);
 	/*
-	 * Connect to what stub serves for its target guest under its
-	 * device-model/<guest>/<name> (a vchan server); NULL: the backend
-	 * has none.  Quick: it fails rather than waits for a server.
+	 * A stream to what stub serves for its target guest under its
+	 * device-model/<guest>/<name> (the guest's screen): 0 and *fd, a
+	 * non-blocking stream socket that may still be connecting (with
+	 * Xen, one end of vchan.c's bridge to the stub's vchan server; a
+	 * UNIX socket on the simulated host), or a negative errno.  Quick:
+	 * it fails rather than waits for a server.  NULL: the backend has
+	 * none.
 	 */
 	int	(*chan_open)(struct hv *, uint32_t stub, uint32_t guest,
-		    const char *name, struct hv_chan **out);
+		    const char *name, int *fd);
 	/* Once start-up is done, before the first build (NULL: nothing). */
 	int	(*start)(struct hv *);
 	/*
@@ -235,8 +218,6 @@ const struct hv_dominfo *hv_list_find(const struct hv_dominfo *v, size_t n,
 bool	hv_needs_device_model(const struct hv_dominfo *d);
 const char *hv_shutdown_name(int reason);
 void	hv_uuid_format(const uint8_t uuid[16], char out[37]);
-/* A channel on a connected stream socket, which it then owns (NULL: ENOMEM). */
-struct hv_chan *hv_chan_sock_new(int fd);
 /*
  * A non-blocking stream connection to the UNIX socket at path (it may
  * still be connecting): 0 and *fd, or a negative errno.

@@ -53,7 +53,7 @@ struct vnc_screen {
 struct vnc_link {
 	struct vnc_screen	*s;
 	int			 fd;
-	struct hv_chan		*chan;
+	int			 chan;		/* the stream to the stub */
 	struct event		*ev_read;	/* client readable */
 	struct event		*ev_write;	/* client writable */
 	struct event		*ev_chan;	/* stub readable */
@@ -100,8 +100,8 @@ vnc_link_free(struct vnc_link *l)
 		event_free(l->ev_chan);
 	if (l->ev_chanw != NULL)
 		event_free(l->ev_chanw);
-	if (l->chan != NULL)
-		l->chan->ops->close(l->chan);
+	if (l->chan != -1)
+		close(l->chan);
 	if (l->fd != -1)
 		close(l->fd);
 	if (l->s != NULL)
@@ -118,24 +118,38 @@ vnc_link_end(struct vnc_link *l, const char *why)
 	vnc_link_free(l);
 }
 
+/*
+ * What a non-blocking send or recv (read) of something moved: n bytes
+ * (0: nothing now), or -1 once the stream is over (a read's end of file).
+ */
+static ssize_t
+vnc_moved(ssize_t n, bool read)
+{
+	if (n == 0 && read)
+		return -1;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	return n;
+}
+
 /* Move what can move; -1 once the link is over (and freed). */
 static int
 vnc_link_move(struct vnc_link *l)
 {
-	long n;
-	ssize_t w;
+	ssize_t n, w;
 
 	if (l->uplen > 0) {
-		if ((n = l->chan->ops->write(l->chan, l->up, l->uplen)) < 0)
+		n = send(l->chan, l->up, l->uplen, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if ((n = vnc_moved(n, false)) < 0)
 			goto stub_gone;
 		memmove(l->up, l->up + n, l->uplen - (size_t)n);
 		l->uplen -= (size_t)n;
 		l->upsum += (uint64_t)n;
 	}
 	if (l->downlen < sizeof(l->down)) {
-		n = l->chan->ops->read(l->chan, l->down + l->downlen,
-		    sizeof(l->down) - l->downlen);
-		if (n < 0)
+		n = recv(l->chan, l->down + l->downlen,
+		    sizeof(l->down) - l->downlen, MSG_DONTWAIT);
+		if ((n = vnc_moved(n, true)) < 0)
 			goto stub_gone;
 		l->downlen += (size_t)n;
 		l->downsum += (uint64_t)n;
@@ -216,23 +230,15 @@ vnc_on_client_read(evutil_socket_t fd, short what, void *arg)
 	vnc_link_pump(l);
 }
 
+/* Either end has bytes or room: move them. */
 static void
-vnc_on_client_write(evutil_socket_t fd, short what, void *arg)
+vnc_on_ready(evutil_socket_t fd, short what, void *arg)
 {
 	vnc_link_pump(arg);
 }
 
-static void
-vnc_on_chan(evutil_socket_t fd, short what, void *arg)
-{
-	struct vnc_link *l = arg;
-
-	l->chan->ops->ack(l->chan);
-	vnc_link_pump(l);
-}
-
 static int
-vnc_link_new(struct vnc_screen *s, int fd, struct hv_chan *chan)
+vnc_link_new(struct vnc_screen *s, int fd, int chan)
 {
 	struct event_base *base = s->v->sd->base;
 	struct vnc_link *l;
@@ -244,15 +250,15 @@ vnc_link_new(struct vnc_screen *s, int fd, struct hv_chan *chan)
 	l->ev_read = event_new(base, fd, EV_READ | EV_PERSIST,
 	    vnc_on_client_read, l);
 	l->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST,
-	    vnc_on_client_write, l);
-	l->ev_chan = event_new(base, chan->ops->fd(chan),
-	    EV_READ | EV_PERSIST, vnc_on_chan, l);
-	l->ev_chanw = event_new(base, chan->ops->fd(chan),
-	    EV_WRITE | EV_PERSIST, vnc_on_chan, l);
+	    vnc_on_ready, l);
+	l->ev_chan = event_new(base, chan, EV_READ | EV_PERSIST,
+	    vnc_on_ready, l);
+	l->ev_chanw = event_new(base, chan, EV_WRITE | EV_PERSIST,
+	    vnc_on_ready, l);
 	if (l->ev_read == NULL || l->ev_write == NULL || l->ev_chan == NULL ||
 	    l->ev_chanw == NULL) {
 		l->fd = -1;	/* the caller closes them */
-		l->chan = NULL;
+		l->chan = -1;
 		vnc_link_free(l);
 		return -ENOMEM;
 	}
@@ -269,8 +275,7 @@ vnc_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct vnc_screen *s = arg;
 	struct hv *hv = s->v->sd->hv;
-	struct hv_chan *chan = NULL;
-	int fd, rc;
+	int fd, chan = -1, rc;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) ==
 	    -1)
@@ -290,8 +295,8 @@ vnc_on_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 	vnc_log(s, LOG_LVL_WARNING, "cannot reach the stub's screen: "
 	    "%s", strerror(-rc));
-	if (chan != NULL)
-		chan->ops->close(chan);
+	if (chan != -1)
+		close(chan);
 	close(fd);
 }
 
