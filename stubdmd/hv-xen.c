@@ -2,7 +2,8 @@
 /*
  * Real Xen backend.  libxenctrl lists the domains and carries out the
  * quick domain controls (pause, unpause, shutdown, set_target) in the
- * daemon.  Building a stub domain and destroying a domain are libxl calls
+ * daemon; the listing is made off the loop by a worker thread (lister.c)
+ * with a handle of its own.  Building a stub domain and destroying a domain are libxl calls
  * that wait on xenstore and backends for seconds: they go to the builder
  * process (hv-xen-builder.c, xlbuild.c).  Every call from the loop is
  * timed and the longest is hv.max_stall_us.  Console output is
@@ -25,6 +26,7 @@
 #include "stubdmd/builder.h"
 #include "stubdmd/hv-xen.h"
 #include "stubdmd/hv.h"
+#include "stubdmd/lister.h"
 #include "stubdmd/log.h"
 #include "stubdmd/vchan.h"
 
@@ -112,8 +114,9 @@ hv_xen_fill(struct hv_dominfo *d, const xc_domaininfo_t *x)
 	memcpy(d->uuid, x->handle, sizeof(d->uuid));
 }
 
-int
-hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
+/* On the lister's thread too: the handle given, nothing of the daemon's. */
+static int
+hv_xen_list_xc(xc_interface *xch, uint32_t first, struct hv_dominfo **out,
     size_t *n)
 {
 	xc_domaininfo_t batch[HV_XEN_LIST_BATCH];
@@ -123,7 +126,7 @@ hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
 	int got, i;
 
 	for (;;) {
-		got = xc_domain_getinfolist(x->xch, next, HV_XEN_LIST_BATCH,
+		got = xc_domain_getinfolist(xch, next, HV_XEN_LIST_BATCH,
 		    batch);
 		if (got < 0) {
 			free(v);
@@ -137,11 +140,8 @@ hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
 			}
 			v = nv;
 		}
-		for (i = 0; i < got; i++, count++) {
+		for (i = 0; i < got; i++, count++)
 			hv_xen_fill(&v[count], &batch[i]);
-			v[count].dying |= hv_xen_builder_destroying(x,
-			    v[count].domid);
-		}
 		if ((size_t)got < HV_XEN_LIST_BATCH)
 			break;
 		next = batch[got - 1].domain + 1;
@@ -152,16 +152,74 @@ hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
 }
 
 static int
+hv_xen_lister_list(void *ctx, uint32_t first, struct hv_dominfo **out,
+    size_t *n)
+{
+	return hv_xen_list_xc(ctx, first, out, n);
+}
+
+/* A domain whose destroy the builders have in hand is as good as gone. */
+static void
+hv_xen_mark_dying(struct hv_xen *x, struct hv_dominfo *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i].dying |= hv_xen_builder_destroying(x, v[i].domid);
+}
+
+int
+hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
+    size_t *n)
+{
+	int rc = hv_xen_list_xc(x->xch, first, out, n);
+
+	if (rc == 0)
+		hv_xen_mark_dying(x, *out, *n);
+	return rc;
+}
+
+/* Only at start-up now (hv.h): its stall is not the running loop's. */
+static int
 hv_xen_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
 	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	int rc = hv_xen_list_all(x, first, out, n);
 
-	hv_xen_stall(x, t0, "list");
+	hv_xen_stall(x, t0, "list at start-up");
 	return rc;
 }
 
+/* The lister's listing, back on the loop: the builders' destroys marked. */
+static void
+hv_xen_listed(void *arg, int err, struct hv_dominfo *v, size_t n)
+{
+	struct hv_xen *x = arg;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	hv_list_cb *cb = x->list_cb;
+
+	if (err == 0)
+		hv_xen_mark_dying(x, v, n);
+	x->list_cb = NULL;
+	hv_xen_stall(x, t0, "listed");
+	cb(x->list_arg, err, v, n);
+}
+
+static int
+hv_xen_list_start(struct hv *hv, uint32_t first, hv_list_cb *cb, void *arg)
+{
+	struct hv_xen *x = (struct hv_xen *)hv;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	int rc;
+
+	if ((rc = lister_start(x->lister, first, hv_xen_listed, x)) == 0) {
+		x->list_cb = cb;
+		x->list_arg = arg;
+	}
+	hv_xen_stall(x, t0, "list request");
+	return rc;
+}
 
 void
 hv_xen_remember_name(struct hv_xen *x, uint32_t domid, const char *name)
@@ -202,9 +260,11 @@ hv_xen_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
 
 #define HV_XEN_CALL(expr)	((expr) == 0 ? 0 : -errno)
 
+/* A domain control: a listing under way may predate it (lister.c). */
 static int
 hv_xen_timed(struct hv *hv, struct hv_xen_t0 t0, const char *op, int rc)
 {
+	lister_changed(((struct hv_xen *)hv)->lister);
 	hv_xen_stall((struct hv_xen *)hv, t0, op);
 	return rc;
 }
@@ -274,6 +334,7 @@ hv_xen_destroy(struct hv *hv, uint32_t domid)
 		/* It stops at once; the builder may take seconds. */
 		xc_domain_pause(x->xch, domid);
 		rc = hv_xen_builder_destroy(x, domid);
+		lister_changed(x->lister);
 	}
 	hv_xen_stall(x, t0, "destroy");
 	return rc;
@@ -381,6 +442,9 @@ hv_xen_close(struct hv *hv)
 	if (x == NULL)
 		return;
 	hv_xen_builder_close(x);
+	lister_free(x->lister);
+	if (x->xch_lister != NULL)
+		xc_interface_close(x->xch_lister);
 	if (x->xsh != NULL)
 		xs_close(x->xsh);
 	if (x->xch != NULL)
@@ -502,6 +566,7 @@ hv_xen_chan_open(struct hv *hv, uint32_t stub, uint32_t guest,
 static const struct hv_ops hv_xen_ops = {
 	.name = "xen",
 	.list = hv_xen_list,
+	.list_start = hv_xen_list_start,
 	.build = hv_xen_build,
 	.set_target = hv_xen_set_target,
 	.pause = hv_xen_pause,
@@ -541,9 +606,14 @@ hv_xen_open(struct event_base *base, char **err)
 	x->console_dir = strdup(dir != NULL && dir[0] == '/' ? dir :
 	    HV_XEN_CONSOLE_DIR);
 	x->xch = xc_interface_open(NULL, NULL, 0);
-	if (hv_xen_builder_open(x) < 0 || x->console_dir == NULL)
+	/* The lister's own: the worker shares no handle with the loop. */
+	x->xch_lister = xc_interface_open(NULL, NULL, 0);
+	if (x->xch_lister != NULL)
+		x->lister = lister_new(base, hv_xen_lister_list, x->xch_lister);
+	if (hv_xen_builder_open(x) < 0 || x->console_dir == NULL ||
+	    (x->xch_lister != NULL && x->lister == NULL))
 		hv_xen_open_error(err, "out of memory");
-	else if (x->xch == NULL)
+	else if (x->xch == NULL || x->xch_lister == NULL)
 		hv_xen_open_error(err, "cannot open the Xen control interface "
 		    "(is this a Xen dom0 with /proc/xen mounted?)");
 	if (*err != NULL) {

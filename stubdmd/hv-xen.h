@@ -17,6 +17,8 @@
 #include "stubdmd/builder.h"
 #include "stubdmd/hv.h"
 
+struct lister;
+
 #define HV_XEN_NAME_MAX		128
 #define HV_XEN_NAMES		64	/* recently built stubs, for consoles */
 #define HV_XEN_DOMID_MAX	BUILDER_DOMID_MAX
@@ -68,6 +70,10 @@ struct hv_xen {
 	struct hv			 hv;
 	struct event			*ev_pump;
 	xc_interface			*xch;
+	xc_interface			*xch_lister;	/* its thread's */
+	struct lister			*lister;
+	hv_list_cb			*list_cb;	/* one under way */
+	void				*list_arg;
 	struct xs_handle		*xsh;		/* renames; lazily */
 	char				*console_dir;
 	/* In the order they came; any number of them in a builder's hands. */
