@@ -150,8 +150,9 @@ lister_new(struct event_base *base, lister_fn *fn, void *ctx)
 	}
 	l->ev = event_new(base, l->fd[0], EV_READ | EV_PERSIST,
 	    lister_on_reply, l);
-	if (l->ev == NULL || event_add(l->ev, NULL) < 0) {
-		l->started = false;
+	/* The scan that asked goes before other work (0: the first). */
+	if (l->ev == NULL || event_priority_set(l->ev, 0) < 0 ||
+	    event_add(l->ev, NULL) < 0) {
 		lister_free(l);
 		return NULL;
 	}
