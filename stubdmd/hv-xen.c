@@ -508,7 +508,16 @@ hv_xen_rename(struct hv *hv, uint32_t domid, const char *name)
 static int
 hv_xen_start(struct hv *hv)
 {
-	return hv_xen_builder_start((struct hv_xen *)hv);
+	struct hv_xen *x = (struct hv_xen *)hv;
+	int rc = hv_xen_builder_start(x), e;
+
+	/*
+	 * The lister's thread now, not at the first listing (creating it
+	 * took 72 ms of the loop in check-xen); after the first builders'
+	 * forks, which then copy a process of one thread.
+	 */
+	e = lister_begin(x->lister);
+	return rc < 0 ? rc : e;
 }
 
 static void

@@ -77,9 +77,9 @@ lister_main(void *arg)
 	return NULL;
 }
 
-/* Lazily: the daemon may daemon(3) after opening its backend. */
-static int
-lister_spawn(struct lister *l)
+/* Not at lister_new: the daemon may daemon(3) after opening its backend. */
+int
+lister_begin(struct lister *l)
 {
 	sigset_t all, old;
 	int rc;
@@ -102,7 +102,7 @@ lister_ask(struct lister *l)
 	struct lister_msg m = { .gen = l->gen, .first = l->first };
 	int rc;
 
-	if ((rc = lister_spawn(l)) < 0)
+	if ((rc = lister_begin(l)) < 0)
 		return rc;
 	/* One message at a time in an empty socket: it never blocks. */
 	if (send(l->fd[0], &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))

@@ -28,8 +28,10 @@ struct lister_stats {
 	uint64_t	stale;		/* taken again: the daemon changed one */
 };
 
-/* NULL: out of memory.  The worker starts with the first listing. */
+/* NULL: out of memory.  The worker starts with the first listing... */
 struct lister *lister_new(struct event_base *base, lister_fn *fn, void *ctx);
+/* ... or here, which a backend calls once start-up is done (ops->start). */
+int	lister_begin(struct lister *l);
 /* Waits for a listing under way; ctx is the caller's again after it. */
 void	lister_free(struct lister *l);
 /*
