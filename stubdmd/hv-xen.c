@@ -155,7 +155,8 @@ static int
 hv_xen_lister_list(void *ctx, uint32_t first, struct hv_dominfo **out,
     size_t *n)
 {
-	return hv_xen_list_xc(ctx, first, out, n);
+	return hv_xen_list_xc(((struct hv_xen_worker *)ctx)->xch, first, out,
+	    n);
 }
 
 /* A domain whose destroy the builders have in hand is as good as gone. */
@@ -443,10 +444,10 @@ hv_xen_close(struct hv *hv)
 		return;
 	hv_xen_builder_close(x);
 	lister_free(x->lister);
-	if (x->xch_lister != NULL)
-		xc_interface_close(x->xch_lister);
-	if (x->xsh != NULL)
-		xs_close(x->xsh);
+	if (x->worker.xch != NULL)
+		xc_interface_close(x->worker.xch);
+	if (x->worker.xsh != NULL)
+		xs_close(x->worker.xsh);
 	if (x->xch != NULL)
 		xc_interface_close(x->xch);
 	free(x->console_dir);
@@ -455,9 +456,10 @@ hv_xen_close(struct hv *hv)
 
 /*
  * A domain's name is xenstore's (what libxl_domain_rename writes): the
- * domain's name and its vm path's, in one transaction, on a connection
- * kept for it (opening one per rename was most of a rename's 38 ms stall
- * in check-xen); dropped after a failure, reopened by the next rename.
+ * domain's name and its vm path's, in one transaction.  On the lister's
+ * thread (round trips to xenstored held the loop up to 38 ms in
+ * check-xen), on a connection it keeps (opening one per rename was most
+ * of that), dropped after a failure and opened again by the next rename.
  */
 static int
 hv_xen_rename_tx(struct xs_handle *xsh, uint32_t domid, const char *name)
@@ -488,21 +490,58 @@ hv_xen_rename_tx(struct xs_handle *xsh, uint32_t domid, const char *name)
 	return rc;
 }
 
+struct hv_xen_rename {
+	uint32_t	domid;
+	char		name[HV_XEN_NAME_MAX];
+};
+
+static int
+hv_xen_rename_call(void *ctx, void *arg)
+{
+	struct hv_xen_worker *w = ctx;
+	struct hv_xen_rename *r = arg;
+	int rc;
+
+	if (w->xsh == NULL && (w->xsh = xs_open(0)) == NULL)
+		return -errno;
+	if ((rc = hv_xen_rename_tx(w->xsh, r->domid, r->name)) < 0) {
+		xs_close(w->xsh);
+		w->xsh = NULL;
+	}
+	return rc;
+}
+
+/* Back on the loop: the caller had its answer (queued); a failure is ours. */
+static void
+hv_xen_renamed(void *arg, int err)
+{
+	struct hv_xen_rename *r = arg;
+
+	if (err < 0)
+		log_warnx("xen: renaming domain %u to %s: %s; it keeps its "
+		    "name", r->domid, r->name, strerror(-err));
+	free(r);
+}
+
+/* The build's name stays remembered: xenconsoled's log has it. */
 static int
 hv_xen_rename(struct hv *hv, uint32_t domid, const char *name)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
 	struct hv_xen_t0 t0 = hv_xen_t0_now();
-	int rc;
+	struct hv_xen_rename *r = NULL;
+	int rc = -ENAMETOOLONG;
 
-	if (x->xsh == NULL && (x->xsh = xs_open(0)) == NULL)
-		return hv_xen_timed(hv, t0, "rename", -errno);
-	if ((rc = hv_xen_rename_tx(x->xsh, domid, name)) < 0) {
-		xs_close(x->xsh);
-		x->xsh = NULL;
+	if (strlen(name) < sizeof(r->name) &&
+	    (rc = (r = calloc(1, sizeof(*r))) == NULL ? -ENOMEM : 0) == 0) {
+		r->domid = domid;
+		strcpy(r->name, name);
+		if ((rc = lister_call(x->lister, hv_xen_rename_call,
+		    hv_xen_renamed, r)) < 0)
+			free(r);
 	}
-	/* The build's name stays remembered: xenconsoled's log has it. */
-	return hv_xen_timed(hv, t0, "rename", rc);
+	hv_xen_stall(x, t0, "rename");
+	return rc;
 }
 
 static int
@@ -616,13 +655,13 @@ hv_xen_open(struct event_base *base, char **err)
 	    HV_XEN_CONSOLE_DIR);
 	x->xch = xc_interface_open(NULL, NULL, 0);
 	/* The lister's own: the worker shares no handle with the loop. */
-	x->xch_lister = xc_interface_open(NULL, NULL, 0);
-	if (x->xch_lister != NULL)
-		x->lister = lister_new(base, hv_xen_lister_list, x->xch_lister);
+	x->worker.xch = xc_interface_open(NULL, NULL, 0);
+	if (x->worker.xch != NULL)
+		x->lister = lister_new(base, hv_xen_lister_list, &x->worker);
 	if (hv_xen_builder_open(x) < 0 || x->console_dir == NULL ||
-	    (x->xch_lister != NULL && x->lister == NULL))
+	    (x->worker.xch != NULL && x->lister == NULL))
 		hv_xen_open_error(err, "out of memory");
-	else if (x->xch == NULL || x->xch_lister == NULL)
+	else if (x->xch == NULL || x->worker.xch == NULL)
 		hv_xen_open_error(err, "cannot open the Xen control interface "
 		    "(is this a Xen dom0 with /proc/xen mounted?)");
 	if (*err != NULL) {

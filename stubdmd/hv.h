@@ -195,7 +195,11 @@ struct hv_ops {
 	 */
 	int	(*attach)(struct hv *, uint32_t stub,
 		    const struct hv_stub_spec *, hv_build_cb *cb, void *arg);
-	/* A spare from the pool becomes "<guest>-dm" (NULL: not renamed). */
+	/*
+	 * A spare from the pool becomes "<guest>-dm" (NULL: not renamed).
+	 * It may be done later, off the loop (Xen: in order with the
+	 * listings); the backend logs a failure it learns of then.
+	 */
 	int	(*rename)(struct hv *, uint32_t domid, const char *name);
 	/*
 	 * The last lines the domain printed on its console (malloc'd).  name

@@ -17,8 +17,12 @@
  * at that moment would have shown.  Changes come from builds that take
  * seconds; a listing takes milliseconds, so the retries end.
  *
- * The worker calls the backend's function and malloc only, with its own
- * handle, and blocks every signal: the daemon forks builder processes
+ * The backend may give the worker other slow calls whose answer the loop
+ * need not wait for (lister_call: a rename, a xenstore transaction):
+ * they run in the order they were given, between listings.
+ *
+ * The worker calls the backend's functions and malloc only, with its own
+ * handles, and blocks every signal: the daemon forks builder processes
  * that run on without exec, and a lock the worker held at the fork would
  * stay held in the child.  glibc's malloc is safe across fork.
  */
@@ -33,10 +37,16 @@
 
 #include "stubdmd/lister.h"
 
-/* A request (first, gen) and its reply (err, v, n), the same message. */
+/*
+ * A request (first, gen; or call and arg) and its reply (err, v, n), the
+ * same message.
+ */
 struct lister_msg {
 	uint64_t		 gen;
 	uint32_t		 first;
+	lister_call_fn		*call;		/* NULL: a listing */
+	lister_done_cb		*done;
+	void			*arg;
 	int			 err;
 	struct hv_dominfo	*v;
 	size_t			 n;
@@ -67,7 +77,10 @@ lister_main(void *arg)
 	while (recv(l->fd[1], &m, sizeof(m), 0) == (ssize_t)sizeof(m)) {
 		m.v = NULL;
 		m.n = 0;
-		m.err = l->fn(l->ctx, m.first, &m.v, &m.n);
+		if (m.call != NULL)
+			m.err = m.call(l->ctx, m.arg);
+		else
+			m.err = l->fn(l->ctx, m.first, &m.v, &m.n);
 		if (send(l->fd[1], &m, sizeof(m), MSG_NOSIGNAL) !=
 		    (ssize_t)sizeof(m)) {
 			free(m.v);
@@ -119,6 +132,10 @@ lister_on_reply(evutil_socket_t fd, short what, void *arg)
 
 	if (recv(fd, &m, sizeof(m), MSG_DONTWAIT) != (ssize_t)sizeof(m))
 		return;
+	if (m.call != NULL) {
+		m.done(m.arg, m.err);
+		return;
+	}
 	if (m.gen != l->gen) {
 		free(m.v);
 		l->stats.stale++;
@@ -171,8 +188,11 @@ lister_free(struct lister *l)
 	if (l->started)
 		pthread_join(l->thread, NULL);
 	while (recv(l->fd[0], &m, sizeof(m), MSG_DONTWAIT) ==
-	    (ssize_t)sizeof(m))
+	    (ssize_t)sizeof(m)) {
+		if (m.call != NULL)
+			m.done(m.arg, m.err);
 		free(m.v);
+	}
 	if (l->ev != NULL)
 		event_free(l->ev);
 	close(l->fd[0]);
@@ -193,6 +213,20 @@ lister_start(struct lister *l, uint32_t first, hv_list_cb *cb, void *arg)
 	l->busy = true;
 	l->cb = cb;
 	l->arg = arg;
+	return 0;
+}
+
+int
+lister_call(struct lister *l, lister_call_fn *call, lister_done_cb *done,
+    void *arg)
+{
+	struct lister_msg m = { .call = call, .done = done, .arg = arg };
+	int rc;
+
+	if ((rc = lister_begin(l)) < 0)
+		return rc;
+	if (send(l->fd[0], &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return -errno;
 	return 0;
 }
 

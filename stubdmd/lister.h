@@ -23,6 +23,10 @@ struct lister;
 typedef int lister_fn(void *ctx, uint32_t first, struct hv_dominfo **out,
 	    size_t *n);
 
+/* Another call for the worker (ctx as above), and its end on the loop. */
+typedef int lister_call_fn(void *ctx, void *arg);
+typedef void lister_done_cb(void *arg, int err);
+
 struct lister_stats {
 	uint64_t	listings;	/* delivered */
 	uint64_t	stale;		/* taken again: the daemon changed one */
@@ -40,6 +44,13 @@ void	lister_free(struct lister *l);
  */
 int	lister_start(struct lister *l, uint32_t first, hv_list_cb *cb,
 	    void *arg);
+/*
+ * call(ctx, arg) on the worker, after what it was given before; done(arg,
+ * its result) later from the loop, or from lister_free (every call given
+ * is made).  0, or a negative errno: neither is called.
+ */
+int	lister_call(struct lister *l, lister_call_fn *call,
+	    lister_done_cb *done, void *arg);
 /*
  * The daemon changed a domain through the backend (built, destroyed,
  * paused, ...): a listing under way may predate it and is taken again.

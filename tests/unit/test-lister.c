@@ -171,6 +171,56 @@ test_stale(struct event_base *base, struct lister *l, struct fake *f)
 	atomic_store(&f->delay_ms, 0);
 }
 
+/* Other calls: on the worker, in the order given, between listings. */
+struct call {
+	struct fake	*f;
+	int		 ran_after;	/* the listings made before it ran */
+	int		 done;
+	int		 err;
+};
+
+static int
+fake_call(void *ctx, void *arg)
+{
+	struct call *c = arg;
+
+	c->ran_after = atomic_load(&((struct fake *)ctx)->calls);
+	return -EPERM;
+}
+
+static void
+call_done(void *arg, int err)
+{
+	struct call *c = arg;
+
+	c->done++;
+	c->err = err;
+}
+
+static void
+test_calls(struct event_base *base, struct lister *l, struct fake *f)
+{
+	struct call c1 = { 0 }, c2 = { 0 };
+	struct result r = { 0 };
+	int calls = atomic_load(&f->calls);
+	uint64_t end = now_us() + 5000000;
+
+	atomic_store(&f->delay_ms, 100);
+	CHECK(lister_start(l, 0, on_listed, &r) == 0 &&
+	    lister_call(l, fake_call, call_done, &c1) == 0,
+	    "a call given behind a listing");
+	while ((r.calls < 1 || c1.done < 1) && now_us() < end)
+		event_base_loop(base, EVLOOP_ONCE);
+	CHECK(c1.done == 1 && c1.err == -EPERM,
+	    "its result comes back on the loop, once");
+	CHECK(c1.ran_after == calls + 1, "it ran after the listing before it");
+	atomic_store(&f->delay_ms, 0);
+	CHECK(lister_call(l, fake_call, call_done, &c2) == 0,
+	    "a call given just before the end");
+	lister_free(l);
+	CHECK(c2.done == 1, "... is made and reported at lister_free");
+}
+
 /* Freed with a listing under way: the worker ends, nothing leaks. */
 static void
 test_free_busy(struct event_base *base, struct fake *f)
@@ -200,7 +250,7 @@ main(void)
 	test_slow(base, l, &f);
 	test_failure(base, l, &f);
 	test_stale(base, l, &f);
-	lister_free(l);
+	test_calls(base, l, &f);
 	test_free_busy(base, &f);
 	lister_free(NULL);
 	event_base_free(base);
