@@ -3,7 +3,8 @@
  * Simulated-host backend: the hypervisor calls become requests on hvsim's
  * control socket (tests/hvsim/PROTOCOL.md).  Requests are small and local,
  * so they are made synchronously; builds still complete through the event
- * loop, as they do on real Xen.
+ * loop, and listings come from a worker thread (lister.c), as they do on
+ * real Xen.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "stubdmd/hv.h"
+#include "stubdmd/lister.h"
 
 #define SIM_LINE_MAX	65536
 
@@ -24,9 +26,13 @@ struct hv_sim {
 	char		*rundir;
 	int		 fd;
 	FILE		*in;
+	/* The lister's thread has a connection of its own (lister.c). */
+	struct hv_sim	*worker;
+	struct lister	*lister;
 };
 
 struct hv_sim_build {
+	struct lister	*lister;
 	hv_build_cb	*cb;
 	void		*arg;
 	int		 err;
@@ -189,6 +195,8 @@ sim_simple(struct hv *hv, const char *verb, uint32_t a, const char *b)
 
 	snprintf(id, sizeof(id), "%u", a);
 	rc = sim_request(s, w, b ? 3 : 2, &reply);
+	/* Every simple request changes a domain (or its name): see lister.c. */
+	lister_changed(s->lister);
 	free(reply);
 	return rc;
 }
@@ -211,10 +219,11 @@ sim_parse_dominfo(const char *line, struct hv_dominfo *d)
 	return hv_uuid_parse(uuid, d->uuid) == 0 ? 0 : -EPROTO;
 }
 
+/* On the lister's thread too, with its own connection: no logging. */
 static int
-sim_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
+sim_list_on(struct hv_sim *s, uint32_t first, struct hv_dominfo **out,
+    size_t *n)
 {
-	struct hv_sim *s = (struct hv_sim *)hv;
 	char from[16];
 	const char *w[] = { "hv-list", from };
 	struct hv_dominfo *v = NULL;
@@ -250,11 +259,32 @@ out:
 	return rc;
 }
 
+static int
+sim_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
+{
+	return sim_list_on((struct hv_sim *)hv, first, out, n);
+}
+
+static int
+sim_lister_list(void *ctx, uint32_t first, struct hv_dominfo **out,
+    size_t *n)
+{
+	return sim_list_on(ctx, first, out, n);
+}
+
+static int
+sim_list_start(struct hv *hv, uint32_t first, hv_list_cb *cb, void *arg)
+{
+	return lister_start(((struct hv_sim *)hv)->lister, first, cb, arg);
+}
+
+/* A build or attach done: a listing under way may predate it. */
 static void
 sim_build_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct hv_sim_build *b = arg;
 
+	lister_changed(b->lister);
 	b->cb(b->arg, b->err, b->domid, b->why);
 	free(b);
 }
@@ -317,6 +347,7 @@ sim_request_domid(struct hv *hv, const char *const *w, size_t nw,
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return -ENOMEM;
+	b->lister = s->lister;
 	b->cb = cb;
 	b->arg = arg;
 	b->err = sim_request(s, w, nw, &reply);
@@ -476,6 +507,9 @@ sim_close(struct hv *hv)
 
 	if (s == NULL)
 		return;
+	lister_free(s->lister);
+	if (s->worker != NULL)
+		sim_close(&s->worker->hv);
 	sim_disconnect(s);
 	free(s->ctl_path);
 	free(s->rundir);
@@ -500,6 +534,7 @@ sim_dm_connect(struct hv *hv, uint32_t guest, uint32_t stub, bool libxl,
 static const struct hv_ops sim_ops = {
 	.name = "sim",
 	.list = sim_list,
+	.list_start = sim_list_start,
 	.build = sim_build,
 	.set_target = sim_set_target,
 	.pause = sim_pause,
@@ -513,6 +548,22 @@ static const struct hv_ops sim_ops = {
 	.chan_open = sim_chan_open,
 	.close = sim_close,
 };
+
+/* The lister's connection, made when it first lists. */
+static int
+sim_worker_open(struct hv_sim *s)
+{
+	struct hv_sim *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return -ENOMEM;
+	w->fd = -1;
+	s->worker = w;
+	if ((w->ctl_path = strdup(s->ctl_path)) == NULL ||
+	    (s->lister = lister_new(s->hv.base, sim_lister_list, w)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
 
 struct hv *
 hv_sim_open(struct event_base *base, const char *rundir, char **err)
@@ -532,7 +583,9 @@ hv_sim_open(struct event_base *base, const char *rundir, char **err)
 	s->hv.ops = &sim_ops;
 	s->hv.base = base;
 	s->fd = -1;
-	if ((rc = sim_connect(s)) < 0) {
+	if ((rc = sim_connect(s)) == 0)
+		rc = sim_worker_open(s);
+	if (rc < 0) {
 		if (asprintf(err, "cannot reach the simulated host at %s: %s",
 		    s->ctl_path, strerror(-rc)) == -1)
 			*err = NULL;

@@ -30,6 +30,7 @@
 
 #include "stubdmd/builder.h"
 #include "stubdmd/hv-xen.h"
+#include "stubdmd/lister.h"
 #include "stubdmd/log.h"
 #include "stubdmd/xlbuild.h"
 
@@ -205,6 +206,7 @@ hv_xen_builder_done(struct hv_xen_job *j, const struct builder_reply *r,
 			evtimer_del(b->ev_timer);
 	}
 	snprintf(why, sizeof(why), "%s", r->why);
+	lister_changed(x->lister);
 	if (cb != NULL)
 		hv_xen_builder_built(j, r, lost);
 	else

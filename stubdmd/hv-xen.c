@@ -2,7 +2,8 @@
 /*
  * Real Xen backend.  libxenctrl lists the domains and carries out the
  * quick domain controls (pause, unpause, shutdown, set_target) in the
- * daemon.  Building a stub domain and destroying a domain are libxl calls
+ * daemon; the listing is made off the loop by a worker thread (lister.c)
+ * with a handle of its own.  Building a stub domain and destroying a domain are libxl calls
  * that wait on xenstore and backends for seconds: they go to the builder
  * process (hv-xen-builder.c, xlbuild.c).  Every call from the loop is
  * timed and the longest is hv.max_stall_us.  Console output is
@@ -25,6 +26,7 @@
 #include "stubdmd/builder.h"
 #include "stubdmd/hv-xen.h"
 #include "stubdmd/hv.h"
+#include "stubdmd/lister.h"
 #include "stubdmd/log.h"
 #include "stubdmd/vchan.h"
 
@@ -112,8 +114,9 @@ hv_xen_fill(struct hv_dominfo *d, const xc_domaininfo_t *x)
 	memcpy(d->uuid, x->handle, sizeof(d->uuid));
 }
 
-int
-hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
+/* On the lister's thread too: the handle given, nothing of the daemon's. */
+static int
+hv_xen_list_xc(xc_interface *xch, uint32_t first, struct hv_dominfo **out,
     size_t *n)
 {
 	xc_domaininfo_t batch[HV_XEN_LIST_BATCH];
@@ -123,7 +126,7 @@ hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
 	int got, i;
 
 	for (;;) {
-		got = xc_domain_getinfolist(x->xch, next, HV_XEN_LIST_BATCH,
+		got = xc_domain_getinfolist(xch, next, HV_XEN_LIST_BATCH,
 		    batch);
 		if (got < 0) {
 			free(v);
@@ -137,11 +140,8 @@ hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
 			}
 			v = nv;
 		}
-		for (i = 0; i < got; i++, count++) {
+		for (i = 0; i < got; i++, count++)
 			hv_xen_fill(&v[count], &batch[i]);
-			v[count].dying |= hv_xen_builder_destroying(x,
-			    v[count].domid);
-		}
 		if ((size_t)got < HV_XEN_LIST_BATCH)
 			break;
 		next = batch[got - 1].domain + 1;
@@ -152,16 +152,75 @@ hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
 }
 
 static int
+hv_xen_lister_list(void *ctx, uint32_t first, struct hv_dominfo **out,
+    size_t *n)
+{
+	return hv_xen_list_xc(((struct hv_xen_worker *)ctx)->xch, first, out,
+	    n);
+}
+
+/* A domain whose destroy the builders have in hand is as good as gone. */
+static void
+hv_xen_mark_dying(struct hv_xen *x, struct hv_dominfo *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i].dying |= hv_xen_builder_destroying(x, v[i].domid);
+}
+
+int
+hv_xen_list_all(struct hv_xen *x, uint32_t first, struct hv_dominfo **out,
+    size_t *n)
+{
+	int rc = hv_xen_list_xc(x->xch, first, out, n);
+
+	if (rc == 0)
+		hv_xen_mark_dying(x, *out, *n);
+	return rc;
+}
+
+/* Only at start-up now (hv.h): its stall is not the running loop's. */
+static int
 hv_xen_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
 	struct hv_xen_t0 t0 = hv_xen_t0_now();
 	int rc = hv_xen_list_all(x, first, out, n);
 
-	hv_xen_stall(x, t0, "list");
+	hv_xen_stall(x, t0, "list at start-up");
 	return rc;
 }
 
+/* The lister's listing, back on the loop: the builders' destroys marked. */
+static void
+hv_xen_listed(void *arg, int err, struct hv_dominfo *v, size_t n)
+{
+	struct hv_xen *x = arg;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	hv_list_cb *cb = x->list_cb;
+
+	if (err == 0)
+		hv_xen_mark_dying(x, v, n);
+	x->list_cb = NULL;
+	hv_xen_stall(x, t0, "listed");
+	cb(x->list_arg, err, v, n);
+}
+
+static int
+hv_xen_list_start(struct hv *hv, uint32_t first, hv_list_cb *cb, void *arg)
+{
+	struct hv_xen *x = (struct hv_xen *)hv;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	int rc;
+
+	if ((rc = lister_start(x->lister, first, hv_xen_listed, x)) == 0) {
+		x->list_cb = cb;
+		x->list_arg = arg;
+	}
+	hv_xen_stall(x, t0, "list request");
+	return rc;
+}
 
 void
 hv_xen_remember_name(struct hv_xen *x, uint32_t domid, const char *name)
@@ -202,9 +261,11 @@ hv_xen_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
 
 #define HV_XEN_CALL(expr)	((expr) == 0 ? 0 : -errno)
 
+/* A domain control: a listing under way may predate it (lister.c). */
 static int
 hv_xen_timed(struct hv *hv, struct hv_xen_t0 t0, const char *op, int rc)
 {
+	lister_changed(((struct hv_xen *)hv)->lister);
 	hv_xen_stall((struct hv_xen *)hv, t0, op);
 	return rc;
 }
@@ -274,6 +335,7 @@ hv_xen_destroy(struct hv *hv, uint32_t domid)
 		/* It stops at once; the builder may take seconds. */
 		xc_domain_pause(x->xch, domid);
 		rc = hv_xen_builder_destroy(x, domid);
+		lister_changed(x->lister);
 	}
 	hv_xen_stall(x, t0, "destroy");
 	return rc;
@@ -381,8 +443,11 @@ hv_xen_close(struct hv *hv)
 	if (x == NULL)
 		return;
 	hv_xen_builder_close(x);
-	if (x->xsh != NULL)
-		xs_close(x->xsh);
+	lister_free(x->lister);
+	if (x->worker.xch != NULL)
+		xc_interface_close(x->worker.xch);
+	if (x->worker.xsh != NULL)
+		xs_close(x->worker.xsh);
 	if (x->xch != NULL)
 		xc_interface_close(x->xch);
 	free(x->console_dir);
@@ -391,9 +456,10 @@ hv_xen_close(struct hv *hv)
 
 /*
  * A domain's name is xenstore's (what libxl_domain_rename writes): the
- * domain's name and its vm path's, in one transaction, on a connection
- * kept for it (opening one per rename was most of a rename's 38 ms stall
- * in check-xen); dropped after a failure, reopened by the next rename.
+ * domain's name and its vm path's, in one transaction.  On the lister's
+ * thread (round trips to xenstored held the loop up to 38 ms in
+ * check-xen), on a connection it keeps (opening one per rename was most
+ * of that), dropped after a failure and opened again by the next rename.
  */
 static int
 hv_xen_rename_tx(struct xs_handle *xsh, uint32_t domid, const char *name)
@@ -424,27 +490,73 @@ hv_xen_rename_tx(struct xs_handle *xsh, uint32_t domid, const char *name)
 	return rc;
 }
 
+struct hv_xen_rename {
+	uint32_t	domid;
+	char		name[HV_XEN_NAME_MAX];
+};
+
+static int
+hv_xen_rename_call(void *ctx, void *arg)
+{
+	struct hv_xen_worker *w = ctx;
+	struct hv_xen_rename *r = arg;
+	int rc;
+
+	if (w->xsh == NULL && (w->xsh = xs_open(0)) == NULL)
+		return -errno;
+	if ((rc = hv_xen_rename_tx(w->xsh, r->domid, r->name)) < 0) {
+		xs_close(w->xsh);
+		w->xsh = NULL;
+	}
+	return rc;
+}
+
+/* Back on the loop: the caller had its answer (queued); a failure is ours. */
+static void
+hv_xen_renamed(void *arg, int err)
+{
+	struct hv_xen_rename *r = arg;
+
+	if (err < 0)
+		log_warnx("xen: renaming domain %u to %s: %s; it keeps its "
+		    "name", r->domid, r->name, strerror(-err));
+	free(r);
+}
+
+/* The build's name stays remembered: xenconsoled's log has it. */
 static int
 hv_xen_rename(struct hv *hv, uint32_t domid, const char *name)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
 	struct hv_xen_t0 t0 = hv_xen_t0_now();
-	int rc;
+	struct hv_xen_rename *r = NULL;
+	int rc = -ENAMETOOLONG;
 
-	if (x->xsh == NULL && (x->xsh = xs_open(0)) == NULL)
-		return hv_xen_timed(hv, t0, "rename", -errno);
-	if ((rc = hv_xen_rename_tx(x->xsh, domid, name)) < 0) {
-		xs_close(x->xsh);
-		x->xsh = NULL;
+	if (strlen(name) < sizeof(r->name) &&
+	    (rc = (r = calloc(1, sizeof(*r))) == NULL ? -ENOMEM : 0) == 0) {
+		r->domid = domid;
+		strcpy(r->name, name);
+		if ((rc = lister_call(x->lister, hv_xen_rename_call,
+		    hv_xen_renamed, r)) < 0)
+			free(r);
 	}
-	/* The build's name stays remembered: xenconsoled's log has it. */
-	return hv_xen_timed(hv, t0, "rename", rc);
+	hv_xen_stall(x, t0, "rename");
+	return rc;
 }
 
 static int
 hv_xen_start(struct hv *hv)
 {
-	return hv_xen_builder_start((struct hv_xen *)hv);
+	struct hv_xen *x = (struct hv_xen *)hv;
+	int rc = hv_xen_builder_start(x), e;
+
+	/*
+	 * The lister's thread now, not at the first listing (creating it
+	 * took 72 ms of the loop in check-xen); after the first builders'
+	 * forks, which then copy a process of one thread.
+	 */
+	e = lister_begin(x->lister);
+	return rc < 0 ? rc : e;
 }
 
 static void
@@ -492,6 +604,7 @@ hv_xen_chan_open(struct hv *hv, uint32_t stub, uint32_t guest,
 static const struct hv_ops hv_xen_ops = {
 	.name = "xen",
 	.list = hv_xen_list,
+	.list_start = hv_xen_list_start,
 	.build = hv_xen_build,
 	.set_target = hv_xen_set_target,
 	.pause = hv_xen_pause,
@@ -531,9 +644,14 @@ hv_xen_open(struct event_base *base, char **err)
 	x->console_dir = strdup(dir != NULL && dir[0] == '/' ? dir :
 	    HV_XEN_CONSOLE_DIR);
 	x->xch = xc_interface_open(NULL, NULL, 0);
-	if (hv_xen_builder_open(x) < 0 || x->console_dir == NULL)
+	/* The lister's own: the worker shares no handle with the loop. */
+	x->worker.xch = xc_interface_open(NULL, NULL, 0);
+	if (x->worker.xch != NULL)
+		x->lister = lister_new(base, hv_xen_lister_list, &x->worker);
+	if (hv_xen_builder_open(x) < 0 || x->console_dir == NULL ||
+	    (x->worker.xch != NULL && x->lister == NULL))
 		hv_xen_open_error(err, "out of memory");
-	else if (x->xch == NULL)
+	else if (x->xch == NULL || x->worker.xch == NULL)
 		hv_xen_open_error(err, "cannot open the Xen control interface "
 		    "(is this a Xen dom0 with /proc/xen mounted?)");
 	if (*err != NULL) {

@@ -17,6 +17,8 @@
 #include "stubdmd/builder.h"
 #include "stubdmd/hv.h"
 
+struct lister;
+
 #define HV_XEN_NAME_MAX		128
 #define HV_XEN_NAMES		64	/* recently built stubs, for consoles */
 #define HV_XEN_DOMID_MAX	BUILDER_DOMID_MAX
@@ -59,6 +61,16 @@ struct hv_xen_builder {
 	unsigned		 polls;
 };
 
+/*
+ * What the lister's thread (lister.c) has of its own, used by nothing on
+ * the loop: the listings' libxenctrl handle, the renames' xenstore
+ * connection (opened at the first, again after a failure).
+ */
+struct hv_xen_worker {
+	xc_interface		*xch;
+	struct xs_handle	*xsh;
+};
+
 struct hv_xen_name {
 	uint32_t	domid;
 	char		name[HV_XEN_NAME_MAX];
@@ -68,7 +80,10 @@ struct hv_xen {
 	struct hv			 hv;
 	struct event			*ev_pump;
 	xc_interface			*xch;
-	struct xs_handle		*xsh;		/* renames; lazily */
+	struct hv_xen_worker		 worker;	/* the lister's own */
+	struct lister			*lister;
+	hv_list_cb			*list_cb;	/* one under way */
+	void				*list_arg;
 	char				*console_dir;
 	/* In the order they came; any number of them in a builder's hands. */
 	TAILQ_HEAD(, hv_xen_job)	 jobs;

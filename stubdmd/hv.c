@@ -45,6 +45,24 @@ hv_cmp_domid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A backend without a worker (the fuzz target's): at once, same callback. */
+int
+hv_list_start(struct hv *hv, uint32_t first, hv_list_cb *cb, void *arg)
+{
+	struct hv_dominfo *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (hv->ops->list_start != NULL)
+		return hv->ops->list_start(hv, first, cb, arg);
+	if ((rc = hv->ops->list(hv, first, &v, &n)) < 0) {
+		v = NULL;
+		n = 0;
+	}
+	cb(arg, rc, v, n);
+	return 0;
+}
+
 void
 hv_list_sort(struct hv_dominfo *v, size_t n)
 {

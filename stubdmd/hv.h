@@ -134,15 +134,32 @@ struct hv_stub_spec {
  */
 typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
 
+/*
+ * A listing completes later, from the event loop: err is 0 and v (the
+ * callback's to free) holds n domains, or err < 0.
+ */
+typedef void hv_list_cb(void *arg, int err, struct hv_dominfo *v, size_t n);
+
 /* The most builder processes a backend runs at once (policy: builders). */
 #define HV_BUILDERS_MAX		16
 
 struct hv;
 struct hv_ops {
 	const char *name;
-	/* Every domain from domid first up, sorted by domid. */
+	/*
+	 * Every domain from domid first up, sorted by domid, at once: for
+	 * start-up, before the loop serves anything (it may take a while).
+	 */
 	int	(*list)(struct hv *, uint32_t first, struct hv_dominfo **out,
 		    size_t *n);
+	/*
+	 * The same listing off the event loop (lister.c), reported to cb
+	 * from the loop; never one begun before the daemon's last change to
+	 * a domain through this table.  One at a time (-EBUSY).  NULL:
+	 * hv_list_start lists at once.
+	 */
+	int	(*list_start)(struct hv *, uint32_t first, hv_list_cb *cb,
+		    void *arg);
 	int	(*build)(struct hv *, const struct hv_stub_spec *,
 		    hv_build_cb *cb, void *arg);
 	int	(*set_target)(struct hv *, uint32_t stub, uint32_t guest);
@@ -157,7 +174,11 @@ struct hv_ops {
 	 */
 	int	(*attach)(struct hv *, uint32_t stub,
 		    const struct hv_stub_spec *, hv_build_cb *cb, void *arg);
-	/* A spare from the pool becomes "<guest>-dm" (NULL: not renamed). */
+	/*
+	 * A spare from the pool becomes "<guest>-dm" (NULL: not renamed).
+	 * It may be done later, off the loop (Xen: in order with the
+	 * listings); the backend logs a failure it learns of then.
+	 */
 	int	(*rename)(struct hv *, uint32_t domid, const char *name);
 	/*
 	 * The last lines the domain printed on its console (malloc'd).  name
@@ -210,6 +231,9 @@ struct hv *hv_sim_open(struct event_base *base, const char *rundir,
 	    char **err);
 struct hv *hv_xen_open(struct event_base *base, char **err);
 
+/* ops->list_start, or ops->list reported to cb at once. */
+int	hv_list_start(struct hv *hv, uint32_t first, hv_list_cb *cb,
+	    void *arg);
 /* A listing in domid order; a domain in such a listing (NULL: absent). */
 void	hv_list_sort(struct hv_dominfo *v, size_t n);
 const struct hv_dominfo *hv_list_find(const struct hv_dominfo *v, size_t n,

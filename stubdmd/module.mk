@@ -6,6 +6,7 @@ SUPER_SRCS := stubdmd/super.c stubdmd/super-stub.c stubdmd/super-libxl.c \
 STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
 	stubdmd/qmp.c stubdmd/probe.c stubdmd/vchan.c \
 	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/hv-xen-builder.c \
+	stubdmd/lister.c \
 	stubdmd/xlbuild.c stubdmd/builder.c stubdmd/xstore.c \
 	stubdmd/guest.c stubdmd/persist.c stubdmd/spawn.c $(SUPER_SRCS) \
 	stubdmd/pool.c stubdmd/devices.c stubdmd/xlstub.c stubdmd/vnc.c

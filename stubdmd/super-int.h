@@ -61,6 +61,10 @@ struct super {
 	uint8_t			*present;	/* in the last listing */
 	uint32_t		 scan_from;	/* no domain below is new */
 	bool			 full_due;	/* a domain went: list all */
+	bool			 listing;	/* one under way, off the loop */
+	bool			 listing_full;
+	bool			 list_again;	/* asked for meanwhile */
+	bool			 reconcile_due;	/* the next full one times it */
 	struct event		*ev_scan;
 	struct event		*ev_reconcile;
 	struct event		*ev_grace;	/* a grace ends: scan again */
@@ -113,6 +117,7 @@ enum super_mode super_classify(struct super *s, uint32_t domid, int *stub);
 void	 super_check_guest(struct super *s, struct sguest *sg,
 	    const struct hv_dominfo *v, size_t n);
 void	 super_on_scan(evutil_socket_t fd, short what, void *arg);
+void	 super_reconcile_now(struct super *s);
 void	 super_on_domain_event(void *arg, const char *path);
 void	 super_on_reconcile(evutil_socket_t fd, short what, void *arg);
 void	 super_on_grace(evutil_socket_t fd, short what, void *arg);

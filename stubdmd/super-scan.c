@@ -409,24 +409,27 @@ super_forget_absent(struct super *s, const struct hv_dominfo *v, size_t n)
 			s->seen[id] = 0;
 }
 
+/* A listing's time on the loop, whichever kind. */
 static void
-super_scan(struct super *s)
+super_count_event(struct super *s, uint64_t t0, bool reconcile)
 {
-	uint64_t t0 = clock_now_us();
-	struct hv_dominfo *v = NULL;
-	struct sguest *sg, *next;
-	size_t n = 0;
-	int rc;
-
-	if (!xstore_connected(s->sd->xs))
-		return;	/* the reconnection scans */
-	if ((rc = s->sd->hv->ops->list(s->sd->hv, 0, &v, &n)) < 0) {
-		log_warnx("listing domains: %s; will retry", strerror(-rc));
+	t0 = clock_now_us() - t0;
+	s->stats.event_us_total += t0;
+	if (t0 > s->stats.event_us_max)
+		s->stats.event_us_max = t0;
+	if (!reconcile)
 		return;
-	}
-	hv_list_sort(v, n);
-	s->stats.scans++;
-	s->full_due = false;
+	s->stats.reconcile_us_last = t0;
+	if (t0 > s->stats.reconcile_us_max)
+		s->stats.reconcile_us_max = t0;
+}
+
+/* Every domain: new ones, gone ones, dead stubs, the pool's spares. */
+static void
+super_scan_all(struct super *s, const struct hv_dominfo *v, size_t n)
+{
+	struct sguest *sg, *next;
+
 	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
 	/* Stubs first: the listing predates what the guest checks destroy. */
 	super_check_stubs(s, v, n);
@@ -436,54 +439,104 @@ super_scan(struct super *s)
 		super_check_guest(s, sg, v, n);
 	}
 	super_forget_absent(s, v, n);
+}
+
+static void	super_listed(void *arg, int err, struct hv_dominfo *v,
+		    size_t n);
+
+/*
+ * The domain list is made off the loop (hv.h list_start) and comes back
+ * to super_listed; one at a time, and whatever asks for another
+ * meanwhile (a watch event, a reconcile) gets it when this one is in.
+ * Only domains created since the last listing (@introduceDomain), from
+ * the lowest domid not settled yet: a guest arriving costs what is new,
+ * not what the host runs; every domain when one went or a reconcile is
+ * due.
+ */
+static void
+super_list(struct super *s)
+{
+	bool full = s->full_due || s->scan_from == 0;
+	int rc;
+
+	if (s->listing) {
+		s->list_again = true;
+		return;
+	}
+	if (!xstore_connected(s->sd->xs))
+		return;	/* the reconnection reconciles */
+	s->listing = true;
+	s->listing_full = full;
+	s->full_due = false;	/* a domain that goes from now: again */
+	rc = hv_list_start(s->sd->hv, full ? 0 : s->scan_from, super_listed,
+	    s);
+	if (rc < 0) {
+		s->listing = false;
+		s->full_due |= full;
+		log_warnx("listing domains: %s; will retry", strerror(-rc));
+	}
+}
+
+static void
+super_listed(void *arg, int err, struct hv_dominfo *v, size_t n)
+{
+	struct super *s = arg;
+	uint64_t t0 = clock_now_us();
+	bool full = s->listing_full, reconcile;
+
+	s->listing = false;
+	if (err < 0) {
+		log_warnx("listing domains: %s; will retry", strerror(-err));
+		s->full_due |= full;
+	} else if (!full && n == 0) {
+		/* Nothing new there (domids wrapped): a full listing. */
+		s->full_due = true;
+		s->list_again = true;
+	} else {
+		hv_list_sort(v, n);
+		s->stats.scans++;
+		if (full)
+			super_scan_all(s, v, n);
+		else
+			super_set_scan_from(s, v, n, super_scan_new(s, v, n));
+	}
 	free(v);
-	t0 = clock_now_us() - t0;
-	s->stats.event_us_total += t0;
-	if (t0 > s->stats.event_us_max)
-		s->stats.event_us_max = t0;
+	reconcile = full && err == 0 && s->reconcile_due;
+	if (reconcile)
+		s->reconcile_due = false;
+	super_count_event(s, t0, reconcile);
+	if (s->list_again) {
+		s->list_again = false;
+		super_list(s);
+	}
 }
 
 /*
- * Only domains created since the last listing (@introduceDomain): from
- * the lowest domid not settled yet.  A guest arriving costs what is new,
- * not what the host runs.  Nothing new there (domids wrapped): a full
- * listing.  0: done; -1: list everything.
+ * At start-up, before the loop serves anyone: the first reconcile at once
+ * (hv.h list), so that readiness means every guest there is known.
  */
-static int
-super_scan_new_only(struct super *s)
+void
+super_reconcile_now(struct super *s)
 {
 	struct hv_dominfo *v = NULL;
 	size_t n = 0;
 	int rc;
 
-	if (s->full_due || s->scan_from == 0 ||
-	    (rc = s->sd->hv->ops->list(s->sd->hv, s->scan_from, &v, &n)) < 0)
-		return -1;
-	if (n == 0) {
-		free(v);
-		return -1;
+	s->stats.reconciles++;
+	log_debug("reconcile (start-up)");
+	s->listing = s->listing_full = s->reconcile_due = true;
+	s->full_due = false;
+	if ((rc = s->sd->hv->ops->list(s->sd->hv, 0, &v, &n)) < 0) {
+		v = NULL;
+		n = 0;
 	}
-	hv_list_sort(v, n);
-	s->stats.scans++;
-	super_set_scan_from(s, v, n, super_scan_new(s, v, n));
-	free(v);
-	return 0;
+	super_listed(s, rc, v, n);
 }
 
 void
 super_on_scan(evutil_socket_t fd, short what, void *arg)
 {
-	struct super *s = arg;
-	uint64_t t0 = clock_now_us();
-
-	if (!xstore_connected(s->sd->xs) || super_scan_new_only(s) < 0) {
-		super_scan(s);
-		return;
-	}
-	t0 = clock_now_us() - t0;
-	s->stats.event_us_total += t0;
-	if (t0 > s->stats.event_us_max)
-		s->stats.event_us_max = t0;
+	super_list(arg);
 }
 
 void
@@ -500,18 +553,15 @@ super_on_domain_event(void *arg, const char *path)
 		event_active(s->ev_scan, EV_TIMEOUT, 0);
 }
 
+/* A full listing; its pass on the loop is the reconcile's figure. */
 void
 super_reconcile(struct super *s, const char *why)
 {
-	uint64_t t0 = clock_now_us();
-
 	s->stats.reconciles++;
 	log_debug("reconcile (%s)", why);
-	super_scan(s);
-	t0 = clock_now_us() - t0;
-	s->stats.reconcile_us_last = t0;
-	if (t0 > s->stats.reconcile_us_max)
-		s->stats.reconcile_us_max = t0;
+	s->full_due = true;
+	s->reconcile_due = true;
+	super_list(s);
 }
 
 void

@@ -545,7 +545,7 @@ super_start(struct super *s)
 	    s) < 0 || xstore_watch(s->sd->xs, "@releaseDomain",
 	    super_on_domain_event, s) < 0)
 		fatalx("cannot watch @introduceDomain/@releaseDomain");
-	super_reconcile(s, "start-up");
+	super_reconcile_now(s);
 	super_arm_reconcile(s);
 }
 

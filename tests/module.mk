@@ -38,6 +38,12 @@ $(O)/tests/unit/test-hv: $(O)/tests/unit/test-hv.o $(O)/stubdmd/hv.o
 
 TESTBINS += $(O)/tests/unit/test-hv
 
+$(O)/tests/unit/test-lister: $(O)/tests/unit/test-lister.o \
+		$(O)/stubdmd/lister.o
+	$(call link,$(EVENT_LIBS))
+
+TESTBINS += $(O)/tests/unit/test-lister
+
 $(O)/tests/unit/test-output: $(O)/tests/unit/test-output.o \
 		$(O)/stubdmctl/output.o
 	$(call link,$(JSON_LIBS))

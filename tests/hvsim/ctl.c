@@ -104,6 +104,8 @@ ctl_hv_list(struct hvsim *h, char **args, int n, struct ctl_out *o)
 
 	if (n > 0 && ctl_number(args[0], DOM_FIRST_RESERVED, &first) < 0)
 		return ctl_err(o, -EINVAL, "bad first domid %s", args[0]);
+	if (h->ctl->list_fail)
+		return ctl_err(o, -EIO, "listing failed (list-fault)");
 	o->counted = 1;
 	for (i = 0; (d = dom_at(h, i)) != NULL; i++)
 		if (d->domid >= first)
@@ -606,6 +608,21 @@ ctl_fault(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	return dm_fault_cmd(h, args, n, o->err, sizeof(o->err));
 }
 
+/* How the stubdmd's listings fare from now on: slow, failed, or as ever. */
+static int
+ctl_list_fault(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	unsigned long ms;
+
+	if (ctl_number(args[0], CTL_RESTART_MAX_MS, &ms) < 0)
+		return ctl_err(o, -EINVAL, "bad delay %s", args[0]);
+	if (n > 1 && strcmp(args[1], "fail") != 0 && strcmp(args[1], "ok") != 0)
+		return ctl_err(o, -EINVAL, "ok or fail, not %s", args[1]);
+	h->ctl->list_delay_ms = (unsigned)ms;
+	h->ctl->list_fail = n > 1 && strcmp(args[1], "fail") == 0;
+	return 0;
+}
+
 static int
 ctl_restart(struct hvsim *h, char **args, int n, struct ctl_out *o)
 {
@@ -667,6 +684,7 @@ static const struct ctl_verb {
 	{ "qmp-served", 1, 1, ctl_qmp_served, "DOM" },
 	{ "destroy", 1, 1, ctl_destroy, "DOM" },
 	{ "fault", 1, 4, ctl_fault, "GLOB KIND [MS] [count=N] | clear" },
+	{ "list-fault", 1, 2, ctl_list_fault, "MS [ok|fail]" },
 	{ "restart-xenstored", 1, 1, ctl_restart, "MS" },
 	{ "sock-as", 1, 1, ctl_sock_as, "DOMID" },
 };
@@ -704,10 +722,9 @@ ctl_flatten(char *s)
 }
 
 static void
-ctl_reply(struct ctl_conn *c, struct ctl_out *o, int rc)
+ctl_reply(struct ctl_conn *c, struct evbuffer *out, struct ctl_out *o,
+    int rc)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
 	ctl_flatten(o->text);
 	ctl_flatten(o->err);
 	if (rc < 0)
@@ -721,6 +738,46 @@ ctl_reply(struct ctl_conn *c, struct ctl_out *o, int rc)
 		    o->text);
 	if (evbuffer_get_length(out) > CTL_OUT_MAX)
 		ctl_kill(c);
+}
+
+static void	ctl_read_cb(struct bufferevent *bev, void *arg);
+
+/* A held hv-list reply goes out; the requests behind it are read. */
+static void
+ctl_release(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	if (c->dead)
+		return;
+	evbuffer_add_buffer(bufferevent_get_output(c->bev), c->held);
+	evbuffer_free(c->held);
+	c->held = NULL;
+	bufferevent_enable(c->bev, EV_READ);
+	ctl_read_cb(c->bev, c);
+}
+
+/*
+ * Where a reply goes: the connection's output, or (an hv-list under
+ * list-fault's delay) a buffer held back, the connection read no further
+ * until it goes out: the client sees a slow hypercall.
+ */
+static struct evbuffer *
+ctl_out_for(struct ctl_conn *c, char **words, int n)
+{
+	struct timeval tv;
+	unsigned ms = c->h->ctl->list_delay_ms;
+
+	if (ms == 0 || n < 1 || strcmp(words[0], "hv-list") != 0 ||
+	    (c->ev_held == NULL && (c->ev_held = evtimer_new(c->h->base,
+	    ctl_release, c)) == NULL) ||
+	    (c->held = evbuffer_new()) == NULL)
+		return bufferevent_get_output(c->bev);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	bufferevent_disable(c->bev, EV_READ);
+	evtimer_add(c->ev_held, &tv);
+	return c->held;
 }
 
 static int
@@ -752,13 +809,14 @@ ctl_request(struct ctl_conn *c, char *line, size_t len)
 		ctl_kill(c);
 		return;
 	}
-	if (memchr(line, '\0', len) != NULL)
+	if (memchr(line, '\0', len) != NULL) {
 		rc = ctl_err(&o, -EINVAL, "NUL byte in request");
-	else {
+		ctl_reply(c, bufferevent_get_output(c->bev), &o, rc);
+	} else {
 		n = word_split(line, words, WORD_MAX);
 		rc = ctl_run(c->h, words, n, &o);
+		ctl_reply(c, ctl_out_for(c, words, n), &o, rc);
 	}
-	ctl_reply(c, &o, rc);
 	evbuffer_free(o.lines);
 }
 
@@ -803,7 +861,7 @@ ctl_read_cb(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
-	while (!c->dead && !c->closing &&
+	while (!c->dead && !c->closing && c->held == NULL &&
 	    (line = ctl_take_line(c, in, &len)) != NULL) {
 		ctl_request(c, line, len);
 		free(line);
@@ -835,6 +893,10 @@ ctl_reap(evutil_socket_t fd, short what, void *arg)
 	while ((c = *i) != NULL) {
 		if (c->dead) {
 			*i = c->next;
+			if (c->ev_held != NULL)
+				event_free(c->ev_held);
+			if (c->held != NULL)
+				evbuffer_free(c->held);
 			bufferevent_free(c->bev);
 			free(c);
 			h->ctl->nconns--;

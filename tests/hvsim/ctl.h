@@ -24,6 +24,9 @@ struct ctl_conn {
 	struct bufferevent	*bev;
 	int			 dead;
 	int			 closing;
+	/* A slow hv-list (list-fault): its reply, held until ev_held. */
+	struct evbuffer		*held;
+	struct event		*ev_held;
 };
 
 struct ctl {
@@ -32,6 +35,9 @@ struct ctl {
 	struct ctl_conn		*conns;
 	size_t			 nconns;
 	struct event		*reaper;
+	/* list-fault: hv-list replies wait this long, or fail (EIO). */
+	unsigned		 list_delay_ms;
+	int			 list_fail;
 };
 
 int	ctl_init(struct hvsim *);
