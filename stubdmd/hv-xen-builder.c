@@ -81,7 +81,8 @@ hv_xen_builder_lost_why(const struct hv_xen_builder *b, enum builder_op op,
     int status, char *why, size_t size)
 {
 	static const char *const whats[] = { [BUILDER_BUILD] = "build",
-	    [BUILDER_DESTROY] = "destroy", [BUILDER_ATTACH] = "attach" };
+	    [BUILDER_DESTROY] = "destroy", [BUILDER_ATTACH] = "attach",
+	    [BUILDER_DETACH] = "detach" };
 	const char *what = whats[op];
 
 	if (b->timed_out) {
@@ -127,6 +128,13 @@ hv_xen_builder_built(struct hv_xen_job *j, const struct builder_reply *r,
 {
 	uint64_t now = hv_xen_now_us();
 
+	if (j->op == BUILDER_DETACH) {
+		if (r->err == 0)
+			log_info("xen: stub domain %u lost a disk in %llu ms",
+			    r->domid,
+			    (unsigned long long)(now - j->queued_us) / 1000);
+		return;
+	}
 	if (j->op == BUILDER_ATTACH) {
 		if (r->err == 0)
 			log_info("xen: spare stub domain %u given its guest's "
@@ -546,7 +554,10 @@ hv_xen_builder_spec_check(const struct hv_stub_spec *spec)
 	return 0;
 }
 
-/* A build, or an attach to the running spare stub: queued for a builder. */
+/*
+ * A build, an attach to a running stub (a spare, a CD's medium) or a
+ * detach from one: queued for a builder.
+ */
 int
 hv_xen_builder_spec(struct hv_xen *x, enum builder_op op, uint32_t stub,
     const struct hv_stub_spec *spec, hv_build_cb *cb, void *arg)
