@@ -537,11 +537,17 @@ hv_xen_builder_queue(struct hv_xen *x, struct hv_xen_job *j,
 }
 
 static int
-hv_xen_builder_spec_check(const struct hv_stub_spec *spec)
+hv_xen_builder_spec_check(enum builder_op op, const struct hv_stub_spec *spec)
 {
 	if (spec->name == NULL || spec->name[0] == '\0' ||
 	    strlen(spec->name) >= HV_XEN_NAME_MAX)
 		return -EINVAL;
+	if (spec->devices.ndisks > HV_DISKS_MAX ||
+	    spec->devices.nnics > HV_NICS_MAX)
+		return -E2BIG;
+	/* A running stub's devices: what it was built from is not asked. */
+	if (op == BUILDER_ATTACH || op == BUILDER_DETACH)
+		return 0;
 	/* Empty for an adopted stub: libxl's saved configuration names it. */
 	if (spec->kernel == NULL || (spec->kernel[0] == '\0' &&
 	    !spec->from_libxl))
@@ -566,7 +572,7 @@ hv_xen_builder_spec(struct hv_xen *x, enum builder_op op, uint32_t stub,
 	struct hv_xen_job *j;
 	int rc;
 
-	if ((rc = hv_xen_builder_spec_check(spec)) < 0)
+	if ((rc = hv_xen_builder_spec_check(op, spec)) < 0)
 		return rc;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return -ENOMEM;

@@ -139,6 +139,7 @@ super_guest_new(struct super *s, uint32_t domid, const char *name,
 	cfg = policy_match(super_policy(s), name, uuid, NULL);
 	guest_init(&sg->pub.g, domid, name, uuid, cfg);
 	sg->s = s;
+	sg->pub.media_stub = -1;
 	if (sg->pub.g.name == NULL ||
 	    (sg->timer = evtimer_new(s->sd->base, super_on_timer, sg)) == NULL) {
 		guest_release(&sg->pub.g);
@@ -454,6 +455,7 @@ super_new(struct stubdmd *sd)
 		return NULL;
 	s->sd = sd;
 	TAILQ_INIT(&s->guests);
+	TAILQ_INIT(&s->media_ops);
 	s->by_domid = calloc(SUPER_DOMID_MAX, sizeof(*s->by_domid));
 	s->stub_owner = calloc(SUPER_DOMID_MAX, sizeof(*s->stub_owner));
 	s->seen = calloc(SUPER_DOMID_MAX, 1);
@@ -487,6 +489,7 @@ super_free(struct super *s)
 		return;
 	while ((sg = TAILQ_FIRST(&s->guests)) != NULL)
 		super_guest_free(s, sg);
+	super_media_free_all(s);
 	if (s->ev_scan != NULL)
 		event_free(s->ev_scan);
 	if (s->ev_reconcile != NULL)

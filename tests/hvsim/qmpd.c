@@ -147,11 +147,17 @@ static const char *
 qmpd_cd(struct qmpd *s, const char *line)
 {
 	char id[64], file[96], fmt[32], ro[32], what[256];
+	const char *args = strstr(line, "\"arguments\"");
+	int eject = strstr(line, "\"execute\":\"eject\"") != NULL ||
+	    strstr(line, "\"execute\": \"eject\"") != NULL;
 
+	if (args == NULL)
+		return "Parameter 'id' is missing";
+	line = args;
 	qmpd_str(line, "id", id, sizeof(id));
 	if (strncmp(id, "ide-", 4) != 0)
 		return "Device not found";
-	if (strstr(line, "\"eject\"") != NULL) {
+	if (eject) {
 		snprintf(what, sizeof(what), "eject %s", id);
 		qmpd_remember(s, what);
 		return NULL;
