@@ -152,15 +152,16 @@ control_dying(const struct guest *g)
 static json_t *
 control_cdroms(const struct super_guest *sg)
 {
+	const struct super_media *v = sg->media;
 	const struct super_medium *m;
 	json_t *a;
 	unsigned i;
 
-	if (sg->nmedia == 0 || sg->media_stub != sg->g.stub_domid ||
+	if (v == NULL || v->stub != sg->g.stub_domid ||
 	    (a = json_array()) == NULL)
 		return json_null();
-	for (i = 0; i < sg->nmedia; i++) {
-		m = &sg->media[i];
+	for (i = 0; i < v->n; i++) {
+		m = &v->m[i];
 		json_array_append_new(a, json_pack("{s:o, s:o}", "device",
 		    control_jstr(m->drive.vdev), "medium", m->file[0] != '\0' ?
 		    control_jstr(m->file) : json_null()));

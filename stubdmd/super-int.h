@@ -33,7 +33,6 @@ struct sguest {
 	bool			 spare;		/* its stub came from the pool */
 	bool			 suspended;	/* seen suspended: a save */
 	uint64_t		 build_serial;
-	bool			 media_read;	/* pub.media from xenstore */
 	bool			 media_busy;	/* a CD-ROM change under way */
 	struct hv_devices	*devs;		/* build to set-up; NULL: none */
 	TAILQ_ENTRY(sguest)	 link;

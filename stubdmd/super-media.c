@@ -161,7 +161,8 @@ super_media_drive(struct media_op *op)
 {
 	struct sguest *sg = super_media_guest(op);
 
-	return sg != NULL ? &sg->pub.media[op->drive] : NULL;
+	return sg != NULL && sg->pub.media != NULL ?
+	    &sg->pub.media->m[op->drive] : NULL;
 }
 
 static void
@@ -252,8 +253,9 @@ super_media_send(struct media_op *op)
 	json_t *args;
 	int rc = -ESRCH;
 
-	if (sg != NULL && sg->pub.probe != NULL) {
-		args = super_media_args(op, sg->pub.media[op->drive].number);
+	if (sg != NULL && sg->pub.probe != NULL && sg->pub.media != NULL) {
+		args = super_media_args(op,
+		    sg->pub.media->m[op->drive].number);
 		rc = args == NULL ? -ENOMEM : probe_call(sg->pub.probe,
 		    op->insert ? "blockdev-change-medium" : "eject", args,
 		    MEDIA_QMP_TIMEOUT_MS, super_media_answered, op);
@@ -282,43 +284,47 @@ super_media_attached(void *arg, int err, uint32_t domid, const char *why)
 
 /* ---- checks before anything is done -------------------------------- */
 
-/* The guest's CD-ROM drives, from its own vbd backends, once. */
+/* The guest's CD-ROM drives, from its own vbd backends, once a stub. */
 static int
 super_media_drives(struct super *s, struct sguest *sg, char *why,
     size_t size)
 {
+	struct super_media *v = sg->pub.media;
 	struct hv_devices *d;
+	const struct hv_disk *k;
 	char err[160];
-	unsigned i, n = 0;
+	unsigned i;
 	int rc;
 
 	/* A new stub starts with the media the guest was created with. */
-	if (sg->media_read && sg->pub.media_stub == sg->pub.g.stub_domid)
+	if (v != NULL && v->stub == sg->pub.g.stub_domid)
 		return 0;
-	sg->pub.nmedia = 0;
-	memset(sg->pub.media, 0, sizeof(sg->pub.media));
-	if ((d = malloc(sizeof(*d))) == NULL)
+	if ((d = malloc(sizeof(*d))) == NULL || (v == NULL &&
+	    (v = malloc(sizeof(*v))) == NULL)) {
+		free(d);
 		return -ENOMEM;
+	}
+	sg->pub.media = v;
+	memset(v, 0, sizeof(*v));
+	v->stub = -1;
 	if ((rc = devices_discover(s->sd->xs, sg->pub.g.domid, d, err,
 	    sizeof(err))) < 0) {
 		snprintf(why, size, "the guest's devices: %s", err);
 		free(d);
 		return rc;
 	}
-	for (i = 0; i < d->ndisks && n < SUPER_CDROMS_MAX; i++) {
-		if (!d->disks[i].cdrom || d->disks[i].index >= SUPER_CDROMS_MAX)
+	for (i = 0; i < d->ndisks && v->n < SUPER_CDROMS_MAX; i++) {
+		k = &d->disks[i];
+		if (!k->cdrom || k->index >= SUPER_CDROMS_MAX)
 			continue;
-		sg->pub.media[n].drive = d->disks[i];
-		sg->pub.media[n].number = devices_dev_number(&d->disks[i]);
-		if (d->disks[i].format != HV_FORMAT_EMPTY)
-			snprintf(sg->pub.media[n].file,
-			    sizeof(sg->pub.media[n].file), "%s",
-			    d->disks[i].target);
-		n++;
+		v->m[v->n].drive = *k;
+		v->m[v->n].number = devices_dev_number(k);
+		if (k->format != HV_FORMAT_EMPTY)
+			snprintf(v->m[v->n].file, sizeof(v->m[v->n].file), "%s",
+			    k->target);
+		v->n++;
 	}
-	sg->pub.nmedia = n;
-	sg->pub.media_stub = sg->pub.g.stub_domid;
-	sg->media_read = true;
+	v->stub = sg->pub.g.stub_domid;
 	free(d);
 	return 0;
 }
@@ -328,17 +334,18 @@ static int
 super_media_find(struct sguest *sg, const char *device, char *why,
     size_t size)
 {
+	const struct super_media *v = sg->pub.media;
 	unsigned i;
 	size_t len = 0;
 
-	for (i = 0; i < sg->pub.nmedia; i++)
-		if (strcmp(sg->pub.media[i].drive.vdev, device) == 0)
+	for (i = 0; i < v->n; i++)
+		if (strcmp(v->m[i].drive.vdev, device) == 0)
 			return (int)i;
 	len = (size_t)snprintf(why, size, "%s has no CD-ROM drive %s "
 	    "(it has:", sg->pub.g.name, device);
-	for (i = 0; i < sg->pub.nmedia && len < size; i++)
+	for (i = 0; i < v->n && len < size; i++)
 		len += (size_t)snprintf(why + len, size - len, " %s",
-		    sg->pub.media[i].drive.vdev);
+		    v->m[i].drive.vdev);
 	if (len < size)
 		snprintf(why + len, size - len, "%s)", i == 0 ? " none" : "");
 	return -ENODEV;
@@ -448,13 +455,13 @@ super_media_insert(struct super *s, struct super_guest *pub,
 		return i;
 	if ((rc = super_media_file_check(file, why, size)) < 0)
 		return rc;
-	if (pub->media[i].file[0] != '\0') {
+	if (pub->media->m[i].file[0] != '\0') {
 		snprintf(why, size, "%s of %s holds %s: eject it first", device,
-		    pub->g.name, pub->media[i].file);
+		    pub->g.name, pub->media->m[i].file);
 		return -EEXIST;
 	}
 	if (hv->ops->attach == NULL || hv->ops->detach == NULL ||
-	    devices_medium_disk(&pub->media[i].drive, file, &disk) < 0) {
+	    devices_medium_disk(&pub->media->m[i].drive, file, &disk) < 0) {
 		snprintf(why, size, "the backend cannot give a running stub "
 		    "a disk");
 		return -EOPNOTSUPP;
@@ -487,7 +494,7 @@ super_media_eject(struct super *s, struct super_guest *pub,
 
 	if ((i = super_media_check(s, sg, device, why, size)) < 0)
 		return i;
-	if (pub->media[i].file[0] == '\0') {
+	if (pub->media->m[i].file[0] == '\0') {
 		snprintf(why, size, "%s of %s holds no medium", device,
 		    pub->g.name);
 		return -ENOMEDIUM;

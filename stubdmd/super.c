@@ -139,7 +139,6 @@ super_guest_new(struct super *s, uint32_t domid, const char *name,
 	cfg = policy_match(super_policy(s), name, uuid, NULL);
 	guest_init(&sg->pub.g, domid, name, uuid, cfg);
 	sg->s = s;
-	sg->pub.media_stub = -1;
 	if (sg->pub.g.name == NULL ||
 	    (sg->timer = evtimer_new(s->sd->base, super_on_timer, sg)) == NULL) {
 		guest_release(&sg->pub.g);
@@ -179,6 +178,7 @@ super_guest_free(struct super *s, struct sguest *sg)
 	s->by_domid[sg->pub.g.domid] = NULL;
 	event_free(sg->timer);
 	free(sg->pub.console);
+	free(sg->pub.media);
 	super_drop_devices(sg);
 	guest_release(&sg->pub.g);
 	free(sg);

@@ -38,15 +38,19 @@ struct super_medium {
 	struct hv_disk	 disk;		/* the stub's PV disk carrying it */
 };
 
+/* A guest's CD-ROM drives, read at its first change, valid for stub. */
+struct super_media {
+	int			 stub;
+	unsigned		 n;
+	struct super_medium	 m[SUPER_CDROMS_MAX];
+};
+
 struct super_guest {
 	struct guest	 g;
 	enum super_mode	 mode;
 	char		*console;	/* last console lines of a dead stub */
 	struct probe	*probe;		/* liveness over QMP; NULL: none */
-	/* Read at the first CD-ROM change, valid for stub media_stub. */
-	unsigned	 nmedia;
-	int		 media_stub;
-	struct super_medium media[SUPER_CDROMS_MAX];
+	struct super_media *media;	/* NULL: no CD-ROM change asked */
 };
 
 struct super_stats {
