@@ -66,6 +66,24 @@ ctl_status_console(json_t *console)
 	free(text);
 }
 
+/* "cdrom hdc: /srv/x.iso" a drive ("-": no medium), once known. */
+static void
+ctl_status_cdroms(json_t *a)
+{
+	char *dev, *medium;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v) {
+		dev = ctl_text(json_object_get(v, "device"));
+		medium = ctl_text(json_object_get(v, "medium"));
+		printf("cdrom %s: %s\n", dev != NULL ? dev : "?",
+		    medium != NULL ? medium : "-");
+		free(dev);
+		free(medium);
+	}
+}
+
 static void
 ctl_status_print(json_t *r)
 {
@@ -75,6 +93,7 @@ ctl_status_print(json_t *r)
 	    sizeof(ctl_status_fields[0]); i++)
 		ctl_print_field(stdout, ctl_status_fields[i].label,
 		    json_object_get(r, ctl_status_fields[i].key));
+	ctl_status_cdroms(json_object_get(r, "cdroms"));
 	ctl_status_policy(json_object_get(r, "policy"));
 	ctl_status_console(json_object_get(r, "console"));
 }

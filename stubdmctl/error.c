@@ -30,6 +30,16 @@ static const struct ctl_error ctl_errors[] = {
 	{ PROTO_E_TOO_LARGE, "message too large for stubdmd", NULL, NULL },
 	{ PROTO_E_TOO_MANY_CONNS, "too many connections open; this user's "
 	    "limit (or the socket's)", "limit", NULL },
+	{ PROTO_E_NO_SUCH_DRIVE, "no such CD-ROM drive", "reason", NULL },
+	{ PROTO_E_INVALID_MEDIUM, "not a medium stubdmd gives a guest",
+	    "reason", NULL },
+	{ PROTO_E_NOT_RUNNING, "the guest's device model is not running",
+	    "reason", NULL },
+	{ PROTO_E_DM_NOT_ANSWERING, "the guest's device model does not "
+	    "answer", "reason", NULL },
+	{ PROTO_E_MEDIA_UNSUPPORTED, "CD-ROM changes are for stubdmd's own "
+	    "stubs only", "reason", NULL },
+	{ PROTO_E_MEDIA_FAILED, "the CD-ROM change failed", "reason", NULL },
 };
 
 static const struct ctl_error *

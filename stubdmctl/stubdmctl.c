@@ -22,6 +22,10 @@ static const struct ctl_verb ctl_verbs[] = {
 	    "socket)", 1, 1, CTL_OPT_VNC, ctl_cmd_console },
 	{ "screenshot", "GUEST FILE", "the guest's screen as a PNG", 2, 2, 0,
 	    ctl_cmd_screenshot },
+	{ "cd-insert", "GUEST DEVICE FILE", "put an ISO in the guest's CD-ROM "
+	    "drive (hdc)", 3, 3, 0, ctl_cmd_cd_insert },
+	{ "cd-eject", "GUEST DEVICE", "take the medium out of the drive", 2,
+	    2, 0, ctl_cmd_cd_eject },
 	{ "reload", "", "reload the policy (errors: FILE:LINE)", 0, 0, 0,
 	    ctl_cmd_reload },
 	{ "events", "[--follow]", "recent state changes (--follow: then "

@@ -84,6 +84,8 @@ int	ctl_cmd_version(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_help(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_console(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_screenshot(struct ctl *ctl, int argc, char **argv);
+int	ctl_cmd_cd_insert(struct ctl *ctl, int argc, char **argv);
+int	ctl_cmd_cd_eject(struct ctl *ctl, int argc, char **argv);
 
 /* A GUEST argument: a domid becomes a number, anything else a name. */
 json_t	*ctl_guest_param(const char *arg);

@@ -98,6 +98,7 @@ static const char *const builder_ops[] = {
 	[BUILDER_BUILD] = "build",
 	[BUILDER_DESTROY] = "destroy",
 	[BUILDER_ATTACH] = "attach",
+	[BUILDER_DETACH] = "detach",
 };
 
 static json_t *
@@ -202,7 +203,7 @@ builder_req_encode(const struct builder_req *req, char **out, size_t *len)
 		o = json_pack("{s:I, s:s, s:o}", "id", (json_int_t)req->id,
 		    "op", builder_ops[req->op],
 		    "spec", builder_spec_encode(&req->spec));
-	else if (req->op == BUILDER_ATTACH)
+	else if (req->op == BUILDER_ATTACH || req->op == BUILDER_DETACH)
 		o = json_pack("{s:I, s:s, s:I, s:o}", "id", (json_int_t)req->id,
 		    "op", builder_ops[req->op], "domid",
 		    (json_int_t)req->domid,
@@ -361,7 +362,8 @@ builder_req_fields(const json_t *o, struct builder_req *req)
 
 	if (builder_uint(json_object_get(o, "id"), 1, INT64_MAX, &n) < 0 ||
 	    builder_op_parse(json_object_get(o, "op"), &req->op) < 0 ||
-	    json_object_size(o) != (req->op == BUILDER_ATTACH ? 4 : 3))
+	    json_object_size(o) != (req->op == BUILDER_ATTACH ||
+	    req->op == BUILDER_DETACH ? 4 : 3))
 		return -EPROTO;
 	req->id = n;
 	if (req->op != BUILDER_BUILD) {

@@ -13,7 +13,9 @@
  *            {"id": N, "op": "destroy", "domid": D}
  *            {"id": N, "op": "attach", "domid": D, "spec": {...}}
  *              (a running spare D gets the spec's devices and serial)
- *   reply    {"id": N, "domid": D}              (build or attach done)
+ *            {"id": N, "op": "detach", "domid": D, "spec": {...}}
+ *              (a running stub D loses the spec's disks: a CD's medium)
+ *   reply    {"id": N, "domid": D}     (build, attach or detach done)
  *            {"id": N, "ok": true}              (destroy done)
  *            {"id": N, "error": ERRNO, "why": "..."}
  *
@@ -40,13 +42,14 @@
 #define BUILDER_STR_MAX		4096	/* one string of the spec */
 #define BUILDER_DOMID_MAX	0x7ff0	/* DOMID_FIRST_RESERVED */
 
-enum builder_op { BUILDER_BUILD, BUILDER_DESTROY, BUILDER_ATTACH };
+enum builder_op { BUILDER_BUILD, BUILDER_DESTROY, BUILDER_ATTACH,
+	BUILDER_DETACH };
 
 struct builder_req {
 	uint64_t		 id;
 	enum builder_op		 op;
-	uint32_t		 domid;		/* destroy, attach: the stub */
-	struct hv_stub_spec	 spec;		/* build, attach */
+	uint32_t		 domid;		/* destroy, (de)tach: the stub */
+	struct hv_stub_spec	 spec;		/* build, attach, detach */
 	void			*owner;		/* decoded: holds the strings */
 };
 

@@ -145,6 +145,30 @@ control_dying(const struct guest *g)
 	return a;
 }
 
+/*
+ * The CD-ROM drives and their media as the stub has them: known once a
+ * change was asked for (null before, and after the stub changed).
+ */
+static json_t *
+control_cdroms(const struct super_guest *sg)
+{
+	const struct super_media *v = sg->media;
+	const struct super_medium *m;
+	json_t *a;
+	unsigned i;
+
+	if (v == NULL || v->stub != sg->g.stub_domid ||
+	    (a = json_array()) == NULL)
+		return json_null();
+	for (i = 0; i < v->n; i++) {
+		m = &v->m[i];
+		json_array_append_new(a, json_pack("{s:o, s:o}", "device",
+		    control_jstr(m->drive.vdev), "medium", m->file[0] != '\0' ?
+		    control_jstr(m->file) : json_null()));
+	}
+	return a;
+}
+
 static json_t *
 control_guest_detail(const struct control *c, const struct super_guest *sg)
 {
@@ -168,7 +192,8 @@ control_guest_detail(const struct control *c, const struct super_guest *sg)
 	    json_integer((json_int_t)probe_misses(sg->probe)) :
 	    json_null())) < 0 || json_object_set_new(o, "vnc",
 	    vnc_path(c->sd->vnc, g->domid) != NULL ?
-	    control_jstr(vnc_path(c->sd->vnc, g->domid)) : json_null()) < 0) {
+	    control_jstr(vnc_path(c->sd->vnc, g->domid)) : json_null()) < 0 ||
+	    json_object_set_new(o, "cdroms", control_cdroms(sg)) < 0) {
 		json_decref(o);
 		return NULL;
 	}

@@ -35,6 +35,7 @@ struct control_conn {
 	bool			 follow;	/* streaming Events */
 	bool			 closing;	/* close once output is sent */
 	bool			 dead;		/* waiting to be freed */
+	unsigned		 deferred;	/* calls answered later */
 	TAILQ_ENTRY(control_conn) link;
 };
 TAILQ_HEAD(control_conns, control_conn);
@@ -50,6 +51,7 @@ struct control {
 	ino_t			 ino;
 	struct control_conns	 conns;
 	struct control_conns	 dead;
+	TAILQ_HEAD(, control_call) deferred;	/* answered later */
 	size_t			 nconns;
 	json_t			*history[CONTROL_HISTORY];
 	uint64_t		 nhistory;	/* recorded, all time */
@@ -68,6 +70,11 @@ struct control_call {
 	json_t			*params;
 	int			 more;
 	int			 oneway;
+	/* A deferred call (control_defer): its reply, kept until it goes. */
+	json_t			*reply;
+	/* Called if the daemon stops before the answer: forget the call. */
+	void			(*cancel)(struct control_call *);
+	TAILQ_ENTRY(control_call) link;
 };
 
 typedef void control_method_fn(struct control_call *call);
@@ -91,6 +98,16 @@ void	 control_error(struct control_call *call, const char *error,
 void	 control_reject(struct control_call *call, const char *error,
 	    json_t *params);
 void	 control_bad_param(struct control_call *call, const char *name);
+
+/*
+ * control.c: a call answered later, from the loop (a CD-ROM change): a
+ * copy that keeps its connection (no more calls are read from it until
+ * the answer, as replies go in order); reply or error to it, then
+ * control_deferred_done.  NULL: out of memory (the call is unanswered).
+ */
+struct control_call *control_defer(struct control_call *call,
+	    void (*cancel)(struct control_call *));
+void	 control_deferred_done(struct control_call *d);
 
 /* control.c: parameters; on NULL or -1 the error reply is sent. */
 struct super_guest *control_param_guest(struct control_call *call);
@@ -117,5 +134,9 @@ void	 control_events(struct control_call *call);
 
 /* control-screen.c */
 void	 control_console(struct control_call *call);
+
+/* control-media.c */
+void	 control_cd_insert(struct control_call *call);
+void	 control_cd_eject(struct control_call *call);
 
 #endif

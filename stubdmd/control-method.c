@@ -256,6 +256,8 @@ static const struct control_method control_methods[] = {
 	{ PROTO_SET_LOG_LEVEL,	true,	control_set_log_level },
 	{ PROTO_METRICS,	false,	control_metrics },
 	{ PROTO_CONSOLE,	false,	control_console },
+	{ PROTO_CD_INSERT,	true,	control_cd_insert },
+	{ PROTO_CD_EJECT,	true,	control_cd_eject },
 	{ PROTO_SERVICE_GET_INFO, false, control_service_info },
 	{ PROTO_SERVICE_GET_IDL, false,	control_service_idl },
 };

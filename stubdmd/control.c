@@ -147,9 +147,52 @@ control_on_reap(evutil_socket_t fd, short what, void *arg)
 	struct control *c = arg;
 	struct control_conn *cc;
 
-	while ((cc = TAILQ_FIRST(&c->dead)) != NULL) {
+	struct control_conn *next;
+
+	/* One that still owes an answer goes once it is given. */
+	for (cc = TAILQ_FIRST(&c->dead); cc != NULL; cc = next) {
+		next = TAILQ_NEXT(cc, link);
+		if (cc->deferred > 0)
+			continue;
 		TAILQ_REMOVE(&c->dead, cc, link);
 		control_conn_free(cc);
+	}
+}
+
+struct control_call *
+control_defer(struct control_call *call,
+    void (*cancel)(struct control_call *))
+{
+	struct control_call *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->cc = call->cc;
+	d->oneway = call->oneway;
+	d->cancel = cancel;
+	d->cc->deferred++;
+	bufferevent_disable(d->cc->bev, EV_READ);
+	TAILQ_INSERT_TAIL(&d->cc->c->deferred, d, link);
+	return d;
+}
+
+void
+control_deferred_done(struct control_call *d)
+{
+	struct control_conn *cc = d->cc;
+
+	TAILQ_REMOVE(&cc->c->deferred, d, link);
+	json_decref(d->reply);
+	free(d);
+	if (--cc->deferred > 0)
+		return;
+	if (cc->dead) {
+		event_active(cc->c->ev_reap, EV_TIMEOUT, 0);
+	} else if (!cc->closing) {
+		/* Calls that came meanwhile wait in the input: read on. */
+		bufferevent_enable(cc->bev, EV_READ);
+		bufferevent_trigger(cc->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
 	}
 }
 
@@ -421,14 +464,14 @@ control_on_read(struct bufferevent *bev, void *arg)
 	struct control_call call = { .cc = cc };
 	struct evbuffer_ptr nul;
 
-	while (!cc->dead && !cc->closing) {
+	while (!cc->dead && !cc->closing && cc->deferred == 0) {
 		nul = evbuffer_search(in, "", 1, NULL);
 		if (nul.pos < 0 || nul.pos > PROTO_CALL_MAX)
 			break;
 		control_on_message(cc, in, (size_t)nul.pos);
 	}
 	/* The read watermark stops reading at PROTO_CALL_MAX + 1 bytes. */
-	if (!cc->dead && !cc->closing &&
+	if (!cc->dead && !cc->closing && cc->deferred == 0 &&
 	    evbuffer_get_length(in) > PROTO_CALL_MAX) {
 		control_reject(&call, PROTO_E_TOO_LARGE, json_pack("{s:i}",
 		    "max", PROTO_CALL_MAX));
@@ -837,6 +880,7 @@ control_new(struct stubdmd *sd, struct control **out)
 	c->sd = sd;
 	TAILQ_INIT(&c->conns);
 	TAILQ_INIT(&c->dead);
+	TAILQ_INIT(&c->deferred);
 	if ((rc = control_inherit(&fd)) == 0)
 		rc = control_bind(c, control_path(sd), &fd);
 	if (rc < 0 || (rc = control_listen(c, fd)) < 0)
@@ -868,12 +912,19 @@ control_free_conns(struct control_conns *list)
 void
 control_free(struct control *c)
 {
+	struct control_call *d;
 	size_t i;
 
 	if (c == NULL)
 		return;
 	if (c->sd->super != NULL)
 		super_set_observer(c->sd->super, NULL, NULL);
+	while ((d = TAILQ_FIRST(&c->deferred)) != NULL) {
+		TAILQ_REMOVE(&c->deferred, d, link);
+		d->cancel(d);
+		json_decref(d->reply);
+		free(d);
+	}
 	control_free_conns(&c->conns);
 	control_free_conns(&c->dead);
 	if (c->listener != NULL)

@@ -488,7 +488,7 @@ devices_arg(struct devices_args *a, const char *fmt, ...)
 }
 
 /* The Linux device number libxl names a CD-ROM's drive by ("ide-5632"). */
-static unsigned
+unsigned
 devices_dev_number(const struct hv_disk *d)
 {
 	static const unsigned ide_major[] = { 3, 22, 33, 34, 56, 57, 88, 89,
@@ -573,4 +573,34 @@ devices_describe(const struct hv_devices *d, char *buf, size_t size)
 {
 	snprintf(buf, size, "%u disk%s, %u NIC%s", d->ndisks,
 	    d->ndisks == 1 ? "" : "s", d->nnics, d->nnics == 1 ? "" : "s");
+}
+
+bool
+devices_file_ok(const char *path)
+{
+	return devices_path_ok(path);
+}
+
+/*
+ * The medium of CD-ROM drive index i (0 to 4) goes to the stub as its PV
+ * disk xvdz<a + i>: a two-letter name no guest's IDE disk or CD-ROM has
+ * (those are the first five), read-only, raw, from the drive's backend.
+ */
+int
+devices_medium_disk(const struct hv_disk *drive, const char *file,
+    struct hv_disk *out)
+{
+	if (!drive->cdrom || drive->index >= DEVICES_IDE_CDROMS ||
+	    strlen(file) >= sizeof(out->target) || !devices_path_ok(file))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->backend_domid = drive->backend_domid;
+	out->backend = drive->backend;
+	out->format = HV_FORMAT_RAW;
+	snprintf(out->vdev, sizeof(out->vdev), "xvdz%c", 'a' + drive->index);
+	if (devices_vdev_index(out->vdev, &out->index) < 0)
+		return -EINVAL;
+	out->devid = devices_dev_number(out);
+	snprintf(out->target, sizeof(out->target), "%s", file);
+	return 0;
 }

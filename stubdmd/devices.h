@@ -8,6 +8,7 @@
 #ifndef STUBDMD_DEVICES_H
 #define STUBDMD_DEVICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,16 @@ int	devices_discover(struct xstore *xs, uint32_t guest,
 /* QEMU's arguments for them, in libxl's forms for a stub domain. */
 void	devices_qemu_args(const struct hv_devices *d, uint32_t guest,
 	    struct devices_args *a);
+/* The number QEMU's ide-cd of a CD-ROM drive is named by: "ide-NUM". */
+unsigned devices_dev_number(const struct hv_disk *d);
+/* An absolute path of the characters a disk's target may have. */
+bool	devices_file_ok(const char *path);
+/*
+ * The PV disk that carries a medium (file) for CD-ROM drive to the stub:
+ * 0 and out, or -EINVAL (not a CD-ROM QEMU emulates, a bad path).
+ */
+int	devices_medium_disk(const struct hv_disk *drive, const char *file,
+	    struct hv_disk *out);
 /* "2 disks, 1 NIC" for a log line. */
 void	devices_describe(const struct hv_devices *d, char *buf, size_t size);
 

@@ -408,6 +408,24 @@ sim_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
 }
 
 static int
+sim_detach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
+    hv_build_cb *cb, void *arg)
+{
+	char id[16], (*dev)[512] = NULL, serial[600];
+	const char *w[3 + HV_DISKS_MAX + HV_NICS_MAX] = { "detach-pv", id };
+	size_t nw = 2;
+	int rc;
+
+	if ((dev = calloc(HV_DISKS_MAX + HV_NICS_MAX, sizeof(*dev))) == NULL)
+		return -ENOMEM;
+	snprintf(id, sizeof(id), "%u", stub);
+	nw += sim_spec_words(spec, dev, serial, sizeof(serial), w + nw);
+	rc = sim_request_domid(hv, w, nw, cb, arg);
+	free(dev);
+	return rc;
+}
+
+static int
 sim_set_target(struct hv *hv, uint32_t stub, uint32_t guest)
 {
 	char g[16];
@@ -543,6 +561,7 @@ static const struct hv_ops sim_ops = {
 	.destroy = sim_destroy,
 	.console_tail = sim_console_tail,
 	.attach = sim_attach,
+	.detach = sim_detach,
 	.rename = sim_rename,
 	.dm_connect = sim_dm_connect,
 	.chan_open = sim_chan_open,

@@ -82,7 +82,8 @@ hv_xen_builder_lost_why(const struct hv_xen_builder *b, enum builder_op op,
     int status, char *why, size_t size)
 {
 	static const char *const whats[] = { [BUILDER_BUILD] = "build",
-	    [BUILDER_DESTROY] = "destroy", [BUILDER_ATTACH] = "attach" };
+	    [BUILDER_DESTROY] = "destroy", [BUILDER_ATTACH] = "attach",
+	    [BUILDER_DETACH] = "detach" };
 	const char *what = whats[op];
 
 	if (b->timed_out) {
@@ -128,6 +129,13 @@ hv_xen_builder_built(struct hv_xen_job *j, const struct builder_reply *r,
 {
 	uint64_t now = hv_xen_now_us();
 
+	if (j->op == BUILDER_DETACH) {
+		if (r->err == 0)
+			log_info("xen: stub domain %u lost a disk in %llu ms",
+			    r->domid,
+			    (unsigned long long)(now - j->queued_us) / 1000);
+		return;
+	}
 	if (j->op == BUILDER_ATTACH) {
 		if (r->err == 0)
 			log_info("xen: spare stub domain %u given its guest's "
@@ -531,11 +539,17 @@ hv_xen_builder_queue(struct hv_xen *x, struct hv_xen_job *j,
 }
 
 static int
-hv_xen_builder_spec_check(const struct hv_stub_spec *spec)
+hv_xen_builder_spec_check(enum builder_op op, const struct hv_stub_spec *spec)
 {
 	if (spec->name == NULL || spec->name[0] == '\0' ||
 	    strlen(spec->name) >= HV_XEN_NAME_MAX)
 		return -EINVAL;
+	if (spec->devices.ndisks > HV_DISKS_MAX ||
+	    spec->devices.nnics > HV_NICS_MAX)
+		return -E2BIG;
+	/* A running stub's devices: what it was built from is not asked. */
+	if (op == BUILDER_ATTACH || op == BUILDER_DETACH)
+		return 0;
 	/* Empty for an adopted stub: libxl's saved configuration names it. */
 	if (spec->kernel == NULL || (spec->kernel[0] == '\0' &&
 	    !spec->from_libxl))
@@ -548,7 +562,10 @@ hv_xen_builder_spec_check(const struct hv_stub_spec *spec)
 	return 0;
 }
 
-/* A build, or an attach to the running spare stub: queued for a builder. */
+/*
+ * A build, an attach to a running stub (a spare, a CD's medium) or a
+ * detach from one: queued for a builder.
+ */
 int
 hv_xen_builder_spec(struct hv_xen *x, enum builder_op op, uint32_t stub,
     const struct hv_stub_spec *spec, hv_build_cb *cb, void *arg)
@@ -557,7 +574,7 @@ hv_xen_builder_spec(struct hv_xen *x, enum builder_op op, uint32_t stub,
 	struct hv_xen_job *j;
 	int rc;
 
-	if ((rc = hv_xen_builder_spec_check(spec)) < 0)
+	if ((rc = hv_xen_builder_spec_check(op, spec)) < 0)
 		return rc;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return -ENOMEM;

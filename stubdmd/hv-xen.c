@@ -259,6 +259,21 @@ hv_xen_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
 	return rc;
 }
 
+/* A CD's medium taken from a running stub, by the builder: libxl again. */
+static int
+hv_xen_detach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
+    hv_build_cb *cb, void *arg)
+{
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	int rc = -ESRCH;
+
+	if (stub != 0 && stub < HV_XEN_DOMID_MAX)
+		rc = hv_xen_builder_spec((struct hv_xen *)hv, BUILDER_DETACH,
+		    stub, spec, cb, arg);
+	hv_xen_stall((struct hv_xen *)hv, t0, "detach");
+	return rc;
+}
+
 #define HV_XEN_CALL(expr)	((expr) == 0 ? 0 : -errno)
 
 /* A domain control: a listing under way may predate it (lister.c). */
@@ -613,6 +628,7 @@ static const struct hv_ops hv_xen_ops = {
 	.destroy = hv_xen_destroy,
 	.console_tail = hv_xen_console_tail,
 	.attach = hv_xen_attach,
+	.detach = hv_xen_detach,
 	.rename = hv_xen_rename,
 	.dm_connect = hv_xen_dm_connect,
 	.chan_open = hv_xen_chan_open,

@@ -175,6 +175,14 @@ struct hv_ops {
 	int	(*attach)(struct hv *, uint32_t stub,
 		    const struct hv_stub_spec *, hv_build_cb *cb, void *arg);
 	/*
+	 * A running stub loses the spec's disks (a CD's medium that attach
+	 * gave it); cb reports (domid: the stub).  attach and detach read
+	 * only the spec's name (for logs), devices and serial.  NULL: the
+	 * backend cannot.
+	 */
+	int	(*detach)(struct hv *, uint32_t stub,
+		    const struct hv_stub_spec *, hv_build_cb *cb, void *arg);
+	/*
 	 * A spare from the pool becomes "<guest>-dm" (NULL: not renamed).
 	 * It may be done later, off the loop (Xen: in order with the
 	 * listings); the backend logs a failure it learns of then.

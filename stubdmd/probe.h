@@ -9,8 +9,12 @@
 #ifndef STUBDMD_PROBE_H
 #define STUBDMD_PROBE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#define PROBE_CALLS_MAX	4	/* calls queued or in flight, per device model */
+#define PROBE_CMD_MAX	48
 
 struct event_base;
 struct guest;
@@ -24,6 +28,14 @@ struct probe_stats {
 	uint64_t	bad;		/* connections closed: protocol broken */
 	uint64_t	connected;	/* QMP connections open now */
 };
+
+/*
+ * A call's end: err 0 (answered "return"), -EREMOTEIO (an error reply;
+ * why is "Class: desc"), -ETIMEDOUT, -ECONNRESET (the connection ended),
+ * -EHOSTDOWN (the device model missed a probe meanwhile), -ECANCELED
+ * (the probe is being freed: touch it no more).
+ */
+typedef void probe_call_cb(void *arg, int err, const char *why);
 
 /* The device model is hung; why is for the log (the probe stops). */
 typedef void probe_hung_cb(void *arg, const char *why);
@@ -42,5 +54,17 @@ bool	probe_unreachable(const struct probe *p);
 unsigned probe_misses(const struct probe *p);
 /* Probes answered, all time. */
 uint64_t probe_answered(const struct probe *p);
+/*
+ * Another QMP command over the probe's connection (the one a stub's vchan
+ * serves), queued behind the probe's own query: one command on the wire
+ * at a time, a call only while no query is in flight, answered within
+ * timeout_ms (else -ETIMEDOUT and the connection is opened afresh); its
+ * time never counts as a miss.  args is borrowed.  0 (cb is called
+ * later, once), or -EOPNOTSUPP (libxl's stub: its socket is libxl's),
+ * -EHOSTDOWN (the last probe went unanswered), -ENOTCONN (no QMP to
+ * reach), -EBUSY (PROBE_CALLS_MAX pending), -EINVAL, -ENOMEM.
+ */
+int	probe_call(struct probe *p, const char *cmd, json_t *args,
+	    uint64_t timeout_ms, probe_call_cb *cb, void *arg);
 
 #endif

@@ -16,7 +16,7 @@
 #define PROTO_POLICY_DEFAULT	"/etc/stubdmd.ini"
 
 #define PROTO_INTERFACE		"io.stubdm"
-#define PROTO_INTERFACE_VERSION	3
+#define PROTO_INTERFACE_VERSION	4
 
 /* A call larger than this is refused before it is buffered. */
 #define PROTO_CALL_MAX		(64 * 1024)
@@ -35,6 +35,8 @@
 #define PROTO_SET_LOG_LEVEL	PROTO_INTERFACE ".SetLogLevel"
 #define PROTO_METRICS		PROTO_INTERFACE ".Metrics"
 #define PROTO_CONSOLE		PROTO_INTERFACE ".Console"
+#define PROTO_CD_INSERT		PROTO_INTERFACE ".CdInsert"
+#define PROTO_CD_EJECT		PROTO_INTERFACE ".CdEject"
 
 /* Error names: stable, never reused for something else. */
 #define PROTO_E_NO_SUCH_GUEST	PROTO_INTERFACE ".NoSuchGuest"
@@ -47,6 +49,12 @@
 #define PROTO_E_TOO_LARGE	PROTO_INTERFACE ".MessageTooLarge"
 #define PROTO_E_TOO_MANY_CONNS	PROTO_INTERFACE ".TooManyConnections"
 #define PROTO_E_NO_SCREEN	PROTO_INTERFACE ".NoScreen"
+#define PROTO_E_NO_SUCH_DRIVE	PROTO_INTERFACE ".NoSuchDrive"
+#define PROTO_E_INVALID_MEDIUM	PROTO_INTERFACE ".InvalidMedium"
+#define PROTO_E_NOT_RUNNING	PROTO_INTERFACE ".NotRunning"
+#define PROTO_E_DM_NOT_ANSWERING	PROTO_INTERFACE ".DeviceModelNotAnswering"
+#define PROTO_E_MEDIA_UNSUPPORTED	PROTO_INTERFACE ".MediaUnsupported"
+#define PROTO_E_MEDIA_FAILED	PROTO_INTERFACE ".MediaChangeFailed"
 
 /* The interface every Varlink service answers (the Varlink specification). */
 #define PROTO_SERVICE		"org.varlink.service"

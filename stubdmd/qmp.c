@@ -28,6 +28,7 @@ struct qmp {
 	unsigned		 events_since;	/* since the last reply */
 	uint64_t		 events;
 	int			 busy;		/* inside a callback */
+	char			 desc[QMP_DESC_MAX];	/* the last error's */
 	bool			 free_pending;	/* qmp_free while busy */
 };
 
@@ -44,7 +45,7 @@ qmp_over(struct qmp *q, bool bad, const char *why)
 }
 
 static int
-qmp_send(struct qmp *q, const char *cmd)
+qmp_send(struct qmp *q, const char *cmd, json_t *args)
 {
 	struct evbuffer *out = bufferevent_get_output(q->bev);
 	json_t *msg;
@@ -54,6 +55,10 @@ qmp_send(struct qmp *q, const char *cmd)
 	if ((msg = json_pack("{s:s, s:I}", "execute", cmd, "id",
 	    (json_int_t)(q->next_id + 1))) == NULL)
 		return -ENOMEM;
+	if (args != NULL && json_object_set(msg, "arguments", args) < 0) {
+		json_decref(msg);
+		return -ENOMEM;
+	}
 	if ((s = json_dumps(msg, JSON_COMPACT)) == NULL)
 		goto out;
 	/* A peer that reads nothing does not make us buffer without end. */
@@ -70,13 +75,21 @@ out:
 }
 
 int
-qmp_command(struct qmp *q, const char *cmd)
+qmp_command_args(struct qmp *q, const char *cmd, json_t *args)
 {
 	if (q->state != QMP_READY)
 		return -ENOTCONN;
 	if (q->in_flight != 0)
 		return -EBUSY;
-	return qmp_send(q, cmd);
+	if (args != NULL && !json_is_object(args))
+		return -EINVAL;
+	return qmp_send(q, cmd, args);
+}
+
+int
+qmp_command(struct qmp *q, const char *cmd)
+{
+	return qmp_command_args(q, cmd, NULL);
 }
 
 uint64_t
@@ -100,10 +113,29 @@ qmp_on_greeting(struct qmp *q, json_t *msg)
 {
 	if (!json_is_object(json_object_get(msg, "QMP")))
 		return "no greeting";
-	if (qmp_send(q, "qmp_capabilities") < 0)
+	if (qmp_send(q, "qmp_capabilities", NULL) < 0)
 		return "cannot send qmp_capabilities";
 	q->state = QMP_CAPS;
 	return NULL;
+}
+
+/* An error's description, printable and cut short, for the caller's log. */
+static void
+qmp_keep_desc(struct qmp *q, const char *desc)
+{
+	size_t i;
+
+	snprintf(q->desc, sizeof(q->desc), "%s", desc != NULL ? desc : "");
+	for (i = 0; q->desc[i] != '\0'; i++)
+		if ((unsigned char)q->desc[i] < 0x20 ||
+		    (unsigned char)q->desc[i] >= 0x7f)
+			q->desc[i] = '?';
+}
+
+const char *
+qmp_error_desc(const struct qmp *q)
+{
+	return q->desc;
 }
 
 static const char *
@@ -119,6 +151,7 @@ qmp_on_reply(struct qmp *q, json_t *msg)
 		return "a reply to no command in flight";
 	q->in_flight = 0;
 	q->events_since = 0;
+	qmp_keep_desc(q, json_string_value(json_object_get(err, "desc")));
 	q->busy++;
 	if (q->state == QMP_CAPS) {
 		if (err != NULL) {

@@ -21,6 +21,7 @@
 #define QMP_LINE_MAX	65536	/* one message, without its newline */
 #define QMP_EVENTS_MAX	64	/* events between two replies */
 #define QMP_OUT_MAX	4096	/* our own output not yet sent */
+#define QMP_DESC_MAX	160	/* an error's description kept */
 
 struct event_base;
 struct qmp;
@@ -53,6 +54,13 @@ void	qmp_free(struct qmp *q);
  * -ENOTCONN: capabilities not negotiated yet (or the connection is over).
  */
 int	qmp_command(struct qmp *q, const char *cmd);
+/* The same with "arguments": args (an object, borrowed; NULL: none). */
+int	qmp_command_args(struct qmp *q, const char *cmd, json_t *args);
+/*
+ * The "desc" of the last error reply, printable ('?' for anything else)
+ * and cut to QMP_DESC_MAX - 1 bytes; "" if it had none.  Valid in reply().
+ */
+const char *qmp_error_desc(const struct qmp *q);
 /* Asynchronous events seen, all time. */
 uint64_t qmp_events(const struct qmp *q);
 /* Bytes as if they had been read from the device model (the fuzz target). */

@@ -97,6 +97,26 @@ spawn_serial(const struct guest *g, char *buf, size_t size, char *err,
 	return 0;
 }
 
+/*
+ * The stub's PV devices: the guest's, less its CD-ROM drives with no
+ * medium.  Such a drive has nothing to carry (QEMU gets the drive
+ * without a file), and an empty PV disk never gets a Linux device in
+ * the stub, whose image waits for every disk it was given (seen on real
+ * Xen: the stub never started QEMU).  A medium inserted later gets a PV
+ * disk of its own (super-media.c).
+ */
+static void
+spawn_spec_devices(const struct hv_devices *devs, struct hv_devices *out)
+{
+	unsigned i;
+
+	*out = *devs;
+	out->ndisks = 0;
+	for (i = 0; i < devs->ndisks && i < HV_DISKS_MAX; i++)
+		if (devs->disks[i].format != HV_FORMAT_EMPTY)
+			out->disks[out->ndisks++] = devs->disks[i];
+}
+
 int
 spawn_spec(const struct guest *g, const struct hv_devices *devs,
     struct hv_stub_spec *spec, struct spawn_names *names, char *err,
@@ -126,7 +146,7 @@ spawn_spec(const struct guest *g, const struct hv_devices *devs,
 		return 0;
 	}
 	if (devs != NULL)
-		spec->devices = *devs;
+		spawn_spec_devices(devs, &spec->devices);
 	if (!spawn_has_serial(g))
 		return 0;
 	if ((rc = spawn_serial(g, names->serial, sizeof(names->serial), err,

@@ -40,6 +40,7 @@ struct sguest {
 	bool			 suspended;	/* seen suspended: a save */
 	uint64_t		 stub_gone_at;	/* destroyed, in grace; 0: no */
 	uint64_t		 build_serial;
+	bool			 media_busy;	/* a CD-ROM change under way */
 	struct hv_devices	*devs;		/* build to set-up; NULL: none */
 	TAILQ_ENTRY(sguest)	 link;
 };
@@ -74,6 +75,7 @@ struct super {
 	struct super_stats	 stats;
 	struct pool		*pool;
 	struct probe_stats	 probe_stats;
+	TAILQ_HEAD(, media_op)	 media_ops;	/* CD-ROM changes under way */
 	super_observer		*observer;
 	void			*observer_arg;
 };
@@ -122,6 +124,9 @@ void	 super_on_domain_event(void *arg, const char *path);
 void	 super_on_reconcile(evutil_socket_t fd, short what, void *arg);
 void	 super_on_grace(evutil_socket_t fd, short what, void *arg);
 void	 super_arm_reconcile(struct super *s);
+
+/* super-media.c: CD-ROM changes. */
+void	 super_media_free_all(struct super *s);
 
 /* super-readopt.c: the daemon's own records at start-up. */
 void	 super_adopt(struct super *s);

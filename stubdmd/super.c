@@ -178,6 +178,7 @@ super_guest_free(struct super *s, struct sguest *sg)
 	s->by_domid[sg->pub.g.domid] = NULL;
 	event_free(sg->timer);
 	free(sg->pub.console);
+	free(sg->pub.media);
 	super_drop_devices(sg);
 	guest_release(&sg->pub.g);
 	free(sg);
@@ -454,6 +455,7 @@ super_new(struct stubdmd *sd)
 		return NULL;
 	s->sd = sd;
 	TAILQ_INIT(&s->guests);
+	TAILQ_INIT(&s->media_ops);
 	s->by_domid = calloc(SUPER_DOMID_MAX, sizeof(*s->by_domid));
 	s->stub_owner = calloc(SUPER_DOMID_MAX, sizeof(*s->stub_owner));
 	s->seen = calloc(SUPER_DOMID_MAX, 1);
@@ -488,6 +490,7 @@ super_free(struct super *s)
 		return;
 	while ((sg = TAILQ_FIRST(&s->guests)) != NULL)
 		super_guest_free(s, sg);
+	super_media_free_all(s);
 	if (s->ev_scan != NULL)
 		event_free(s->ev_scan);
 	if (s->ev_reconcile != NULL)

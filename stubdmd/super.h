@@ -7,9 +7,11 @@
 #define STUBDMD_SUPER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "stubdmd/guest.h"
+#include "stubdmd/hv.h"
 
 struct stubdmd;
 struct policy;
@@ -24,11 +26,31 @@ enum super_mode {
 	SUPER_MODE_OTHER_DM,	/* a device model domain stubdmd did not build */
 };
 
+#define SUPER_CDROMS_MAX	5	/* QEMU emulates hda to hde as CD-ROMs */
+#define SUPER_MEDIA_WHY		384
+
+/* A CD-ROM drive of an own-mode guest, as its stub has it now. */
+struct super_medium {
+	struct hv_disk	 drive;		/* the guest's drive (its vbd) */
+	unsigned	 number;	/* QEMU's device "ide-NUM" */
+	char		 file[HV_PARAMS_MAX];	/* the medium; "": none */
+	bool		 ours;		/* inserted by stubdmd: disk below */
+	struct hv_disk	 disk;		/* the stub's PV disk carrying it */
+};
+
+/* A guest's CD-ROM drives, read at its first change, valid for stub. */
+struct super_media {
+	int			 stub;
+	unsigned		 n;
+	struct super_medium	 m[SUPER_CDROMS_MAX];
+};
+
 struct super_guest {
 	struct guest	 g;
 	enum super_mode	 mode;
 	char		*console;	/* last console lines of a dead stub */
 	struct probe	*probe;		/* liveness over QMP; NULL: none */
+	struct super_media *media;	/* NULL: no CD-ROM change asked */
 };
 
 struct super_stats {
@@ -90,5 +112,23 @@ int	super_start_guest(struct super *s, struct super_guest *sg);
 int	super_restart_guest(struct super *s, struct super_guest *sg);
 
 const char *super_mode_name(enum super_mode m);
+
+/*
+ * CD-ROM changes of an own-mode guest (super-media.c): 0, then cb once
+ * with 0 or a negative errno and why; or at once a negative errno and
+ * why (size bytes): -EOPNOTSUPP (not own mode), -EAGAIN (not running),
+ * -EHOSTDOWN (its device model does not answer), -EBUSY (a change under
+ * way), -ENODEV (no such drive), -EINVAL, -ENOENT, -EACCES (the file),
+ * -EEXIST (a medium is in; eject it first), -ENOMEDIUM (none to eject).
+ */
+typedef void super_media_cb(void *arg, int err, const char *why);
+int	super_media_insert(struct super *s, struct super_guest *sg,
+	    const char *device, const char *file, super_media_cb *cb,
+	    void *arg, char *why, size_t size);
+int	super_media_eject(struct super *s, struct super_guest *sg,
+	    const char *device, super_media_cb *cb, void *arg, char *why,
+	    size_t size);
+/* arg's caller is gone: changes under way go on, it is not told. */
+void	super_media_forget(struct super *s, void *arg);
 
 #endif

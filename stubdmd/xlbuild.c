@@ -484,6 +484,35 @@ xlbuild_attach(struct xlbuild_lib *l, uint32_t stub,
 		r->domid = stub;
 }
 
+/*
+ * A running stub loses the spec's disks (a CD's medium), as `xl
+ * block-detach`: libxl waits for the stub's frontend to let go.
+ */
+static void
+xlbuild_detach(struct xlbuild_lib *l, uint32_t stub,
+    const struct hv_stub_spec *spec, struct builder_reply *r)
+{
+	libxl_device_disk disk;
+	unsigned i;
+	int rc = 0;
+
+	if (xlbuild_lib_ctx(l, spec->name, r) == NULL)
+		return;
+	for (i = 0; i < spec->devices.ndisks && rc == 0; i++) {
+		if ((rc = xlbuild_disk(&spec->devices.disks[i], &disk)) == 0 &&
+		    (rc = libxl_device_disk_remove(l->ctx, stub, &disk,
+		    NULL)) != 0)
+			xlbuild_lib_error(l, r, "libxl_device_disk_remove", rc);
+		libxl_device_disk_dispose(&disk);
+	}
+	if (rc < 0 && r->err == 0) {
+		r->err = rc;
+		snprintf(r->why, sizeof(r->why), "%s", strerror(-rc));
+	}
+	if (r->err == 0)
+		r->domid = stub;
+}
+
 /* libxl also removes the domain's xenstore entries and backends. */
 static void
 xlbuild_destroy(struct xlbuild_lib *l, uint32_t domid, struct builder_reply *r)
@@ -529,11 +558,14 @@ xlbuild_serve(struct xlbuild_lib *l, int fd, const char *buf, size_t len)
 	if (req.op != BUILDER_DESTROY)
 		fprintf(stderr, "%s[%ld]: %s: %s\n", XLBUILD_COMM,
 		    (long)getpid(), req.spec.name, req.op == BUILDER_BUILD ?
-		    "building" : "giving a spare the guest's devices");
+		    "building" : req.op == BUILDER_ATTACH ? "giving a running "
+		    "stub devices" : "taking a disk from a running stub");
 	if (req.op == BUILDER_BUILD)
 		xlbuild_build(l, &req.spec, &r);
 	else if (req.op == BUILDER_ATTACH)
 		xlbuild_attach(l, req.domid, &req.spec, &r);
+	else if (req.op == BUILDER_DETACH)
+		xlbuild_detach(l, req.domid, &req.spec, &r);
 	else
 		xlbuild_destroy(l, req.domid, &r);
 	xlbuild_lib_failed(l, &r);

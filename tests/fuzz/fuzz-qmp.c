@@ -3,14 +3,18 @@
  * libFuzzer target: the QMP client (stubdmd/qmp.c) reading what a device
  * model sends, the least trusted input stubdmd has.  The first byte
  * splits the rest into two reads at any point (a message may arrive in
- * pieces).  The client answers each reply with the next query-status.
- * Oracles: ready comes once and before any reply; there is never a reply
- * without a command in flight; nothing after closed, which comes once.
+ * pieces).  The client answers each reply with the next command, a
+ * query-status or (every other one) a command with arguments, as a
+ * CD-ROM change sends.  Oracles: ready comes once and before any reply;
+ * there is never a reply without a command in flight; an error's kept
+ * description is printable and shorter than QMP_DESC_MAX; nothing after
+ * closed, which comes once.
  */
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stubdmd/qmp.h"
 
@@ -27,9 +31,16 @@ struct fuzz_qmp {
 static void
 fuzz_send(struct fuzz_qmp *f)
 {
+	json_t *args = json_pack("{s:s, s:b}", "id", "ide-5632", "force", 1);
+	int rc;
+
 	/* Refused once the output cap is reached: no more commands then. */
-	if (qmp_command(f->q, "query-status") == 0)
+	rc = f->sent % 2 == 0 || args == NULL ?
+	    qmp_command(f->q, "query-status") :
+	    qmp_command_args(f->q, "eject", args);
+	if (rc == 0)
 		f->sent++;
+	json_decref(args);
 }
 
 static void
@@ -47,9 +58,15 @@ fuzz_on_reply(void *arg, json_t *ret, const char *error)
 {
 	struct fuzz_qmp *f = arg;
 
+	const char *d = qmp_error_desc(f->q);
+	size_t i;
+
 	if (f->closed || !f->ready || ++f->replies > f->sent ||
-	    (ret == NULL) == (error == NULL))
+	    (ret == NULL) == (error == NULL) || strlen(d) >= QMP_DESC_MAX)
 		abort();
+	for (i = 0; d[i] != '\0'; i++)
+		if ((unsigned char)d[i] < 0x20 || (unsigned char)d[i] >= 0x7f)
+			abort();
 	fuzz_send(f);
 }
 

@@ -424,6 +424,51 @@ ctl_attach_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	return 0;
 }
 
+/* The stub's device word equal to w: its index, or -1. */
+static int
+ctl_vdev_find(const struct vdevs *v, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (strcmp(v->word[i], w) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * detach-pv STUB vbd=...: the stub loses these disks, each exactly as
+ * attach-pv or build-pv gave it (a CD's medium, stubdmd's CdEject).
+ */
+static int
+ctl_detach_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	struct dom *d = dom_lookup(h, args[0], 0);
+	int i, k;
+
+	if (d == NULL)
+		return ctl_err(o, -ESRCH, "no domain %s", args[0]);
+	if (d->vdevs == NULL)
+		return ctl_err(o, -EINVAL, "%s is not a stub built by build-pv",
+		    args[0]);
+	for (i = 1; i < n; i++)
+		if (strncmp(args[i], "vbd=", 4) != 0 ||
+		    ctl_vdev_find(d->vdevs, args[i]) < 0)
+			return ctl_err(o, -ENODEV, "%s has no disk %s",
+			    d->name, args[i]);
+	for (i = 1; i < n; i++) {
+		k = ctl_vdev_find(d->vdevs, args[i]);
+		dom_console(d, "device removed: %s", args[i]);
+		free(d->vdevs->word[k]);
+		memmove(&d->vdevs->word[k], &d->vdevs->word[k + 1],
+		    (d->vdevs->n - (size_t)k - 1) * sizeof(char *));
+		d->vdevs->n--;
+	}
+	hvsim_log(h, "domain %u (%s) lost %d disks", d->domid, d->name, n - 1);
+	ctl_text(o, "%u", d->domid);
+	return 0;
+}
+
 static int
 ctl_rename(struct hvsim *h, char **args, int n, struct ctl_out *o)
 {
@@ -529,6 +574,25 @@ ctl_qmp(struct hvsim *h, char **args, int n, struct ctl_out *o)
 		    "device model running)", d->domid);
 	qmpd_set_mode(d->dm->qmp, mode);
 	hvsim_log(h, "domain %u: QMP monitor now %s", d->domid, args[1]);
+	return 0;
+}
+
+/* qmp-log DOM: the CD commands the stub's monitor carried out. */
+static int
+ctl_qmp_log(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	struct dom *d;
+	const char *l;
+	unsigned i;
+	int rc;
+
+	if ((rc = ctl_dom(h, args[0], 0, &d, o)) < 0)
+		return rc;
+	if (d->dm == NULL || d->dm->qmp == NULL)
+		return ctl_err(o, -ENOENT, "%s serves no QMP", d->name);
+	o->counted = 1;
+	for (i = 0; (l = qmpd_log(d->dm->qmp, i)) != NULL; i++)
+		ctl_line(o, "%s", l);
 	return 0;
 }
 
@@ -667,6 +731,7 @@ static const struct ctl_verb {
 	    "KERNEL RAMDISK CMDLINE uuid=UUID [vbd=...|vif=...]..." },
 	{ "attach-pv", 1, 1 + VDEV_MAX, ctl_attach_pv, "STUB "
 	    "[vbd=...|vif=...|serial=...]..." },
+	{ "detach-pv", 2, 1 + VDEV_MAX, ctl_detach_pv, "STUB vbd=..." },
 	{ "add-dev", 3, WORD_MAX - 1, ctl_add_dev, "DOM vbd|qdisk|vif DEVID "
 	    "[KEY=VALUE]..." },
 	{ "devices", 1, 1, ctl_devices, "DOM" },
@@ -680,7 +745,9 @@ static const struct ctl_verb {
 	{ "shutdown", 2, 2, ctl_shutdown, "DOM REASON" },
 	{ "resume", 1, 1, ctl_resume, "DOM" },
 	{ "crash", 1, 1, ctl_crash, "DOM" },
-	{ "qmp", 2, 2, ctl_qmp, "DOM ok|hang|garbage|flood" },
+	{ "qmp", 2, 2, ctl_qmp, "DOM ok|hang|garbage|flood|cd-error|"
+	    "cd-hang" },
+	{ "qmp-log", 1, 1, ctl_qmp_log, "DOM" },
 	{ "qmp-served", 1, 1, ctl_qmp_served, "DOM" },
 	{ "destroy", 1, 1, ctl_destroy, "DOM" },
 	{ "fault", 1, 4, ctl_fault, "GLOB KIND [MS] [count=N] | clear" },

@@ -13,7 +13,7 @@
 
 /* Replies "OK N" followed by N lines. */
 static const char *const hvsimctl_counted[] = { "hv-list", "list", "console",
-    "times", "devices" };
+    "times", "devices", "qmp-log" };
 
 static void
 usage(void)

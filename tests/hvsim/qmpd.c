@@ -10,8 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/hvsim/dom.h"
 #include "tests/hvsim/hvsim.h"
 #include "tests/hvsim/qmpd.h"
+#include "tests/hvsim/vdev.h"
 
 #define QMPD_IN_MAX	65536	/* a line from the client */
 #define QMPD_ID_MAX	32
@@ -32,11 +34,14 @@ struct qmpd {
 	struct qmpd_client	*clients;
 	enum qmpd_mode		 mode;
 	unsigned		 served;
+	unsigned		 nlog;
+	char			 log[QMPD_LOG_MAX][256];
 };
 
 static const char *const qmpd_modes[] = {
 	[QMPD_OK] = "ok", [QMPD_HANG] = "hang", [QMPD_GARBAGE] = "garbage",
-	[QMPD_FLOOD] = "flood",
+	[QMPD_FLOOD] = "flood", [QMPD_CD_ERROR] = "cd-error",
+	[QMPD_CD_HANG] = "cd-hang",
 };
 
 int
@@ -85,6 +90,103 @@ qmpd_id(const char *line, char id[QMPD_ID_MAX])
 	id[n] = '\0';
 }
 
+/* The string value of "key" in line (crude, as the rest): "" if none. */
+static void
+qmpd_str(const char *line, const char *key, char *out, size_t size)
+{
+	char pat[40];
+	const char *p;
+	size_t n = 0;
+
+	out[0] = '\0';
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	if ((p = strstr(line, pat)) == NULL)
+		return;
+	for (p += strlen(pat); *p == ' '; p++)
+		;
+	if (*p++ != '"')
+		return;
+	while (p[n] != '\0' && p[n] != '"' && n < size - 1)
+		n++;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static void
+qmpd_remember(struct qmpd *s, const char *what)
+{
+	if (s->nlog == QMPD_LOG_MAX) {
+		memmove(s->log[0], s->log[1], sizeof(s->log[0]) *
+		    (QMPD_LOG_MAX - 1));
+		s->nlog--;
+	}
+	snprintf(s->log[s->nlog++], sizeof(s->log[0]), "%s", what);
+}
+
+/* The stub has a PV disk named dev ("xvdzc"), as QEMU in it would open. */
+static int
+qmpd_stub_has(struct qmpd *s, const char *dev)
+{
+	struct dom *d = dom_find(s->h, s->stub);
+	char field[112];
+	size_t i;
+
+	snprintf(field, sizeof(field), ",%s,", dev);
+	for (i = 0; d != NULL && d->vdevs != NULL && i < d->vdevs->n; i++)
+		if (strncmp(d->vdevs->word[i], "vbd=", 4) == 0 &&
+		    strstr(d->vdevs->word[i], field) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * blockdev-change-medium and eject, as QEMU 7.2 answers them: the medium
+ * is a file QEMU can open in the stub, its /dev/xvd* PV disk.  NULL: done.
+ */
+static const char *
+qmpd_cd(struct qmpd *s, const char *line)
+{
+	char id[64], file[96], fmt[32], ro[32], what[256];
+	const char *args = strstr(line, "\"arguments\"");
+	int eject = strstr(line, "\"execute\":\"eject\"") != NULL ||
+	    strstr(line, "\"execute\": \"eject\"") != NULL;
+
+	if (args == NULL)
+		return "Parameter 'id' is missing";
+	line = args;
+	qmpd_str(line, "id", id, sizeof(id));
+	if (strncmp(id, "ide-", 4) != 0)
+		return "Device not found";
+	if (eject) {
+		snprintf(what, sizeof(what), "eject %s", id);
+		qmpd_remember(s, what);
+		return NULL;
+	}
+	qmpd_str(line, "filename", file, sizeof(file));
+	qmpd_str(line, "format", fmt, sizeof(fmt));
+	qmpd_str(line, "read-only-mode", ro, sizeof(ro));
+	if (strncmp(file, "/dev/", 5) != 0 || !qmpd_stub_has(s, file + 5))
+		return "Could not open the medium: No such file or directory";
+	snprintf(what, sizeof(what), "change %s %s %s %s", id, file, fmt, ro);
+	qmpd_remember(s, what);
+	return NULL;
+}
+
+static void
+qmpd_reply_cd(struct qmpd_client *c, const char *line, const char *idm)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const char *err = "injected failure";
+
+	if (c->s->mode == QMPD_CD_HANG)
+		return;
+	if (c->s->mode == QMPD_CD_ERROR || (err = qmpd_cd(c->s, line)) != NULL)
+		evbuffer_add_printf(out, "{\"error\": {\"class\": "
+		    "\"GenericError\", \"desc\": \"%s\"}%s}\r\n", err, idm);
+	else
+		evbuffer_add_printf(out, "{\"return\": {}%s}\r\n", idm);
+}
+
 static void
 qmpd_reply(struct qmpd_client *c, const char *line)
 {
@@ -104,6 +206,9 @@ qmpd_reply(struct qmpd_client *c, const char *line)
 		evbuffer_add_printf(out, "{\"return\": {\"status\": "
 		    "\"running\", \"singlestep\": false, \"running\": true}%s}"
 		    "\r\n", idm);
+	} else if (strstr(line, "\"blockdev-change-medium\"") != NULL ||
+	    strstr(line, "\"eject\"") != NULL) {
+		qmpd_reply_cd(c, line, idm);
 	} else {
 		evbuffer_add_printf(out, "{\"error\": {\"class\": "
 		    "\"CommandNotFound\", \"desc\": \"not simulated\"}%s}\r\n",
@@ -134,7 +239,7 @@ qmpd_on_read(struct bufferevent *bev, void *arg)
 	char *line;
 
 	while ((line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF)) != NULL) {
-		if (c->s->mode == QMPD_OK)
+		if (c->s->mode == QMPD_OK || c->s->mode >= QMPD_CD_ERROR)
 			qmpd_reply(c, line);
 		else if (c->s->mode != QMPD_HANG)
 			qmpd_misbehave(c);
@@ -156,7 +261,7 @@ qmpd_greet(struct qmpd_client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	if (c->s->mode == QMPD_OK)
+	if (c->s->mode == QMPD_OK || c->s->mode >= QMPD_CD_ERROR)
 		evbuffer_add_printf(out, "{\"QMP\": {\"version\": {\"qemu\": "
 		    "{\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": "
 		    "\"hvsim\"}, \"capabilities\": [\"oob\"]}}\r\n");
@@ -238,4 +343,10 @@ unsigned
 qmpd_served(const struct qmpd *s)
 {
 	return s->served;
+}
+
+const char *
+qmpd_log(const struct qmpd *s, unsigned i)
+{
+	return i < s->nlog ? s->log[i] : NULL;
 }

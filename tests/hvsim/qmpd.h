@@ -15,7 +15,14 @@
 struct hvsim;
 struct qmpd;
 
-enum qmpd_mode { QMPD_OK, QMPD_HANG, QMPD_GARBAGE, QMPD_FLOOD };
+/*
+ * cd-error and cd-hang: as ok, but blockdev-change-medium and eject are
+ * answered with an error, or never (the client must reconnect).
+ */
+enum qmpd_mode { QMPD_OK, QMPD_HANG, QMPD_GARBAGE, QMPD_FLOOD,
+	QMPD_CD_ERROR, QMPD_CD_HANG };
+
+#define QMPD_LOG_MAX	16	/* CD commands remembered */
 
 /* Listen for stub domid's monitor: NULL after a logged failure. */
 struct qmpd *qmpd_open(struct hvsim *h, uint32_t stub);
@@ -26,5 +33,11 @@ void	qmpd_set_mode(struct qmpd *s, enum qmpd_mode mode);
 int	qmpd_mode_parse(const char *name, enum qmpd_mode *out);
 /* Clients served, all time (tests count reconnections). */
 unsigned qmpd_served(const struct qmpd *s);
+/*
+ * The i-th CD command answered with success, oldest first ("eject
+ * ide-5632", "change ide-5632 /dev/xvdzc host_device read-only"); NULL
+ * past the last.
+ */
+const char *qmpd_log(const struct qmpd *s, unsigned i);
 
 #endif

@@ -234,6 +234,30 @@ vdev_count(const char *line, const char *opt)
 	return n;
 }
 
+/*
+ * -drive options that name a file: an empty CD-ROM drive's has none and
+ * needs no PV disk of the stub (stubdmd gives it none).
+ */
+static size_t
+vdev_count_files(const char *line)
+{
+	const char *p = line, *end;
+	size_t n = 0;
+
+	while ((p = strstr(p, "-drive ")) != NULL) {
+		if (p == line || p[-1] == ' ') {
+			end = strchr(p + 7, ' ');
+			if (end == NULL)
+				end = p + strlen(p);
+			if (memmem(p + 7, (size_t)(end - p - 7), "file=", 5) !=
+			    NULL)
+				n++;
+		}
+		p += 7;
+	}
+	return n;
+}
+
 /* hd?/xvd? with one letter: its index; -1 for the others (PV only). */
 static int
 vdev_index(const char *vdev)
@@ -326,9 +350,9 @@ vdev_check_args(const struct vdevs *v, uint32_t guest, const char *line,
 	}
 	if (rc < 0)
 		return rc;
-	if (vdev_count(line, "-drive") != drives)
-		return vdev_miss(why, size, "%zu -drive for %zu emulated disks",
-		    vdev_count(line, "-drive"), drives);
+	if (vdev_count_files(line) != drives)
+		return vdev_miss(why, size, "%zu -drive with a file for %zu "
+		    "emulated disks", vdev_count_files(line), drives);
 	if (vdev_count(line, "-netdev") != nics)
 		return vdev_miss(why, size, "%zu -netdev for %zu emulated NICs",
 		    vdev_count(line, "-netdev"), nics);

@@ -229,6 +229,35 @@ test_attach_roundtrip(void)
 	    "spare must be a boolean");
 }
 
+/* A CD's medium taken back: the stub and the disk travel, as for attach. */
+static void
+test_detach_roundtrip(void)
+{
+	struct builder_req req = { .id = 11, .op = BUILDER_DETACH,
+	    .domid = 42, .spec = spec_example() };
+	struct builder_req back;
+	char *msg = NULL;
+	size_t len = 0;
+
+	req.spec.from_libxl = false;
+	req.spec.devices.ndisks = 1;
+	snprintf(req.spec.devices.disks[0].vdev,
+	    sizeof(req.spec.devices.disks[0].vdev), "xvdzc");
+	CHECK(builder_req_encode(&req, &msg, &len) == 0 &&
+	    strstr(msg, "\"op\":\"detach\"") != NULL &&
+	    builder_req_decode(msg, len, &back) == 0 &&
+	    back.op == BUILDER_DETACH && back.domid == 42 && back.id == 11 &&
+	    back.spec.devices.ndisks == 1 &&
+	    strcmp(back.spec.devices.disks[0].vdev, "xvdzc") == 0,
+	    "detach round trip: op, id, the stub and its disk");
+	builder_req_free(&back);
+	free(msg);
+	CHECK(req_decode_str("{\"id\":1,\"op\":\"detach\",\"domid\":3}",
+	    &back) == -EPROTO, "a detach without a spec refused");
+	CHECK(builder_may_pass(BUILDER_DETACH, 42, BUILDER_ATTACH, 42) ==
+	    false, "a detach never passes an attach to the same stub");
+}
+
 static void
 test_request_checks(void)
 {
@@ -428,6 +457,7 @@ main(void)
 	test_devices_roundtrip();
 	test_destroy_roundtrip();
 	test_attach_roundtrip();
+	test_detach_roundtrip();
 	test_request_checks();
 	test_replies();
 	test_reply_checks();

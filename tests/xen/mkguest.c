@@ -25,9 +25,12 @@
  * vif_ioemu, rtl8139): see tests/xen/README.md for the layout.  As libxl
  * does, the guest's maximum memory leaves room for the video RAM QEMU
  * adds (--video MIB, 16 with --firmware: QEMU's -vga std) and 1 MiB more.
+ * --cdrom adds an empty CD-ROM drive hdc (qdisk, no medium), as xl's
+ * "vdev=hdc,devtype=cdrom" with no target: stubdmctl cd-insert fills it.
  *
  *   mkguest [--pvh] [--unpause] [--vcpu] [--mem MIB]
- *           [--firmware] [--video MIB] [--disk FILE] [--nic MAC] NAME
+ *           [--firmware] [--video MIB] [--disk FILE] [--nic MAC]
+ *           [--cdrom] NAME
  *   mkguest --destroy DOMID
  *   mkguest --run DOMID
  */
@@ -58,6 +61,8 @@
 #define MKGUEST_LOWMEM_START	0x100000ULL	/* libxl: below is the BIOS's */
 #define MKGUEST_DISK_DEVID	"768"	/* hda: (3 << 8) | 0 */
 #define MKGUEST_DISK_VDEV	"hda"
+#define MKGUEST_CDROM_DEVID	"5632"	/* hdc: (22 << 8) | 0 */
+#define MKGUEST_CDROM_VDEV	"hdc"
 #define MKGUEST_NIC_DEVID	"0"
 #define MKGUEST_BRIDGE		"xenbr0"
 #define MKGUEST_VIF_SCRIPT	"/test/vif-test"
@@ -72,6 +77,7 @@ struct mkguest {
 	bool		 firmware;
 	const char	*disk;		/* --disk FILE */
 	const char	*nic;		/* --nic MAC */
+	bool		 cdrom;		/* --cdrom */
 	unsigned long	 mem_mib;
 	long		 video_mib;	/* -1: the default */
 	uint8_t		 uuid[16];
@@ -452,6 +458,30 @@ mkguest_disk(struct mkguest *m, xs_transaction_t t)
 	    sizeof(back) / sizeof(back[0]));
 }
 
+/* --cdrom: an empty CD-ROM drive, read-only, no medium (params ""). */
+static bool
+mkguest_cdrom(struct mkguest *m, xs_transaction_t t)
+{
+	const struct mkguest_kv front[] = {
+		{ "virtual-device", MKGUEST_CDROM_DEVID },
+		{ "device-type", "cdrom" },
+		{ "trusted", "1" },
+	};
+	const struct mkguest_kv back[] = {
+		{ "removable", "1" },
+		{ "bootable", "0" },
+		{ "dev", MKGUEST_CDROM_VDEV },
+		{ "type", "qdisk" },
+		{ "mode", "r" },
+		{ "device-type", "cdrom" },
+		{ "params", "" },
+	};
+
+	return mkguest_device(m, t, "vbd", "qdisk", MKGUEST_CDROM_DEVID, front,
+	    sizeof(front) / sizeof(front[0]), back,
+	    sizeof(back) / sizeof(back[0]));
+}
+
 /* --nic MAC: an emulated NIC with its PV twin, in the test's bridge. */
 static bool
 mkguest_nic(struct mkguest *m, xs_transaction_t t)
@@ -490,10 +520,11 @@ mkguest_store_extra(struct mkguest *m, xs_transaction_t t, const char *dom)
 		if (!mkguest_write(m, t, dom, "store/ring-ref", num))
 			return false;
 	}
-	if ((m->disk != NULL || m->nic != NULL) &&
+	if ((m->disk != NULL || m->nic != NULL || m->cdrom) &&
 	    !mkguest_mkdir(m, t, dom, "device", false))
 		return false;
 	return (m->disk == NULL || mkguest_disk(m, t)) &&
+	    (!m->cdrom || mkguest_cdrom(m, t)) &&
 	    (m->nic == NULL || mkguest_nic(m, t));
 }
 
@@ -654,7 +685,8 @@ mkguest_usage(void)
 {
 	fprintf(stderr, "usage: mkguest [--pvh] [--unpause] [--vcpu] "
 	    "[--mem MIB]\n               [--firmware] [--video MIB] "
-	    "[--disk FILE] [--nic MAC] NAME\n       mkguest --destroy DOMID\n"
+	    "[--disk FILE] [--nic MAC]\n               [--cdrom] NAME\n"
+	    "       mkguest --destroy DOMID\n"
 	    "       mkguest --run DOMID\n");
 	exit(2);
 }
@@ -695,15 +727,17 @@ main(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'D' },
 		{ "nic", required_argument, NULL, 'n' },
 		{ "video", required_argument, NULL, 'V' },
+		{ "cdrom", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mkguest m = { .mem_mib = 64, .video_mib = -1 };
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "puvm:drfD:n:V:", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "puvm:drfD:n:V:c", opts, NULL)) !=
 	    -1) {
 		switch (c) {
+		case 'c': m.cdrom = true; break;
 		case 'd': m.destroy = true; break;
 		case 'f': m.firmware = m.vcpu = true; break;
 		case 'D':

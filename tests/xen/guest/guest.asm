@@ -24,7 +24,9 @@
 ;   (rounds, a digit 1-9), 29 the mode: 'C' = counter mode (counter.inc:
 ;   the guest keeps running after its proofs instead of powering off),
 ;   'V' the screen (screen.inc: a pattern on the VGA text screen, then
-;   the scancodes of the keys it gets)
+;   the scancodes of the keys it gets); 30 in screen mode, 'D': watch the
+;   CD-ROM drive hdc too (cdrom.inc: what a medium's volume descriptor
+;   says, and when there is none)
 ;
 ;   nasm -f bin -o guest.bin guest.asm
 
@@ -607,6 +609,7 @@ puthex8:
 
 %include "counter.inc"
 %include "screen.inc"
+%include "cdrom.inc"
 
 nic_io:		dw 0
 chunks:		dw 0
