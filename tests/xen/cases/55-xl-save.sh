@@ -7,10 +7,8 @@
 # frame with it every 5 counts; a restored guest goes on counting where it
 # stopped (a rebooted one would say hello and start at 1).  stubdmd adopts
 # libxl's stubs, takes the old stub's end for a save (no device-model
-# death) and adopts the new one.  The migration is reported as
-# "XENTEST: info", not counted: it passed one run of four (the receiving
-# stub's QEMU does not always get the whole state, tests/xen/README.md).
-# plan: 1
+# death) and adopts the new one.
+# plan: 2
 
 # xsv_cfg NAME DISK MAC: the test guest with libxl's lean stub.
 xsv_cfg() {
@@ -119,7 +117,6 @@ adopted, no device-model death" "$why"
 # B. xl migrate to this host (xl migrate -s "": the host argument is the
 #    receiver's command line).
 if [ -z "$why" ]; then
-	why=""
 	before=$(xsv_last /tmp/xsv.serial)
 	t=$(now)
 	old=$(domid xsv)
@@ -130,6 +127,9 @@ if [ -z "$why" ]; then
 		sed 's/^/xl migrate: /' /tmp/xsv.out | tail -n 60
 		tail -n 30 /var/log/xen/qemu-dm-xsv--incoming.log 2>/dev/null |
 		    sed 's/^/xsv--incoming-dm: /'
+		# The save file (qemu-save.<old domid>) and what the receiver
+		# wrote of the state (qemu-resume.<new domid>).
+		ls -l /var/lib/xen/ 2>&1 | sed 's/^/xl migrate: /'
 	else
 		echo "XENTEST: bench xl migrate to localhost with the" \
 		    "linux-qemu stub: $(elapsed "$t") s"
@@ -143,8 +143,8 @@ else
 fi
 tail -n 20 "/var/log/xen/qemu-dm-xsv.log" 2>/dev/null | sed 's/^/xsv-dm: /'
 grep "xsv" "$LOG" | tail -n 8
-echo "XENTEST: info: xl migrate to the same host with libxl's linux-qemu \
-stub (the guest counts on; disk and NIC served; new stub adopted, no \
-device-model death): ${why:-ok}"
+result "$([ -z "$why" ]; echo $?)" "xl migrate to the same host with \
+libxl's linux-qemu stub: the guest counts on; disk and NIC served; new \
+stub adopted, no device-model death" "$why"
 capture_stop
 timeout 60 xl destroy xsv 2>/dev/null
