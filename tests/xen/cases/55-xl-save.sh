@@ -7,7 +7,8 @@
 # frame with it every 5 counts; a restored guest goes on counting where it
 # stopped (a rebooted one would say hello and start at 1).  stubdmd adopts
 # libxl's stubs, takes the old stub's end for a save (no device-model
-# death) and adopts the new one.
+# death), adopts the new one and, after a migration, follows xl's rename
+# of the guest from "xsv--incoming".
 # plan: 2
 
 # xsv_cfg NAME DISK MAC: the test guest with libxl's lean stub.
@@ -19,6 +20,10 @@ xsv_mode() {	# DOMID: stubdmd's mode of that guest
 	stubdmctl list 2>/dev/null | awk -v d="$1" '$2 == d { print $4 }'
 }
 xsv_adopted() { [ "$(xsv_mode "$(domid "$1")")" = adopted ]; }
+xsv_name() {	# DOMID: the name stubdmd lists that guest under
+	stubdmctl list 2>/dev/null | awk -v d="$1" '$2 == d { print $1 }'
+}
+xsv_named() { [ "$(xsv_name "$(domid "$1")")" = "$1" ]; }
 # xsv_counts FILE: the counts the guest printed, one a line.
 xsv_counts() {
 	tr -d '\r' <"$1" 2>/dev/null | sed -n 's/^GUEST: count \([0-9]*\)$/\1/p'
@@ -135,6 +140,9 @@ if [ -z "$why" ]; then
 		    "linux-qemu stub: $(elapsed "$t") s"
 		why=$(xsv_after xsv "$n5" "$before" "$t")
 		[ "$(domid xsv)" != "$old" ] || why="$why still domain $old;"
+		# Received as xsv--incoming, renamed by xl at the end.
+		wait_for 10 xsv_named xsv || why="$why stubdmd lists it as \
+'$(xsv_name "$(domid xsv)")';"
 		log_has "guest \"xsv[-a-z]*\" (domid $old[,)].*\(saved or migrated\|guest is gone (suspended\)" ||
 		    why="$why stubdmd did not log the migration;"
 	fi
@@ -145,6 +153,6 @@ tail -n 20 "/var/log/xen/qemu-dm-xsv.log" 2>/dev/null | sed 's/^/xsv-dm: /'
 grep "xsv" "$LOG" | tail -n 8
 result "$([ -z "$why" ]; echo $?)" "xl migrate to the same host with \
 libxl's linux-qemu stub: the guest counts on; disk and NIC served; new \
-stub adopted, no device-model death" "$why"
+stub adopted, the guest's new name followed, no device-model death" "$why"
 capture_stop
 timeout 60 xl destroy xsv 2>/dev/null
