@@ -68,6 +68,7 @@ include stubdmd/module.mk
 include stubdmctl/module.mk
 include tests/module.mk
 include bench/module.mk
+include images/module.mk
 include install.mk
 
 build: $(BINS) $(TESTBINS)
@@ -118,7 +119,7 @@ check-xen: deps-xen
 # build/images; IMAGES="linux-qemu", "linux-qemu-debian" or "test" builds
 # some of them (all three by default).
 images: deps-xen
-	$(MAKE) tests/xen/escape
+	$(MAKE) tests/xen/escape images/linux-qemu/qmp-relay
 	images/build build/xen-cache build/images
 
 # The soak (tests/soak/run): not in check; bounded, prints its figures.

@@ -34,6 +34,7 @@ struct sguest {
 	struct event		*timer;
 	char			 ready_path[96];
 	bool			 ready_armed;	/* else the scans poll it */
+	char			 name_path[40];	/* watched; "": not */
 	bool			 pending;	/* libxl's, not settled yet */
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */

@@ -127,6 +127,40 @@ super_arm_timer(struct sguest *sg)
 	evtimer_add(sg->timer, &tv);
 }
 
+/*
+ * A guest's name is xenstore's and may change while it lives: xl renames
+ * a guest migrated in from "<name>--incoming" once the migration is done
+ * (and `xl rename` any guest).  The logs, the list and a rebuilt stub's
+ * name follow.  Without the watch the first name stays.
+ */
+static void
+super_on_name_event(void *arg, const char *path)
+{
+	struct sguest *sg = arg;
+	struct log_guest lg = super_lg(sg);
+	char *v = xstore_read(sg->s->sd->xs, path), was[80];
+
+	if (v == NULL || v[0] == '\0' || strcmp(v, sg->pub.g.name) == 0) {
+		free(v);
+		return;
+	}
+	log_quote(was, sizeof(was), sg->pub.g.name);
+	free(sg->pub.g.name);
+	sg->pub.g.name = v;
+	lg.name = v;
+	log_guest(LOG_LVL_INFO, &lg, NULL, "renamed (was \"%s\")", was);
+}
+
+static void
+super_watch_name(struct super *s, struct sguest *sg)
+{
+	snprintf(sg->name_path, sizeof(sg->name_path), "/local/domain/%u/name",
+	    sg->pub.g.domid);
+	if (xstore_watch(s->sd->xs, sg->name_path, super_on_name_event,
+	    sg) < 0)
+		sg->name_path[0] = '\0';
+}
+
 struct sguest *
 super_guest_new(struct super *s, uint32_t domid, const char *name,
     const char *uuid)
@@ -148,6 +182,7 @@ super_guest_new(struct super *s, uint32_t domid, const char *name,
 	TAILQ_INSERT_TAIL(&s->guests, sg, link);
 	s->nguests++;
 	s->by_domid[domid] = sg;
+	super_watch_name(s, sg);
 	return sg;
 }
 
@@ -172,6 +207,8 @@ static void
 super_guest_free(struct super *s, struct sguest *sg)
 {
 	super_unwatch_ready(s, sg);
+	if (sg->name_path[0] != '\0')
+		xstore_unwatch(s->sd->xs, sg->name_path, sg);
 	probe_free(sg->pub.probe);
 	TAILQ_REMOVE(&s->guests, sg, link);
 	s->nguests--;
@@ -695,5 +732,4 @@ super_restart_guest(struct super *s, struct super_guest *pub)
 		return rc;
 	return super_start_guest(s, pub);
 }
-
 

@@ -7,10 +7,9 @@
 # frame with it every 5 counts; a restored guest goes on counting where it
 # stopped (a rebooted one would say hello and start at 1).  stubdmd adopts
 # libxl's stubs, takes the old stub's end for a save (no device-model
-# death) and adopts the new one.  The migration is reported as
-# "XENTEST: info", not counted: it passed one run of four (the receiving
-# stub's QEMU does not always get the whole state, tests/xen/README.md).
-# plan: 1
+# death), adopts the new one and, after a migration, follows xl's rename
+# of the guest from "xsv--incoming".
+# plan: 2
 
 # xsv_cfg NAME DISK MAC: the test guest with libxl's lean stub.
 xsv_cfg() {
@@ -21,6 +20,10 @@ xsv_mode() {	# DOMID: stubdmd's mode of that guest
 	stubdmctl list 2>/dev/null | awk -v d="$1" '$2 == d { print $4 }'
 }
 xsv_adopted() { [ "$(xsv_mode "$(domid "$1")")" = adopted ]; }
+xsv_name() {	# DOMID: the name stubdmd lists that guest under
+	stubdmctl list 2>/dev/null | awk -v d="$1" '$2 == d { print $1 }'
+}
+xsv_named() { [ "$(xsv_name "$(domid "$1")")" = "$1" ]; }
 # xsv_counts FILE: the counts the guest printed, one a line.
 xsv_counts() {
 	tr -d '\r' <"$1" 2>/dev/null | sed -n 's/^GUEST: count \([0-9]*\)$/\1/p'
@@ -119,7 +122,6 @@ adopted, no device-model death" "$why"
 # B. xl migrate to this host (xl migrate -s "": the host argument is the
 #    receiver's command line).
 if [ -z "$why" ]; then
-	why=""
 	before=$(xsv_last /tmp/xsv.serial)
 	t=$(now)
 	old=$(domid xsv)
@@ -130,11 +132,17 @@ if [ -z "$why" ]; then
 		sed 's/^/xl migrate: /' /tmp/xsv.out | tail -n 60
 		tail -n 30 /var/log/xen/qemu-dm-xsv--incoming.log 2>/dev/null |
 		    sed 's/^/xsv--incoming-dm: /'
+		# The save file (qemu-save.<old domid>) and what the receiver
+		# wrote of the state (qemu-resume.<new domid>).
+		ls -l /var/lib/xen/ 2>&1 | sed 's/^/xl migrate: /'
 	else
 		echo "XENTEST: bench xl migrate to localhost with the" \
 		    "linux-qemu stub: $(elapsed "$t") s"
 		why=$(xsv_after xsv "$n5" "$before" "$t")
 		[ "$(domid xsv)" != "$old" ] || why="$why still domain $old;"
+		# Received as xsv--incoming, renamed by xl at the end.
+		wait_for 10 xsv_named xsv || why="$why stubdmd lists it as \
+'$(xsv_name "$(domid xsv)")';"
 		log_has "guest \"xsv[-a-z]*\" (domid $old[,)].*\(saved or migrated\|guest is gone (suspended\)" ||
 		    why="$why stubdmd did not log the migration;"
 	fi
@@ -143,8 +151,8 @@ else
 fi
 tail -n 20 "/var/log/xen/qemu-dm-xsv.log" 2>/dev/null | sed 's/^/xsv-dm: /'
 grep "xsv" "$LOG" | tail -n 8
-echo "XENTEST: info: xl migrate to the same host with libxl's linux-qemu \
-stub (the guest counts on; disk and NIC served; new stub adopted, no \
-device-model death): ${why:-ok}"
+result "$([ -z "$why" ]; echo $?)" "xl migrate to the same host with \
+libxl's linux-qemu stub: the guest counts on; disk and NIC served; new \
+stub adopted, the guest's new name followed, no device-model death" "$why"
 capture_stop
 timeout 60 xl destroy xsv 2>/dev/null
