@@ -103,7 +103,7 @@ check: deps
 # and what compiles the lean stub's kernel and QEMU from Debian's sources
 # (images/srcbuild).
 XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip nasm tcpdump \
-	vncsnapshot socat libjpeg-turbo-progs \
+	vncsnapshot socat libjpeg-turbo-progs genisoimage \
 	dpkg-dev xz-utils bc bison flex libelf-dev libssl-dev \
 	ninja-build meson libglib2.0-dev libpixman-1-dev libseccomp-dev \
 	zlib1g-dev libfdt-dev

@@ -585,6 +585,9 @@ devices_file_ok(const char *path)
  * The medium of CD-ROM drive index i (0 to 4) goes to the stub as its PV
  * disk xvdz<a + i>: a two-letter name no guest's IDE disk or CD-ROM has
  * (those are the first five), read-only, raw, from the drive's backend.
+ * It is a PV CD-ROM for the stub too: QEMU 7.2's qdisk back-end in dom0
+ * cannot realise a read-only "disk" ("Block node is read-only") and
+ * serves a read-only "cdrom".
  */
 int
 devices_medium_disk(const struct hv_disk *drive, const char *file,
@@ -597,6 +600,7 @@ devices_medium_disk(const struct hv_disk *drive, const char *file,
 	out->backend_domid = drive->backend_domid;
 	out->backend = drive->backend;
 	out->format = HV_FORMAT_RAW;
+	out->cdrom = true;
 	snprintf(out->vdev, sizeof(out->vdev), "xvdz%c", 'a' + drive->index);
 	if (devices_vdev_index(out->vdev, &out->index) < 0)
 		return -EINVAL;

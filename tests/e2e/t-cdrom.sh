@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # CD-ROM media changed at run time (CdInsert, CdEject; stubdmctl cd-insert
 # and cd-eject in xl's argument order): the ISO goes to the running stub
-# as a read-only PV disk (xvdzc for hdc), then QEMU in the stub is told
+# as a read-only PV CD-ROM (xvdzc for hdc), then QEMU in the stub is told
 # over QMP (blockdev-change-medium on ide-5632, the simulated QEMU opens
 # only a disk the stub has); an eject is QMP's eject, then the disk goes.
 # Refused: an unprivileged user, an adopted (xl's) guest, a bad path, an
@@ -44,8 +44,8 @@ stub=$(stub_of cd1)
 # Insert, as root.
 check "cd-insert succeeds" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' cd-insert cd1 hdc '$iso' >'$T/ins.out' 2>&1"
 check "... and says so" grep -qxF "cd1 hdc: $iso inserted" "$T/ins.out"
-check "the stub got the ISO as a read-only PV disk xvdzc" \
-	has_dev cd1 "vbd=$(( (1 << 28) | (678 << 8) )),0,xvdzc,phy,r,disk,raw,$iso"
+check "the stub got the ISO as a read-only PV CD-ROM xvdzc (qdisk serves no read-only disk)" \
+	has_dev cd1 "vbd=$(( (1 << 28) | (678 << 8) )),0,xvdzc,phy,r,cdrom,raw,$iso"
 check "QEMU was told: blockdev-change-medium of ide-5632, that disk" \
 	bash -c "'$HVSIMCTL' --rundir '$SIM' qmp-log $stub | grep -qxF 'change ide-5632 /dev/xvdzc host_device read-only'"
 check "status shows the medium" test "$(cdroms cd1)" = "[{\"device\": \"hdc\", \"medium\": \"$iso\"}]"

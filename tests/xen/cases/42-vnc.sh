@@ -14,12 +14,19 @@
 # C. stubdmctl screenshot writes a PNG of the same size, kept on the
 #    host as build/xen/vnc-qemuvnc1.png (the picture of A too, as
 #    vnc-qemuvnc1-vncsnapshot.jpg).
+# E. the same guest has an empty CD-ROM drive hdc (mkguest --cdrom;
+#    parameter byte 30 = 'D': it watches the drive over ATAPI,
+#    guest/cdrom.inc): an ISO made now by Debian's genisoimage with a
+#    fresh volume id, stubdmctl cd-insert'ed while the guest runs, is
+#    read by the guest ("GUEST: cd CD001 <volume id>" on COM1, from its
+#    primary volume descriptor); after stubdmctl cd-eject the guest says
+#    "GUEST: cd no medium" again.
 # D. xl create with libxl's stub and vnc = 1 (xl's default card): the
 #    VNC server libxl runs in dom0 for the stub's PV framebuffer (the one
 #    xl vncviewer opens) does not show the guest's screen, as stubdmd(8)
 #    says why; vncsnapshot's picture of it is kept as
 #    build/xen/vnc-xlsvnc1-libxl.jpg.
-# plan: 4
+# plan: 5
 
 VSOCK=/run/stubdmd/vnc/qemuvnc1.sock
 # vnc_px PPM X Y [WIDTH]: "R G B" of a binary PPM of WIDTH (720) pixels
@@ -50,11 +57,11 @@ why=""
 ip link set lo up 2>/dev/null
 vn=$(nonce)
 guest_disk /tmp/qemuvnc1.img "$vn" 0 1
-printf V | dd of=/tmp/qemuvnc1.img bs=1 seek=$((16 * 512 + 29)) \
+printf VD | dd of=/tmp/qemuvnc1.img bs=1 seek=$((16 * 512 + 29)) \
     conv=notrunc 2>/dev/null
 rm -f /tmp/qemuvnc1.serial
-if ! vg=$(mkguest --firmware --mem 64 --disk /tmp/qemuvnc1.img qemuvnc1 \
-    2>/tmp/qemuvnc1.err); then
+if ! vg=$(mkguest --firmware --mem 64 --disk /tmp/qemuvnc1.img --cdrom \
+    qemuvnc1 2>/tmp/qemuvnc1.err); then
 	why="mkguest failed: $(cat /tmp/qemuvnc1.err)"
 elif ! wait_for $((SLOW * 2)) serial_has /tmp/qemuvnc1.serial \
     "GUEST: screen written"; then
@@ -143,6 +150,57 @@ fi
 [ -z "$swhy" ] || vnc_logs
 result "$([ -z "$swhy" ]; echo $?)" "stubdmctl screenshot: a 720x400 PNG \
 of the guest's screen (build/xen/vnc-qemuvnc1.png)" "$swhy"
+
+# E. An ISO inserted at run time, read by the guest; then ejected.
+SCEN_T0=$(now)
+cwhy=""
+vol=STUBDM_$(nonce | tr a-f A-F | cut -c1-12)
+cd_none() { [ "$(tr -d '\r' </tmp/qemuvnc1.serial 2>/dev/null |
+    grep -c 'GUEST: cd no medium')" -ge "$1" ]; }
+# cd_diag: what dom0 and the stub say of the medium's disk 8 s into an
+# insert (shown if it fails: a failed insert takes the disk back).
+cd_diag() {
+	sleep 8
+	st=$(domid qemuvnc1-dm)
+	{
+	xenstore-ls -f /local/domain/0/backend 2>&1 | grep "/$st/" |
+	    grep -v "/768/"
+	xenstore-ls -f "/local/domain/$st/device" 2>&1 | grep -v "/768/"
+	xenstore-ls -f "/libxl/$st/device" 2>&1 | grep -v "/768/"
+	tail -n 8 /var/log/xen/console/guest-qemuvnc1-dm.log
+	grep -v "console-[23]: initialise" /var/log/xen/qemu-dm-qemuvnc1-dm.log |
+	    tail -n 15
+	} | sed 's/^/cd-diag: /'
+}
+rm -rf /tmp/isod && mkdir -p /tmp/isod && echo "$vol" >/tmp/isod/readme.txt
+if [ -z "$vg" ]; then
+	cwhy="no guest"
+elif ! genisoimage -quiet -V "$vol" -o /tmp/qemuvnc1.iso /tmp/isod \
+    2>/tmp/geniso.err; then
+	cwhy="genisoimage failed: $(cat /tmp/geniso.err)"
+elif ! wait_for 30 cd_none 1; then
+	cwhy="the guest never said its drive is empty;"
+elif t=$(now) && ! out=$(cd_diag >/tmp/cd-diag 2>&1 &
+    timeout 120 stubdmctl cd-insert qemuvnc1 hdc /tmp/qemuvnc1.iso 2>&1); then
+	cwhy="stubdmctl cd-insert after $(elapsed "$t") s: $out"
+elif echo "cd-insert: $out ($(elapsed "$t") s)" &&
+    ! wait_for 60 serial_has /tmp/qemuvnc1.serial "GUEST: cd CD001 $vol\$"; then
+	cwhy="the guest did not read volume $vol:$(tr -d '\r' \
+	    </tmp/qemuvnc1.serial | grep 'GUEST: cd' | tr '\n' ' ')"
+elif stubdmctl status qemuvnc1 | grep '^cdrom' &&
+    ! out=$(timeout 120 stubdmctl cd-eject qemuvnc1 hdc 2>&1); then
+	cwhy="stubdmctl cd-eject: $out"
+elif ! wait_for 30 cd_none 2; then
+	cwhy="after cd-eject the guest still sees a medium:$(tr -d '\r' \
+	    </tmp/qemuvnc1.serial | grep 'GUEST: cd' | tr '\n' ' ')"
+fi
+if [ -n "$cwhy" ]; then
+	vnc_logs
+	cat /tmp/cd-diag 2>/dev/null
+fi
+result "$([ -z "$cwhy" ]; echo $?)" "own mode: an ISO made by genisoimage, \
+stubdmctl cd-insert'ed into hdc while the guest runs, is read by the guest \
+over ATAPI (CD001, volume $vol); after cd-eject it sees no medium" "$cwhy"
 [ -z "$vg" ] || mkguest --destroy "$vg" >/dev/null 2>&1
 
 # D. libxl's stub with vnc = 1: what xl vncviewer's server shows.
