@@ -52,6 +52,12 @@ vnc_logs() {
 	    sed 's/^/qemuvnc1 serial: /'
 }
 
+# The guest wrote its screen, or its device model died (no use waiting).
+qemuvnc1_died() { log_has 'guest "qemuvnc1".*device model died'; }
+screen_or_died() {
+	serial_has /tmp/qemuvnc1.serial "GUEST: screen written" ||
+	    qemuvnc1_died
+}
 SCEN_T0=$(now)
 why=""
 ip link set lo up 2>/dev/null
@@ -63,9 +69,10 @@ rm -f /tmp/qemuvnc1.serial
 if ! vg=$(mkguest --firmware --mem 64 --disk /tmp/qemuvnc1.img --cdrom \
     qemuvnc1 2>/tmp/qemuvnc1.err); then
 	why="mkguest failed: $(cat /tmp/qemuvnc1.err)"
-elif ! wait_for $((SLOW * 2)) serial_has /tmp/qemuvnc1.serial \
-    "GUEST: screen written"; then
-	why="the guest never wrote its screen;"
+elif ! { wait_for $((SLOW * 2)) screen_or_died &&
+    serial_has /tmp/qemuvnc1.serial "GUEST: screen written"; }; then
+	why="the guest never wrote its screen$(qemuvnc1_died &&
+	    echo ': its device model died');"
 elif ! wait_for 10 test -S "$VSOCK"; then
 	why="no $VSOCK;"
 elif [ "$(stubdmctl console qemuvnc1 --vnc 2>&1)" != "$VSOCK" ]; then
