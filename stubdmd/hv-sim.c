@@ -389,12 +389,13 @@ sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 	return rc;
 }
 
+/* A running stub gains (attach-pv) or loses (detach-pv) the spec's devices. */
 static int
-sim_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
-    hv_build_cb *cb, void *arg)
+sim_devices_verb(struct hv *hv, const char *verb, uint32_t stub,
+    const struct hv_stub_spec *spec, hv_build_cb *cb, void *arg)
 {
 	char id[16], (*dev)[512] = NULL, serial[600];
-	const char *w[3 + HV_DISKS_MAX + HV_NICS_MAX] = { "attach-pv", id };
+	const char *w[3 + HV_DISKS_MAX + HV_NICS_MAX] = { verb, id };
 	size_t nw = 2;
 	int rc;
 
@@ -408,21 +409,17 @@ sim_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
 }
 
 static int
+sim_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
+    hv_build_cb *cb, void *arg)
+{
+	return sim_devices_verb(hv, "attach-pv", stub, spec, cb, arg);
+}
+
+static int
 sim_detach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
     hv_build_cb *cb, void *arg)
 {
-	char id[16], (*dev)[512] = NULL, serial[600];
-	const char *w[3 + HV_DISKS_MAX + HV_NICS_MAX] = { "detach-pv", id };
-	size_t nw = 2;
-	int rc;
-
-	if ((dev = calloc(HV_DISKS_MAX + HV_NICS_MAX, sizeof(*dev))) == NULL)
-		return -ENOMEM;
-	snprintf(id, sizeof(id), "%u", stub);
-	nw += sim_spec_words(spec, dev, serial, sizeof(serial), w + nw);
-	rc = sim_request_domid(hv, w, nw, cb, arg);
-	free(dev);
-	return rc;
+	return sim_devices_verb(hv, "detach-pv", stub, spec, cb, arg);
 }
 
 static int

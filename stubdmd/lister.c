@@ -109,18 +109,31 @@ lister_begin(struct lister *l)
 	return 0;
 }
 
+/*
+ * One request to the worker (started if need be).  Requests are few (one
+ * listing, and the calls the backend gives) and small: the socket never
+ * fills, and a send never blocks.
+ */
 static int
-lister_ask(struct lister *l)
+lister_send(struct lister *l, const struct lister_msg *m)
 {
-	struct lister_msg m = { .gen = l->gen, .first = l->first };
+	ssize_t n;
 	int rc;
 
 	if ((rc = lister_begin(l)) < 0)
 		return rc;
-	/* One message at a time in an empty socket: it never blocks. */
-	if (send(l->fd[0], &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
-		return -errno;
-	return 0;
+	n = send(l->fd[0], m, sizeof(*m), MSG_NOSIGNAL);
+	if (n == (ssize_t)sizeof(*m))
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+static int
+lister_ask(struct lister *l)
+{
+	struct lister_msg m = { .gen = l->gen, .first = l->first };
+
+	return lister_send(l, &m);
 }
 
 static void
@@ -221,13 +234,8 @@ lister_call(struct lister *l, lister_call_fn *call, lister_done_cb *done,
     void *arg)
 {
 	struct lister_msg m = { .call = call, .done = done, .arg = arg };
-	int rc;
 
-	if ((rc = lister_begin(l)) < 0)
-		return rc;
-	if (send(l->fd[0], &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
-		return -errno;
-	return 0;
+	return lister_send(l, &m);
 }
 
 void
