@@ -106,16 +106,20 @@ class Daemon:
     def usage(self):
         pid = self.pid()
         # Each QMP connection to a probed device model is one descriptor,
-        # held while its stub runs: counted by the daemon (Stats), taken
-        # when it did not change around the listing.
-        for _ in range(10):
+        # held while its stub runs: counted by the daemon (Stats) and
+        # subtracted.  A sample counts when the QMP count did not move around it and
+        # it agrees with the sample before: a probe's connection opened
+        # or closed between the two reads (seen under load) is retaken.
+        last = None
+        for _ in range(20):
             before = self.qmp_fds()
             time.sleep(0.2)     # the daemon closes that control connection
-            fds = len(os.listdir("/proc/%d/fd" % pid))
-            if self.qmp_fds() == before:
+            fds = len(os.listdir("/proc/%d/fd" % pid)) - before
+            after = self.qmp_fds()
+            if after == before and fds == last:
                 break
+            last = fds if after == before else None
             time.sleep(0.1)
-        fds -= before
         # Each running guest's screen is one listening socket (stubdmd
         # vnc.c), there for as long as its file: not a leak.
         vnc = os.path.join(self.a.tmp, "vnc")
