@@ -139,7 +139,7 @@ why=""
 case $least_lean in *+) why="the lean image did not serve at 256 MiB" ;; esac
 case $least_deb in *+) why="$why the Debian image did not serve at 256 MiB" ;; esac
 result "$([ -z "$why" ]; echo $?)" "lean image: the least stub memory of \
-both images found by bisection (own mode)" "$why"
+both images, found between 32 and 256 MiB with both sides probed (own mode)" "$why"
 
 # B. xl create without a stubdomain_memory line.
 # lean_stub IMAGE [MIB]: the guest-file lines of libxl's stub from IMAGE,
