@@ -5,6 +5,7 @@
 #define STUBDMD_CLOCK_H
 
 #include <stdint.h>
+#include <sys/time.h>
 #include <time.h>
 
 static inline uint64_t
@@ -23,6 +24,14 @@ clock_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ms milliseconds as libevent's timeval. */
+static inline struct timeval
+clock_tv(uint64_t ms)
+{
+	return (struct timeval){ (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
 }
 
 static inline uint64_t

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "stubdmd/builder.h"
+#include "stubdmd/clock.h"
 #include "stubdmd/hv-xen.h"
 #include "stubdmd/lister.h"
 #include "stubdmd/log.h"
@@ -127,7 +128,7 @@ static void
 hv_xen_builder_built(struct hv_xen_job *j, const struct builder_reply *r,
     bool lost)
 {
-	uint64_t now = hv_xen_now_us();
+	uint64_t now = clock_now_us();
 
 	if (j->op == BUILDER_DETACH) {
 		if (r->err == 0)
@@ -429,7 +430,7 @@ hv_xen_builder_send(struct hv_xen_builder *b, struct hv_xen_job *j)
 	}
 	j->b = b;
 	b->job = j;
-	j->sent_us = hv_xen_now_us();
+	j->sent_us = clock_now_us();
 	tv.tv_sec = hv_xen_builder_timeout_s(j->op);
 	evtimer_add(b->ev_timer, &tv);
 	return 0;
@@ -530,7 +531,7 @@ hv_xen_builder_queue(struct hv_xen *x, struct hv_xen_job *j,
 
 	j->x = x;
 	j->id = req->id = ++x->next_id;
-	j->queued_us = hv_xen_now_us();
+	j->queued_us = clock_now_us();
 	if ((rc = builder_req_encode(req, &j->msg, &j->len)) < 0)
 		return rc;
 	TAILQ_INSERT_TAIL(&x->jobs, j, link);

@@ -24,6 +24,7 @@
 #include <xenstore.h>
 
 #include "stubdmd/builder.h"
+#include "stubdmd/clock.h"
 #include "stubdmd/hv-xen.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/lister.h"
@@ -41,15 +42,6 @@
 #define HV_XEN_CONSOLE_DIR	"/var/log/xen/console"
 #define HV_XEN_CONSOLE_READ_MAX	16384
 
-uint64_t
-hv_xen_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static uint64_t
 hv_xen_cpu_us(void)
 {
@@ -62,7 +54,7 @@ hv_xen_cpu_us(void)
 struct hv_xen_t0
 hv_xen_t0_now(void)
 {
-	return (struct hv_xen_t0){ hv_xen_now_us(), hv_xen_cpu_us() };
+	return (struct hv_xen_t0){ clock_now_us(), hv_xen_cpu_us() };
 }
 
 /* Each call's longest, logged when it grows: what check-xen prints. */
@@ -85,7 +77,7 @@ hv_xen_stall_op(struct hv_xen *x, const char *op, uint64_t d, uint64_t cpu)
 void
 hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op)
 {
-	uint64_t d = hv_xen_now_us() - t0.wall_us;
+	uint64_t d = clock_now_us() - t0.wall_us;
 	uint64_t cpu = hv_xen_cpu_us() - t0.cpu_us;
 
 	hv_xen_stall_op(x, op, d, cpu);
@@ -244,34 +236,38 @@ hv_xen_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 	return rc;
 }
 
-/* A taken spare's devices and serial, by the builder: libxl again. */
+/* A running stub's devices changed by the builder (libxl again): op. */
+static int
+hv_xen_stub_devices(struct hv *hv, enum builder_op op, const char *call,
+    uint32_t stub, const struct hv_stub_spec *spec, hv_build_cb *cb,
+    void *arg)
+{
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	int rc = -ESRCH;
+
+	if (stub != 0 && stub < HV_XEN_DOMID_MAX)
+		rc = hv_xen_builder_spec((struct hv_xen *)hv, op, stub, spec,
+		    cb, arg);
+	hv_xen_stall((struct hv_xen *)hv, t0, call);
+	return rc;
+}
+
+/* A taken spare's devices and serial. */
 static int
 hv_xen_attach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
     hv_build_cb *cb, void *arg)
 {
-	struct hv_xen_t0 t0 = hv_xen_t0_now();
-	int rc = -ESRCH;
-
-	if (stub != 0 && stub < HV_XEN_DOMID_MAX)
-		rc = hv_xen_builder_spec((struct hv_xen *)hv, BUILDER_ATTACH,
-		    stub, spec, cb, arg);
-	hv_xen_stall((struct hv_xen *)hv, t0, "attach");
-	return rc;
+	return hv_xen_stub_devices(hv, BUILDER_ATTACH, "attach", stub, spec,
+	    cb, arg);
 }
 
-/* A CD's medium taken from a running stub, by the builder: libxl again. */
+/* A CD's medium taken from a running stub. */
 static int
 hv_xen_detach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
     hv_build_cb *cb, void *arg)
 {
-	struct hv_xen_t0 t0 = hv_xen_t0_now();
-	int rc = -ESRCH;
-
-	if (stub != 0 && stub < HV_XEN_DOMID_MAX)
-		rc = hv_xen_builder_spec((struct hv_xen *)hv, BUILDER_DETACH,
-		    stub, spec, cb, arg);
-	hv_xen_stall((struct hv_xen *)hv, t0, "detach");
-	return rc;
+	return hv_xen_stub_devices(hv, BUILDER_DETACH, "detach", stub, spec,
+	    cb, arg);
 }
 
 #define HV_XEN_CALL(expr)	((expr) == 0 ? 0 : -errno)

@@ -107,7 +107,6 @@ struct hv_xen_t0 {
 };
 
 /* hv-xen.c */
-uint64_t hv_xen_now_us(void);
 struct hv_xen_t0 hv_xen_t0_now(void);
 /*
  * Every call from the loop is timed: the longest is the loop's stall.

@@ -380,8 +380,7 @@ metrics_apply(struct metrics *m)
 	evtimer_del(m->ev);
 	if (g->metrics_file == NULL || *g->metrics_file == '\0')
 		return;
-	tv.tv_sec = (time_t)(g->metrics_interval_ms / 1000);
-	tv.tv_usec = (suseconds_t)(g->metrics_interval_ms % 1000) * 1000;
+	tv = clock_tv(g->metrics_interval_ms);
 	metrics_write(m);
 	evtimer_add(m->ev, &tv);
 }

@@ -127,8 +127,7 @@ pool_set_free(struct pool *pl, struct pool_set *set)
 static void
 pool_schedule(struct pool *pl, uint64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 	uint64_t at = clock_now_ms() + ms;
 
 	if (evtimer_pending(pl->ev_fill, NULL) && pl->fill_at <= at)

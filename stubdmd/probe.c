@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 #include <unistd.h>
 
+#include "stubdmd/clock.h"
 #include "stubdmd/guest.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
@@ -62,8 +63,7 @@ probe_lg(const struct probe *p)
 static void
 probe_arm(struct event *ev, uint64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	event_del(ev);
 	event_add(ev, &tv);

@@ -134,8 +134,7 @@ stubdmd_try_reconnect(evutil_socket_t fd, short what, void *arg)
 	}
 	log_debug("xenstored still unreachable: %s; retrying in %u ms",
 	    strerror(-rc), sd->reconnect_ms);
-	tv.tv_sec = sd->reconnect_ms / 1000;
-	tv.tv_usec = (sd->reconnect_ms % 1000) * 1000;
+	tv = clock_tv(sd->reconnect_ms);
 	evtimer_add(sd->ev_reconnect, &tv);
 	sd->reconnect_ms *= 2;
 	if (sd->reconnect_ms > RECONNECT_MAX_MS)

@@ -268,8 +268,7 @@ super_in_grace(struct super *s, struct sguest *sg, enum guest_exit how)
 		return false;
 	}
 	left = SUPER_TOOLSTACK_GRACE_MS - (now - sg->stub_gone_at) + 1;
-	tv.tv_sec = (time_t)(left / 1000);
-	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	tv = clock_tv(left);
 	if (!evtimer_pending(s->ev_grace, NULL))
 		evtimer_add(s->ev_grace, &tv);
 	return true;
@@ -580,8 +579,7 @@ void
 super_arm_reconcile(struct super *s)
 {
 	uint64_t ms = policy_global(super_policy(s))->reconcile_interval_ms;
-	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	event_del(s->ev_reconcile);
 	event_add(s->ev_reconcile, &tv);

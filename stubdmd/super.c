@@ -121,8 +121,7 @@ super_arm_timer(struct sguest *sg)
 {
 	uint64_t now = clock_now_ms(), d = sg->pub.g.deadline;
 	uint64_t ms = d > now ? d - now : 0;
-	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_tv(ms);
 
 	evtimer_add(sg->timer, &tv);
 }
@@ -606,8 +605,7 @@ super_set_policy(struct super *s, const struct policy *p)
 	if (policy_global(p)->reconcile_interval_ms !=
 	    policy_global(super_policy(s))->reconcile_interval_ms) {
 		uint64_t ms = policy_global(p)->reconcile_interval_ms;
-		struct timeval tv = { (time_t)(ms / 1000),
-		    (suseconds_t)(ms % 1000) * 1000 };
+		struct timeval tv = clock_tv(ms);
 
 		event_del(s->ev_reconcile);
 		event_add(s->ev_reconcile, &tv);

@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "stubdmd/clock.h"
 #include "stubdmd/control.h"
 #include "stubdmd/hv.h"
 #include "stubdmd/log.h"
@@ -548,7 +549,7 @@ vnc_mkdir(struct vnc *v)
 int
 vnc_new(struct stubdmd *sd, struct vnc **out)
 {
-	struct timeval tv = { VNC_SYNC_MS / 1000, (VNC_SYNC_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(VNC_SYNC_MS);
 	struct vnc *v;
 	int rc;
 

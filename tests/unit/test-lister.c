@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stubdmd/clock.h"
 #include "stubdmd/lister.h"
 #include "tests/unit/unit.h"
 
@@ -31,15 +32,6 @@ struct result {
 	uint32_t	 first_domid;
 	uint64_t	 at_us;
 };
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static int
 fake_list(void *ctx, uint32_t first, struct hv_dominfo **out, size_t *n)
@@ -71,7 +63,7 @@ on_listed(void *arg, int err, struct hv_dominfo *v, size_t n)
 	r->err = err;
 	r->n = n;
 	r->first_domid = n > 0 ? v[0].domid : 0;
-	r->at_us = now_us();
+	r->at_us = clock_now_us();
 	free(v);
 }
 
@@ -88,16 +80,16 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	struct ticker *t = arg;
 
 	t->ticks++;
-	t->last_us = now_us();
+	t->last_us = clock_now_us();
 }
 
 /* Runs the loop until the listing is in (or 5 s pass). */
 static void
 wait_listed(struct event_base *base, const struct result *r, int calls)
 {
-	uint64_t end = now_us() + 5000000;
+	uint64_t end = clock_now_us() + 5000000;
 
-	while (r->calls < calls && now_us() < end)
+	while (r->calls < calls && clock_now_us() < end)
 		event_base_loop(base, EVLOOP_ONCE);
 }
 
@@ -112,7 +104,7 @@ test_slow(struct event_base *base, struct lister *l, struct fake *f)
 	t.ev = event_new(base, -1, EV_PERSIST, on_tick, &t);
 	event_add(t.ev, &tv);
 	atomic_store(&f->delay_ms, 300);
-	t0 = now_us();
+	t0 = clock_now_us();
 	CHECK(lister_start(l, 5, on_listed, &r) == 0, "a slow listing starts");
 	CHECK(r.calls == 0, "nothing is reported before the loop runs");
 	CHECK(lister_start(l, 0, on_listed, &r) == -EBUSY,
@@ -203,13 +195,13 @@ test_calls(struct event_base *base, struct lister *l, struct fake *f)
 	struct call c1 = { 0 }, c2 = { 0 };
 	struct result r = { 0 };
 	int calls = atomic_load(&f->calls);
-	uint64_t end = now_us() + 5000000;
+	uint64_t end = clock_now_us() + 5000000;
 
 	atomic_store(&f->delay_ms, 100);
 	CHECK(lister_start(l, 0, on_listed, &r) == 0 &&
 	    lister_call(l, fake_call, call_done, &c1) == 0,
 	    "a call given behind a listing");
-	while ((r.calls < 1 || c1.done < 1) && now_us() < end)
+	while ((r.calls < 1 || c1.done < 1) && clock_now_us() < end)
 		event_base_loop(base, EVLOOP_ONCE);
 	CHECK(c1.done == 1 && c1.err == -EPERM,
 	    "its result comes back on the loop, once");
