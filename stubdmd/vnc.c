@@ -444,6 +444,31 @@ vnc_find(const struct vnc *v, uint32_t domid)
 	return NULL;
 }
 
+/*
+ * The guest was renamed (xl rename): its socket takes the new name.  A
+ * bound UNIX socket's file may move; clients on it stay, new ones come
+ * by the new name.
+ */
+static void
+vnc_screen_rename(struct vnc_screen *s, const struct guest *g)
+{
+	char file[VNC_NAME_MAX + 16], *path;
+
+	vnc_file_name(g, file, sizeof(file));
+	if (asprintf(&path, "%s/%s", s->v->dir, file) == -1)
+		return;
+	if (strcmp(path, s->path) != 0 && rename(s->path, path) < 0) {
+		vnc_log(s, LOG_LVL_WARNING, "cannot move %s to %s: %s",
+		    s->path, path, strerror(errno));
+		free(path);
+		return;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", g->name);
+	vnc_log(s, LOG_LVL_INFO, "the guest's screen moved to %s", path);
+	free(s->path);
+	s->path = path;
+}
+
 static void
 vnc_sync_guest(struct vnc *v, const struct super_guest *sg, gid_t gid)
 {
@@ -459,6 +484,8 @@ vnc_sync_guest(struct vnc *v, const struct super_guest *sg, gid_t gid)
 		TAILQ_INSERT_TAIL(&v->screens, s, entry);
 	if (s == NULL)
 		return;
+	if (strncmp(s->name, sg->g.name, sizeof(s->name) - 1) != 0)
+		vnc_screen_rename(s, &sg->g);
 	s->seen = true;
 	if (s->gid != gid && vnc_screen_own(s, gid) < 0)
 		vnc_log(s, LOG_LVL_WARNING, "cannot give %s to the "

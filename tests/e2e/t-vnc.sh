@@ -164,6 +164,15 @@ rm -f "$VNC/stale.sock.txt"
 check "... and serves the running guest's screen again" \
 	wait_until 5 "$STUBDMCTL" -S "$SOCK" screenshot scr1 "$T/after-kill.png"
 
+# xl rename: the socket follows the guest's name.
+hvsimctl rename "$g" scr2 || fail "rename scr1"
+check "a renamed guest's socket takes its new name" \
+	wait_until 5 'test -S "$VNC/scr2.sock" && test ! -e "$VNC/scr1.sock"'
+check "... status shows the new path" bash -c "'$STUBDMCTL' -S '$SOCK' status scr2 | grep -qxF 'screen (VNC): $VNC/scr2.sock'"
+check "... and it serves the same screen" rfbpy "$VNC/scr2.sock" key 0x1f
+hvsimctl rename "$g" scr1 || fail "rename scr2 back"
+wait_until 5 test -S "$VNC/scr1.sock" || fail "renamed back"
+
 s=$(stub_of scr1)
 "$STUBDMCTL" -S "$SOCK" restart scr1 >/dev/null || fail "restart scr1"
 check "a new stub: a new screen" wait_until 10 'test -S "$VNC/scr1.sock" && test "$(stub_of scr1)" != "$s" && is_gstate scr1 running'
