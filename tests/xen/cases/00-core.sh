@@ -172,13 +172,9 @@ building_pids() {
 }
 g10=$(mkguest killb1)
 why=""
-helper=""
-i=0
-while [ -z "$helper" ] && [ $i -lt 1200 ]; do
-	helper=$(building_pids killb1 | head -n 1)
-	[ -n "$helper" ] || usleep 50000
-	i=$((i + 1))
-done
+builder_seen() { [ -n "$(building_pids "$1")" ]; }
+poll 60 50000 builder_seen killb1
+helper=$(building_pids killb1 | head -n 1)
 if [ -z "$helper" ]; then
 	why="no builder seen building killb1-dm"
 elif ! children_of "$DAEMON" | grep -q "^$helper "; then

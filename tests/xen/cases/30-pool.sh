@@ -39,12 +39,7 @@ else
 	SCEN_T0=$(now)
 	t=$(now)
 	g=$(mkguest wpwarm1)
-	i=0
-	while ! stub_running wpwarm1 "$g" && [ $i -lt $((SLOW * 10)) ]; do
-		usleep 100000
-		i=$((i + 1))
-	done
-	stub_running wpwarm1 "$g" && warm=$(elapsed "$t")
+	poll "$SLOW" 100000 stub_running wpwarm1 "$g" && warm=$(elapsed "$t")
 	[ -n "${warm:-}" ] || why="$why warm guest's stub never ran"
 	[ "$(domid wpwarm1-dm)" = "$spare" ] ||
 	    why="$why wpwarm1-dm is $(domid wpwarm1-dm), not the spare $spare"

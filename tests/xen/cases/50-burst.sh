@@ -33,12 +33,8 @@ pairs=""
 for n in 1 2 3 4; do
 	pairs="$pairs burst$n $(mkguest burst$n)"
 done
-i=0
 # shellcheck disable=SC2086 # the pairs are words
-while ! all_running $pairs && [ $i -lt $((SLOW * 10)) ]; do
-	usleep 100000
-	i=$((i + 1))
-done
+poll "$SLOW" 100000 all_running $pairs
 all=$(elapsed "$t")
 # shellcheck disable=SC2086
 all_running $pairs || { why="not all four running after $all s;"; all=""; }
