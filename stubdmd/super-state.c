@@ -96,8 +96,8 @@ super_state_end(struct state_op *op)
 		unlink(op->dm_file);
 	if (sg != NULL)
 		sg->state_busy = false;
-	super_state_log(op, op->err < 0 ? LOG_LVL_WARNING : LOG_LVL_INFO,
-	    op->err < 0 ? op->why : "done");
+	if (op->err < 0)
+		super_state_log(op, LOG_LVL_WARNING, op->why);
 	if (op->cb != NULL)
 		op->cb(op->arg, op->err, op->err < 0 ? op->why : NULL);
 	super_state_free(op);
@@ -192,7 +192,7 @@ super_state_saved(struct state_op *op)
 		return;
 	}
 	op->tmp[0] = '\0';
-	snprintf(msg, sizeof(msg), "%lld bytes", (long long)(op->size -
+	snprintf(msg, sizeof(msg), "saved, %lld bytes", (long long)(op->size -
 	    op->from));
 	super_state_log(op, LOG_LVL_INFO, msg);
 	super_state_end(op);
@@ -530,6 +530,7 @@ super_state_observe(struct super *s, struct sguest *sg, enum guest_state old)
 {
 	enum guest_state now = sg->pub.g.state;
 	struct state_op *op;
+	char msg[64];
 
 	TAILQ_FOREACH(op, &s->state_ops, link)
 		if (op->restore && op->in_hv && op->guest == sg->pub.g.domid)
@@ -540,6 +541,9 @@ super_state_observe(struct super *s, struct sguest *sg, enum guest_state old)
 	op->stub = sg->pub.g.stub_domid >= 0 ?
 	    (uint32_t)sg->pub.g.stub_domid : op->stub;
 	if (now == GUEST_RUNNING) {
+		snprintf(msg, sizeof(msg), "restored by stub domain %u",
+		    op->stub);
+		super_state_log(op, LOG_LVL_INFO, msg);
 		super_state_end(op);
 		return;
 	}

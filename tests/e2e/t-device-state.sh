@@ -56,7 +56,7 @@ check "the file holds the state QEMU wrote, whole" \
 	grep -qxF "hvsim device state of domain $g, saved by stub $stub" "$T/sv1.state"
 check "... one state only" test "$(grep -c QEVM "$T/sv1.state")" = 1
 check "no temporary file left beside it" bash -c "! ls '$T' | grep -q 'sv1.state\.'"
-check "logged, naming the guest" grep -q "guest \"sv1\".*device state save to $T/sv1.state: [0-9]* bytes" "$T/stubdmd.log"
+check "logged, naming the guest" grep -q "guest \"sv1\".*device state save to $T/sv1.state: saved, [0-9]* bytes" "$T/stubdmd.log"
 check "the guest still paused, its stub unchanged" \
 	bash -c "test \"\$('$HVSIMCTL' --rundir '$SIM' list | awk -v d=$g '\$1 == d { print \$4 }')\" = paused && test '$(stub_of sv1)' = '$stub'"
 check "a second save to the same file: refused, it exists" \
@@ -110,6 +110,7 @@ check "the guest stays paused" test "$(dom_state "$g")" = paused
 check "no restart counted" test "$(restarts sv1)" = "$r0"
 check "no device-model death logged" bash -c "! grep -q 'guest \"sv1\".*\(device model died\|on_dm_death\)' '$T/stubdmd.log'"
 check "last_exit replaced, reason says restored" bash -c "ctl_j=\$('$STUBDMCTL' -S '$T/ctl.sock' --json status sv1); echo \"\$ctl_j\" | grep -q '\"last_exit\": \"replaced\"' && echo \"\$ctl_j\" | grep -q 'device state restored from'"
+check "logged, naming the guest and the new stub" grep -q "guest \"sv1\".*device state restore from $T/sv1.state: restored by stub domain $new" "$T/stubdmd.log"
 check "the events say so" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' events | grep 'sv1' | grep -q 'device state restored'"
 check "the new stub answers QMP and can be saved again" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' save-state sv1 '$T/sv1c.state' >/dev/null && grep -qF 'saved by stub $new' '$T/sv1c.state'"
 check "no orphan, no duplicate: one stub for each of sv1, nodisk1, xlsv1" test "$(all_live_stubs)" = 3
