@@ -38,6 +38,7 @@ struct sguest {
 	bool			 pending;	/* libxl's, not settled yet */
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */
+	bool			 pooled;	/* ... and still serves it */
 	bool			 suspended;	/* seen suspended: a save */
 	uint64_t		 stub_gone_at;	/* destroyed, in grace; 0: no */
 	uint64_t		 build_serial;

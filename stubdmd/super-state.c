@@ -413,6 +413,12 @@ super_state_save(struct super *s, struct super_guest *pub, const char *file,
 	if ((rc = super_state_check(s, sg, why, size)) < 0 ||
 	    (rc = super_state_path_check(file, why, size)) < 0)
 		return rc;
+	if (sg->pooled) {
+		snprintf(why, size, "%s's stub came from the warm pool: its "
+		    "console 1 is the pool's channel, not a save file (a stub "
+		    "restore-state builds has one)", pub->g.name);
+		return -EOPNOTSUPP;
+	}
 	if (sg->pub.probe == NULL || probe_unreachable(sg->pub.probe)) {
 		snprintf(why, size, "%s's device model is not reached "
 		    "over QMP%s", pub->g.name, sg->pub.probe == NULL ?

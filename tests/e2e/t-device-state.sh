@@ -127,4 +127,32 @@ check "restoring sv1's state into sv2 fails" bash -c "'$STUBDMCTL' -S '$T/ctl.so
 check "... sv2 failed, on_dm_death applied" bash -c "test \"\$('$STUBDMCTL' -S '$T/ctl.sock' --json status sv2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"guest\"][\"state\"])')\" = failed && grep -q 'guest \"sv2\".*on_dm_death' '$T/stubdmd.log'"
 check "the dom0 copy of the state is gone" test ! -e "$SIM/qemu-resume.$(domid_of sv2)"
 check "sv1 untouched: one stub, running" bash -c "test '$(live_stubs sv1)' = 1"
+
+# A stub from the warm pool has the pool's channel as its console 1: no
+# save.  A restore builds a stub (never a spare: its console 2 must read
+# the state from the start), which can then be saved.
+write_policy <<'P'
+dm_probe_interval = 300ms
+dm_probe_timeout = 200ms
+dm_probe_misses = 3
+unpause_guest = no
+[guest "pool*"]
+pool_size = 1
+P
+ctl reload >/dev/null || fail "reload with a pool"
+wait_until 10 'test "$(live_spares | wc -l)" = 1' || fail "no spare built"
+spare=$(live_spares)
+# shellcheck disable=SC2046
+hvsimctl create-hvm pool1 $(disk 768 hda "$T/a.img") >/dev/null || fail "create-hvm pool1"
+wait_gstate pool1 running
+pg=$(domid_of pool1)
+check "pool1 took the spare" test "$(stub_of pool1)" = "$spare"
+hvsimctl pause pool1 >/dev/null
+check "a stub from the pool: save refused" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' save-state pool1 '$T/p.state' 2>&1 | grep -q 'DeviceStateUnsupported.*warm pool'"
+printf 'QEVM\nhvsim device state of domain %s, saved by stub 0\n' "$pg" >"$T/p.state"
+wait_until 10 'test "$(live_spares | wc -l)" = 1' || fail "no spare again"
+check "restore-state for it succeeds" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' restore-state pool1 '$T/p.state' >/dev/null"
+check "... with a stub built for it, not a spare" bash -c "test -n \"\$('$HVSIMCTL' --rundir '$SIM' list | awk '\$2 ~ /^stubdm-spare-/')\" && grep -q 'guest \"pool1\".*building stub domain' '$T/stubdmd.log'"
+check "... given the state" has_dev pool1 "restore=$SIM/qemu-resume.$pg"
+check "which can then be saved" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' save-state pool1 '$T/p2.state' >/dev/null && grep -q 'of domain $pg' '$T/p2.state'"
 done_testing
