@@ -291,6 +291,9 @@ super_state_check_paused(struct super *s, const struct sguest *sg,
 		    strerror(-rc));
 		return rc;
 	}
+	/* Suspended for a save (libxl's order: memory first) runs no more. */
+	if (d.shutdown && d.shutdown_reason == HV_SHUTDOWN_SUSPEND)
+		return 0;
 	if (!d.paused || d.shutdown) {
 		snprintf(why, size, "%s is %s: pause it first (its device "
 		    "state would change under the save)", sg->pub.g.name,

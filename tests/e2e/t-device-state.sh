@@ -61,6 +61,11 @@ check "the guest still paused, its stub unchanged" \
 	bash -c "test \"\$('$HVSIMCTL' --rundir '$SIM' list | awk -v d=$g '\$1 == d { print \$4 }')\" = paused && test '$(stub_of sv1)' = '$stub'"
 check "a second save to the same file: refused, it exists" \
 	bash -c "'$STUBDMCTL' -S '$T/ctl.sock' save-state sv1 '$T/sv1.state' 2>&1 | grep -q 'InvalidStateFile.*exists'"
+hvsimctl unpause sv1 >/dev/null
+hvsimctl shutdown sv1 suspend >/dev/null
+check "a guest suspended for a save (not paused): saved too" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' save-state sv1 '$T/sv1s.state' >/dev/null && test -s '$T/sv1s.state'"
+hvsimctl resume sv1 >/dev/null
+hvsimctl pause sv1 >/dev/null
 check "a second save to another file: only the new state" \
 	bash -c "'$STUBDMCTL' -S '$T/ctl.sock' save-state sv1 '$T/sv1b.state' >/dev/null && test \"\$(grep -c QEVM '$T/sv1b.state')\" = 1"
 
