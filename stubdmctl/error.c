@@ -40,6 +40,13 @@ static const struct ctl_error ctl_errors[] = {
 	{ PROTO_E_MEDIA_UNSUPPORTED, "CD-ROM changes are for stubdmd's own "
 	    "stubs only", "reason", NULL },
 	{ PROTO_E_MEDIA_FAILED, "the CD-ROM change failed", "reason", NULL },
+	{ PROTO_E_STATE_UNSUPPORTED, "device states are for stubdmd's own "
+	    "stubs of a Linux image only", "reason", NULL },
+	{ PROTO_E_NOT_PAUSED, "the guest is not paused", "reason", NULL },
+	{ PROTO_E_INVALID_STATE_FILE, "not a file for the device state",
+	    "reason", NULL },
+	{ PROTO_E_STATE_FAILED, "the device state was not moved", "reason",
+	    NULL },
 };
 
 static const struct ctl_error *

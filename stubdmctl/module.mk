@@ -4,7 +4,7 @@ STUBDMCTL_SRCS := stubdmctl/stubdmctl.c stubdmctl/conn.c stubdmctl/error.c \
 	stubdmctl/output.c stubdmctl/cmd-list.c stubdmctl/cmd-status.c \
 	stubdmctl/cmd-guest.c stubdmctl/cmd-admin.c stubdmctl/cmd-events.c \
 	stubdmctl/cmd-info.c stubdmctl/cmd-screen.c stubdmctl/rfb.c \
-	stubdmctl/cmd-media.c
+	stubdmctl/cmd-media.c stubdmctl/cmd-state.c
 STUBDMCTL_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMCTL_SRCS))
 
 $(O)/stubdmctl/stubdmctl: $(STUBDMCTL_OBJS)

@@ -43,13 +43,19 @@ _stubdmctl()
 		_filedir png
 		return
 	fi
+	if [[ ($verb == save-state || $verb == restore-state) &&
+	    $nargs -eq 1 ]]; then
+		_filedir
+		return
+	fi
 	if [[ $verb == cd-insert && $nargs -eq 2 ]]; then
 		_filedir iso
 		return
 	fi
 	[[ $nargs -eq 0 ]] || return
 	case $verb in
-	status|start|stop|restart|console|screenshot|cd-insert|cd-eject)
+	status|start|stop|restart|console|screenshot|cd-insert|cd-eject|\
+	save-state|restore-state)
 		COMPREPLY=($(compgen -W "$(stubdmctl "${sock[@]}" list \
 		    2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur")) ;;
 	set-log-level)

@@ -26,6 +26,10 @@ static const struct ctl_verb ctl_verbs[] = {
 	    "drive (hdc)", 3, 3, 0, ctl_cmd_cd_insert },
 	{ "cd-eject", "GUEST DEVICE", "take the medium out of the drive", 2,
 	    2, 0, ctl_cmd_cd_eject },
+	{ "save-state", "GUEST FILE", "save a paused guest's device state",
+	    2, 2, 0, ctl_cmd_save_state },
+	{ "restore-state", "GUEST FILE", "a new stub that restores it", 2, 2,
+	    0, ctl_cmd_restore_state },
 	{ "reload", "", "reload the policy (errors: FILE:LINE)", 0, 0, 0,
 	    ctl_cmd_reload },
 	{ "events", "[--follow]", "recent state changes (--follow: then "

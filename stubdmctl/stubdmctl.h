@@ -86,6 +86,8 @@ int	ctl_cmd_console(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_screenshot(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_cd_insert(struct ctl *ctl, int argc, char **argv);
 int	ctl_cmd_cd_eject(struct ctl *ctl, int argc, char **argv);
+int	ctl_cmd_save_state(struct ctl *ctl, int argc, char **argv);
+int	ctl_cmd_restore_state(struct ctl *ctl, int argc, char **argv);
 
 /* A GUEST argument: a domid becomes a number, anything else a name. */
 json_t	*ctl_guest_param(const char *arg);

@@ -44,6 +44,7 @@ static const struct builder_field builder_spec_fields[] = {
 	{ "from_libxl",	BUILDER_BOOL,	BUILDER_SPEC(from_libxl), 0 },
 	{ "serial",	BUILDER_STR,	BUILDER_SPEC(serial),	STR_MAX },
 	{ "spare",	BUILDER_BOOL,	BUILDER_SPEC(spare),	0 },
+	{ "restore",	BUILDER_STR,	BUILDER_SPEC(restore),	STR_MAX },
 };
 
 #define BUILDER_NFIELDS	\

@@ -7,7 +7,7 @@
  *   request  {"id": N, "op": "build", "spec": {"name": ..., "uuid": ...,
  *             "target": ..., "memory_mib": ..., "vcpus": ..., "kernel": ...,
  *             "ramdisk": ..., "cmdline": ..., "from_libxl": ...,
- *             "serial": ..., "spare": ...,
+ *             "serial": ..., "spare": ..., "restore": ...,
  *             "disks": [{"vdev": ..., "target": ..., ...}, ...],
  *             "nics": [{"mac": ..., "bridge": ..., ...}, ...]}}
  *            {"id": N, "op": "destroy", "domid": D}

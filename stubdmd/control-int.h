@@ -139,4 +139,8 @@ void	 control_console(struct control_call *call);
 void	 control_cd_insert(struct control_call *call);
 void	 control_cd_eject(struct control_call *call);
 
+/* control-state.c */
+void	 control_save_state(struct control_call *call);
+void	 control_restore_state(struct control_call *call);
+
 #endif

@@ -258,6 +258,8 @@ static const struct control_method control_methods[] = {
 	{ PROTO_CONSOLE,	false,	control_console },
 	{ PROTO_CD_INSERT,	true,	control_cd_insert },
 	{ PROTO_CD_EJECT,	true,	control_cd_eject },
+	{ PROTO_SAVE_STATE,	true,	control_save_state },
+	{ PROTO_RESTORE_STATE,	true,	control_restore_state },
 	{ PROTO_SERVICE_GET_INFO, false, control_service_info },
 	{ PROTO_SERVICE_GET_IDL, false,	control_service_idl },
 };

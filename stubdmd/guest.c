@@ -30,6 +30,7 @@ static const char *const guest_exit_names[GUEST_NEXITS] = {
 	[GUEST_EXIT_STOPPED] = "stopped",
 	[GUEST_EXIT_HUNG] = "hung",
 	[GUEST_EXIT_SAVED] = "saved",
+	[GUEST_EXIT_REPLACED] = "replaced",
 };
 
 static int
@@ -116,6 +117,8 @@ guest_release(struct guest *g)
 	free(g->restart_log);
 	g->restart_log = NULL;
 	g->nrestart_log = 0;
+	free(g->restore_file);
+	g->restore_file = NULL;
 	guest_set_adopted(g, NULL);
 }
 
@@ -123,6 +126,11 @@ static void
 guest_set_state(struct guest *g, const struct guest_env *e,
     enum guest_state s)
 {
+	/* A restore ends with its stub's build: ready or not. */
+	if (s != GUEST_SPAWNING && s != GUEST_STARTING) {
+		free(g->restore_file);
+		g->restore_file = NULL;
+	}
 	if (s == GUEST_SPAWNING)
 		g->spawn_since = e->now;
 	g->state = s;
@@ -361,6 +369,9 @@ guest_on_ready(struct guest *g, const struct guest_env *e)
 		g->ready_timed = true;
 		g->spawn_since = 0;
 	}
+	if (g->restore_file != NULL)
+		guest_set_reason(g, "device state restored from %s",
+		    g->restore_file);
 	guest_set_state(g, e, GUEST_RUNNING);
 	g->backoff_step = 0;
 	/* An adopted guest's toolstack decides when it runs (xl create -p). */
@@ -437,6 +448,25 @@ guest_on_guest_suspended(struct guest *g, const struct guest_env *e,
 	guest_set_reason(g, "%s", detail);
 	guest_set_state(g, e, GUEST_STOPPED);
 	return GUEST_DO_DESTROY_STUB;
+}
+
+unsigned
+guest_on_restore(struct guest *g, const struct guest_env *e,
+    const char *file)
+{
+	char *copy;
+
+	if (g->state != GUEST_RUNNING || g->stub_domid < 0 ||
+	    (copy = strdup(file)) == NULL)
+		return 0;
+	g->ever_ran = true;
+	g->last_exit = GUEST_EXIT_REPLACED;
+	g->last_exit_wall = e->wall;
+	guest_set_reason(g, "replaced by a stub that restores the device "
+	    "state in %s", file);
+	guest_set_state(g, e, GUEST_SPAWNING);
+	g->restore_file = copy;		/* after: the change of state ends one */
+	return GUEST_DO_DESTROY_STUB | GUEST_DO_BUILD;
 }
 
 unsigned

@@ -46,6 +46,8 @@ enum guest_exit {
 	GUEST_EXIT_HUNG,		/* stopped answering QMP probes */
 	GUEST_EXIT_SAVED,		/* ended by its guest's save or
 					 * migration (libxl destroyed it) */
+	GUEST_EXIT_REPLACED,		/* replaced by a stub that restores
+					 * a saved device state */
 	GUEST_NEXITS
 };
 
@@ -109,6 +111,12 @@ struct guest {
 	/* Its stub ended while it was suspended (saved, migrated): if it
 	 * runs again without one, its device model is lost. */
 	bool		 ended_in_save;
+	/*
+	 * The stub being built restores the device state in this file in
+	 * dom0 (malloc'd; NULL: a fresh device model).  Kept from the
+	 * restore until that stub is ready or fails.
+	 */
+	char		*restore_file;
 };
 
 /* The clock and the jitter source, injectable for tests. */
@@ -158,6 +166,15 @@ unsigned guest_on_hung(struct guest *g, const struct guest_env *e,
 /* Its stub ended while the guest was suspended (a save, a migration). */
 unsigned guest_on_guest_suspended(struct guest *g, const struct guest_env *e,
 	    enum guest_exit how, const char *detail);
+/*
+ * Replace the running stub of a guest (paused: the caller checked) by one
+ * that loads the device state in file (copied: the supervisor's copy in
+ * dom0): no failure and no restart counted.  The guest counts as having
+ * run: a fresh device model would lose its state.  0 and no change if the
+ * guest has no running stub or there is no memory for the name.
+ */
+unsigned guest_on_restore(struct guest *g, const struct guest_env *e,
+	    const char *file);
 /* A guest whose stub ended in a save runs again without one. */
 unsigned guest_on_resumed(struct guest *g, const struct guest_env *e,
 	    const char *detail);

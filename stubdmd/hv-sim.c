@@ -272,6 +272,30 @@ sim_lister_list(void *ctx, uint32_t first, struct hv_dominfo **out,
 	return sim_list_on(ctx, first, out, n);
 }
 
+/* The simulated host lists from a domid on: the first is the one. */
+static int
+sim_dominfo(struct hv *hv, uint32_t domid, struct hv_dominfo *out)
+{
+	struct hv_dominfo *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = sim_list_on((struct hv_sim *)hv, domid, &v, &n)) < 0)
+		return rc;
+	rc = n > 0 && v[0].domid == domid ? 0 : -ESRCH;
+	if (rc == 0)
+		*out = v[0];
+	free(v);
+	return rc;
+}
+
+/* The dom0 ends of the stubs' consoles 1 and 2 are in the run directory. */
+static const char *
+sim_state_dir(struct hv *hv)
+{
+	return ((struct hv_sim *)hv)->rundir;
+}
+
 static int
 sim_list_start(struct hv *hv, uint32_t first, hv_list_cb *cb, void *arg)
 {
@@ -321,16 +345,25 @@ sim_device_words(const struct hv_devices *v, char (*buf)[512],
 	return k;
 }
 
-/* The device words and the serial word of a spec: how many. */
+/*
+ * The device words, the serial word and the restore word of a spec: how
+ * many (serial holds two words of size bytes).
+ */
 static size_t
 sim_spec_words(const struct hv_stub_spec *spec, char (*dev)[512],
-    char *serial, size_t size, const char **w)
+    char (*serial)[600], const char **w)
 {
 	size_t k = sim_device_words(&spec->devices, dev, w);
 
 	if (spec->serial != NULL && spec->serial[0] != '\0') {
-		snprintf(serial, size, "serial=%s", spec->serial);
-		w[k++] = serial;
+		snprintf(serial[0], sizeof(serial[0]), "serial=%s",
+		    spec->serial);
+		w[k++] = serial[0];
+	}
+	if (spec->restore != NULL && spec->restore[0] != '\0') {
+		snprintf(serial[1], sizeof(serial[1]), "restore=%s",
+		    spec->restore);
+		w[k++] = serial[1];
 	}
 	return k;
 }
@@ -369,8 +402,8 @@ sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
     void *arg)
 {
 	char mem[16], vcpus[16], uuid[48];
-	char (*dev)[512] = NULL, serial[600];
-	const char *w[9 + HV_DISKS_MAX + HV_NICS_MAX] = { "build-pv",
+	char (*dev)[512] = NULL, serial[2][600];
+	const char *w[10 + HV_DISKS_MAX + HV_NICS_MAX] = { "build-pv",
 	    spec->name, mem, vcpus, spec->kernel,
 	    spec->ramdisk ? spec->ramdisk : "",
 	    spec->cmdline ? spec->cmdline : "", uuid };
@@ -379,7 +412,7 @@ sim_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 
 	if ((dev = calloc(HV_DISKS_MAX + HV_NICS_MAX, sizeof(*dev))) == NULL)
 		return -ENOMEM;
-	nw += sim_spec_words(spec, dev, serial, sizeof(serial), w + nw);
+	nw += sim_spec_words(spec, dev, serial, w + nw);
 	snprintf(mem, sizeof(mem), "%u", spec->memory_mib);
 	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus);
 	memcpy(uuid, "uuid=", 5);
@@ -394,15 +427,15 @@ static int
 sim_devices_verb(struct hv *hv, const char *verb, uint32_t stub,
     const struct hv_stub_spec *spec, hv_build_cb *cb, void *arg)
 {
-	char id[16], (*dev)[512] = NULL, serial[600];
-	const char *w[3 + HV_DISKS_MAX + HV_NICS_MAX] = { verb, id };
+	char id[16], (*dev)[512] = NULL, serial[2][600];
+	const char *w[4 + HV_DISKS_MAX + HV_NICS_MAX] = { verb, id };
 	size_t nw = 2;
 	int rc;
 
 	if ((dev = calloc(HV_DISKS_MAX + HV_NICS_MAX, sizeof(*dev))) == NULL)
 		return -ENOMEM;
 	snprintf(id, sizeof(id), "%u", stub);
-	nw += sim_spec_words(spec, dev, serial, sizeof(serial), w + nw);
+	nw += sim_spec_words(spec, dev, serial, w + nw);
 	rc = sim_request_domid(hv, w, nw, cb, arg);
 	free(dev);
 	return rc;
@@ -562,6 +595,8 @@ static const struct hv_ops sim_ops = {
 	.rename = sim_rename,
 	.dm_connect = sim_dm_connect,
 	.chan_open = sim_chan_open,
+	.dominfo = sim_dominfo,
+	.state_dir = sim_state_dir,
 	.close = sim_close,
 };
 

@@ -40,6 +40,8 @@
 #define HV_XEN_LIST_BATCH	((XC_PAGE_SIZE - 256) / sizeof(xc_domaininfo_t))
 #define HV_XEN_CONSOLE_ENV	"STUBDMD_CONSOLE_LOG_DIR"
 #define HV_XEN_CONSOLE_DIR	"/var/log/xen/console"
+/* As libxl_dm.c, and xlstub.c's console 1 file (XLSTUB_SAVE_FILE). */
+#define HV_XEN_STATE_DIR	"/var/lib/xen"
 #define HV_XEN_CONSOLE_READ_MAX	16384
 
 static uint64_t
@@ -316,6 +318,28 @@ hv_xen_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why)
 
 	return hv_xen_timed(hv, t0, "shutdown", HV_XEN_CALL(xc_domain_shutdown(
 	    ((struct hv_xen *)hv)->xch, domid, (int)why)));
+}
+
+static int
+hv_xen_dominfo(struct hv *hv, uint32_t domid, struct hv_dominfo *out)
+{
+	struct hv_xen *x = (struct hv_xen *)hv;
+	xc_domaininfo_t info;
+	int got;
+
+	if ((got = xc_domain_getinfolist(x->xch, domid, 1, &info)) < 0)
+		return -errno;
+	if (got != 1 || info.domain != domid)
+		return -ESRCH;
+	hv_xen_fill(out, &info);
+	return 0;
+}
+
+/* libxl's: the dom0 ends of a stub's consoles 1 and 2 (libxl_dm.c). */
+static const char *
+hv_xen_state_dir(struct hv *hv)
+{
+	return HV_XEN_STATE_DIR;
 }
 
 static bool
@@ -628,6 +652,8 @@ static const struct hv_ops hv_xen_ops = {
 	.rename = hv_xen_rename,
 	.dm_connect = hv_xen_dm_connect,
 	.chan_open = hv_xen_chan_open,
+	.dominfo = hv_xen_dominfo,
+	.state_dir = hv_xen_state_dir,
 	.start = hv_xen_start,
 	.set_builders = hv_xen_set_builders,
 	.close = hv_xen_close,

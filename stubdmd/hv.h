@@ -121,6 +121,13 @@ struct hv_stub_spec {
 	 */
 	const char	*serial;
 	/*
+	 * Own mode: a file in dom0 whose bytes the stub's console 2 reads
+	 * (a device state saved by xen-save-devices-state, which QEMU's
+	 * -incoming loads), as libxl gives its stub a restore stream; ""
+	 * or NULL: none.
+	 */
+	const char	*restore;
+	/*
 	 * A pooled spare, built before its guest exists: the backend gives
 	 * it what later serves the consoles and qdisk disks attach() adds
 	 * (with libxl: a dom0 QEMU, which libxl starts only at a build).
@@ -216,6 +223,18 @@ struct hv_ops {
 	 */
 	int	(*chan_open)(struct hv *, uint32_t stub, uint32_t guest,
 		    const char *name, int *fd);
+	/*
+	 * One domain as the listing would show it, now: 0, -ESRCH (no such
+	 * domain) or a negative errno.  NULL: the backend cannot.
+	 */
+	int	(*dominfo)(struct hv *, uint32_t domid, struct hv_dominfo *out);
+	/*
+	 * The directory in dom0 of a stub's console 1 file, the device
+	 * model's save file qemu-save.<guest>, and of the restore stream
+	 * qemu-resume.<guest> its console 2 reads (Xen: /var/lib/xen, as
+	 * libxl).  NULL: device states do not move on this backend.
+	 */
+	const char *(*state_dir)(struct hv *);
 	/* Once start-up is done, before the first build (NULL: nothing). */
 	int	(*start)(struct hv *);
 	/*

@@ -2,7 +2,8 @@
 # stubdmd: the daemon.
 # The supervisor, split by concern (super-int.h is what they share).
 SUPER_SRCS := stubdmd/super.c stubdmd/super-stub.c stubdmd/super-libxl.c \
-	stubdmd/super-scan.c stubdmd/super-readopt.c stubdmd/super-media.c
+	stubdmd/super-scan.c stubdmd/super-readopt.c stubdmd/super-media.c \
+	stubdmd/super-state.c
 STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
 	stubdmd/qmp.c stubdmd/probe.c stubdmd/vchan.c \
 	stubdmd/hv-sim.c stubdmd/hv-xen.c stubdmd/hv-xen-builder.c \
@@ -12,7 +13,7 @@ STUBDMD_LIB_SRCS := stubdmd/log.c stubdmd/policy.c stubdmd/hv.c \
 	stubdmd/pool.c stubdmd/devices.c stubdmd/xlstub.c stubdmd/vnc.c
 STUBDMD_SRCS := stubdmd/stubdmd.c stubdmd/control.c stubdmd/control-method.c \
 	stubdmd/control-guest.c stubdmd/control-events.c stubdmd/control-screen.c \
-	stubdmd/control-media.c \
+	stubdmd/control-media.c stubdmd/control-state.c \
 	stubdmd/notify.c \
 	stubdmd/metrics.c $(STUBDMD_LIB_SRCS)
 STUBDMD_OBJS := $(patsubst %.c,$(O)/%.o,$(STUBDMD_SRCS)) $(O)/stubdmd/idl.o

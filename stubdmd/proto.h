@@ -16,7 +16,7 @@
 #define PROTO_POLICY_DEFAULT	"/etc/stubdmd.ini"
 
 #define PROTO_INTERFACE		"io.stubdm"
-#define PROTO_INTERFACE_VERSION	4
+#define PROTO_INTERFACE_VERSION	5
 
 /* A call larger than this is refused before it is buffered. */
 #define PROTO_CALL_MAX		(64 * 1024)
@@ -37,6 +37,8 @@
 #define PROTO_CONSOLE		PROTO_INTERFACE ".Console"
 #define PROTO_CD_INSERT		PROTO_INTERFACE ".CdInsert"
 #define PROTO_CD_EJECT		PROTO_INTERFACE ".CdEject"
+#define PROTO_SAVE_STATE	PROTO_INTERFACE ".SaveDeviceState"
+#define PROTO_RESTORE_STATE	PROTO_INTERFACE ".RestoreDeviceState"
 
 /* Error names: stable, never reused for something else. */
 #define PROTO_E_NO_SUCH_GUEST	PROTO_INTERFACE ".NoSuchGuest"
@@ -55,6 +57,10 @@
 #define PROTO_E_DM_NOT_ANSWERING	PROTO_INTERFACE ".DeviceModelNotAnswering"
 #define PROTO_E_MEDIA_UNSUPPORTED	PROTO_INTERFACE ".MediaUnsupported"
 #define PROTO_E_MEDIA_FAILED	PROTO_INTERFACE ".MediaChangeFailed"
+#define PROTO_E_STATE_UNSUPPORTED	PROTO_INTERFACE ".DeviceStateUnsupported"
+#define PROTO_E_NOT_PAUSED	PROTO_INTERFACE ".GuestNotPaused"
+#define PROTO_E_INVALID_STATE_FILE	PROTO_INTERFACE ".InvalidStateFile"
+#define PROTO_E_STATE_FAILED	PROTO_INTERFACE ".DeviceStateFailed"
 
 /* The interface every Varlink service answers (the Varlink specification). */
 #define PROTO_SERVICE		"org.varlink.service"

@@ -141,6 +141,7 @@ spawn_spec(const struct guest *g, const struct hv_devices *devs,
 	spec->ramdisk = c->ramdisk;
 	spec->cmdline = c->cmdline;
 	spec->serial = "";
+	spec->restore = g->restore_file != NULL ? g->restore_file : "";
 	if (g->adopted != NULL) {
 		spawn_spec_adopted(g->adopted, spec);
 		return 0;
@@ -278,6 +279,11 @@ spawn_argv(struct xstore *xs, const struct guest *g,
 	}
 	for (i = 0; i < g->cfg->dm_argc && n < max; i++)
 		argv[n++] = g->cfg->dm_argv[i];
+	/* libxl's word for a restore: the image makes it console 2's fd. */
+	if (g->restore_file != NULL && n + 2 <= max) {
+		argv[n++] = "-incoming";
+		argv[n++] = SPAWN_INCOMING_ARG;
+	}
 	return n;
 }
 

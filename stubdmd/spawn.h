@@ -22,6 +22,12 @@ struct xstore;
 #define SPAWN_SERIAL_HVC	"/dev/hvc3"
 
 /*
+ * What libxl writes after -incoming for a stub that restores a device
+ * state (libxl_dm.c); the image replaces it by console 2's fd.
+ */
+#define SPAWN_INCOMING_ARG	"$STUBDOM_RESTORE_INCOMING_ARG"
+
+/*
  * Where an own-mode stub's QEMU serves the guest's screen (-vnc unix:),
  * and the vchan, under the stub's device-model/<guest>/, that the image
  * serves it on (images/linux-qemu/init, beside qmp-vchan).

@@ -38,10 +38,12 @@ struct sguest {
 	bool			 pending;	/* libxl's, not settled yet */
 	uint64_t		 pending_until;	/* then it is adopted anyway */
 	bool			 spare;		/* its stub came from the pool */
+	bool			 pooled;	/* ... and still serves it */
 	bool			 suspended;	/* seen suspended: a save */
 	uint64_t		 stub_gone_at;	/* destroyed, in grace; 0: no */
 	uint64_t		 build_serial;
 	bool			 media_busy;	/* a CD-ROM change under way */
+	bool			 state_busy;	/* a device-state save/restore */
 	struct hv_devices	*devs;		/* build to set-up; NULL: none */
 	TAILQ_ENTRY(sguest)	 link;
 };
@@ -77,6 +79,7 @@ struct super {
 	struct pool		*pool;
 	struct probe_stats	 probe_stats;
 	TAILQ_HEAD(, media_op)	 media_ops;	/* CD-ROM changes under way */
+	TAILQ_HEAD(, state_op)	 state_ops;	/* device states moving */
 	super_observer		*observer;
 	void			*observer_arg;
 };
@@ -128,6 +131,12 @@ void	 super_arm_reconcile(struct super *s);
 
 /* super-media.c: CD-ROM changes. */
 void	 super_media_free_all(struct super *s);
+
+/* super-state.c: device states saved and restored. */
+void	 super_state_observe(struct super *s, struct sguest *sg,
+	    enum guest_state old);
+void	 super_state_quiet(struct super *s);
+void	 super_state_free_all(struct super *s);
 
 /* super-readopt.c: the daemon's own records at start-up. */
 void	 super_adopt(struct super *s);

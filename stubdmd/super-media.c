@@ -378,8 +378,9 @@ super_media_check(struct super *s, struct sguest *sg, const char *device,
 		    "dm_probe_interval is 0)" : "");
 		return -EHOSTDOWN;
 	}
-	if (sg->media_busy) {
-		snprintf(why, size, "a CD-ROM change of %s is under way",
+	if (sg->media_busy || sg->state_busy) {
+		snprintf(why, size, "a %s of %s is under way", sg->media_busy ?
+		    "CD-ROM change" : "device-state save or restore",
 		    g->name);
 		return -EBUSY;
 	}

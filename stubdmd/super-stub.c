@@ -121,12 +121,14 @@ super_needs_attach(const struct sguest *sg)
  * Spares are built before their guest exists: a device-less guest takes
  * one as it is; a guest with devices or a serial port only a spare of a
  * Linux image, whose stub reads them once its target is written, from a
- * backend that can give them to a running stub.  Never an adopted guest.
+ * backend that can give them to a running stub.  Never an adopted guest,
+ * nor a stub that restores a device state.
  */
 static bool
 super_may_take_spare(const struct super *s, const struct sguest *sg)
 {
-	if (sg->pub.g.adopted != NULL)
+	/* A restore's stub reads its console 2 from the start: a build. */
+	if (sg->pub.g.adopted != NULL || sg->pub.g.restore_file != NULL)
 		return false;
 	return !super_needs_attach(sg) || (s->sd->hv->ops->attach != NULL &&
 	    sg->pub.g.cfg->image == POLICY_IMAGE_LINUX);
@@ -199,7 +201,7 @@ super_use_spare(struct super *s, struct sguest *sg, uint32_t stub,
 	pool_taken(s->pool, g->stub_uuid);
 	s->stats.spawns++;
 	s->stub_owner[stub] = (int32_t)g->domid;
-	sg->spare = true;
+	sg->spare = sg->pooled = true;
 	if ((rc = spawn_spec(g, sg->devs, spec, &names, why,
 	    sizeof(why))) < 0) {
 		free(t);
@@ -294,6 +296,7 @@ super_do_build(struct super *s, struct sguest *sg)
 		return acts;
 	}
 	super_new_stub_uuid(s, g);
+	sg->pooled = false;
 	super_persist(s, sg);	/* a crash mid-build still finds the stub */
 	s->stats.spawns++;
 	rc = super_start_build(s, sg, spec, &names, t, why, sizeof(why));

@@ -377,6 +377,7 @@ super_apply(struct super *s, struct sguest *sg, unsigned acts,
 		super_log_transition(s, sg, old);
 		if (s->observer != NULL)
 			s->observer(s->observer_arg, &sg->pub, old);
+		super_state_observe(s, sg, old);
 	}
 	super_probe_sync(s, sg);
 	if (acts & GUEST_DO_FORGET) {
@@ -492,6 +493,7 @@ super_new(struct stubdmd *sd)
 	s->sd = sd;
 	TAILQ_INIT(&s->guests);
 	TAILQ_INIT(&s->media_ops);
+	TAILQ_INIT(&s->state_ops);
 	s->by_domid = calloc(SUPER_DOMID_MAX, sizeof(*s->by_domid));
 	s->stub_owner = calloc(SUPER_DOMID_MAX, sizeof(*s->stub_owner));
 	s->seen = calloc(SUPER_DOMID_MAX, 1);
@@ -524,9 +526,11 @@ super_free(struct super *s)
 
 	if (s == NULL)
 		return;
+	super_state_quiet(s);
 	while ((sg = TAILQ_FIRST(&s->guests)) != NULL)
 		super_guest_free(s, sg);
 	super_media_free_all(s);
+	super_state_free_all(s);
 	if (s->ev_scan != NULL)
 		event_free(s->ev_scan);
 	if (s->ev_reconcile != NULL)

@@ -131,4 +131,24 @@ int	super_media_eject(struct super *s, struct super_guest *sg,
 /* arg's caller is gone: changes under way go on, it is not told. */
 void	super_media_forget(struct super *s, void *arg);
 
+/*
+ * The device state of a paused own-mode guest (super-state.c), saved to
+ * a new file, or restored from one by a new stub: 0, then cb once with 0
+ * or a negative errno and why; or at once a negative errno and why:
+ * -EOPNOTSUPP (not own mode from a Linux image, or no dom0 QEMU serves
+ * the stub's consoles), -EAGAIN (its device model is not running),
+ * -EBUSY (the guest is not paused), -EHOSTDOWN (not reached over QMP),
+ * -EINPROGRESS (a save, restore or CD-ROM change under way), -ENOSPC (no
+ * ioreq slot for a new stub), -EINVAL, -ENOENT, -EEXIST, -EACCES ... (the
+ * file).
+ */
+typedef void super_state_cb(void *arg, int err, const char *why);
+int	super_state_save(struct super *s, struct super_guest *sg,
+	    const char *file, super_state_cb *cb, void *arg, char *why,
+	    size_t size);
+int	super_state_restore(struct super *s, struct super_guest *sg,
+	    const char *file, super_state_cb *cb, void *arg, char *why,
+	    size_t size);
+void	super_state_forget(struct super *s, void *arg);
+
 #endif

@@ -410,10 +410,16 @@ xlbuild_build(struct xlbuild_lib *l, const struct hv_stub_spec *want,
 		goto out;
 	}
 	rc = libxl_domain_create_new(ctx, &dc, &domid, NULL, NULL);
-	/* What else libxl gives its stub: a stub runs without, degraded. */
-	if (rc == 0 && (spec->from_libxl || spec->serial[0] != '\0') &&
+	/*
+	 * What else libxl gives its stub: a stub runs without, degraded.  An
+	 * own stub with a dom0 QEMU gets consoles 1 and 2 even without a
+	 * serial port: the device state is saved and restored through them.
+	 */
+	if (rc == 0 && (spec->from_libxl || spec->serial[0] != '\0' ||
+	    spec->restore[0] != '\0' || (!spec->spare &&
+	    xlbuild_has_dom0_qemu(spec))) &&
 	    (e = xlstub_serve(ctx, domid, spec->target, spec->from_libxl ?
-	    NULL : spec->serial)) < 0)
+	    NULL : spec->serial, spec->restore)) < 0)
 		fprintf(stderr, "%s: no consoles for the guest's serial ports: "
 		    "%s; the stub runs without\n", spec->name, strerror(-e));
 	else if (rc == 0 && !spec->from_libxl && spec->serial[0] != '\0' &&

@@ -4,7 +4,10 @@
  * disks and NICs (Xen 4.17, libxl_dm.c), for a stub stubdmd rebuilds in
  * libxl's place: the consoles 1.. (1: the device model's save file, 2: a
  * restore stream, none here, 3..: the guest's serial ports), served by the
- * QEMU libxl runs in dom0 for the stub's disks.  Not the dom0 end of QMP
+ * QEMU libxl runs in dom0 for the stub's disks.  Console 2 of an own-mode
+ * stub that restores a device state reads its file, as libxl's does (a
+ * "pipe:" chardev: the dom0 QEMU reads the file into the console).  Not
+ * the dom0 end of QMP
  * (libxl runs vchan-socket-proxy for that; stubdmd starts no programs).
  * Own-mode stubs get the same consoles for the policy's serial (a stub
  * with no qdisk disk has no such QEMU: xlbuild.c says so).  A pooled spare
@@ -150,25 +153,30 @@ out:
 }
 
 /*
- * Consoles 1 (save file; a spare has its channel there), 2 (no restore
- * stream) and the serial ports.
+ * Consoles 1 (save file; a spare has its channel there), 2 (the restore
+ * stream, if any) and the serial ports (own: the one of an own-mode
+ * guest, "" none; NULL: libxl's saved configuration of the guest).
  */
 static int
 xlstub_consoles(libxl_ctx *ctx, struct xs_handle *xs, uint32_t stub,
-    uint32_t guest, const char *own, bool spare)
+    uint32_t guest, const char *own, const char *restore, bool spare)
 {
 	char *serial[XLSTUB_SERIALS_MAX] = { NULL };
-	char save[XLSTUB_PATH_MAX];
-	int n, i, rc = 0;
+	char save[XLSTUB_PATH_MAX], stream[XLSTUB_PATH_MAX];
+	bool in = restore != NULL && restore[0] != '\0';
+	int n = 0, i, rc = 0;
 
 	snprintf(save, sizeof(save), "file:%s.%u", XLSTUB_SAVE_FILE, guest);
-	if (own != NULL) {
+	if (in && snprintf(stream, sizeof(stream), "pipe:%s", restore) >=
+	    (int)sizeof(stream))
+		return -ENAMETOOLONG;
+	if (own != NULL && own[0] != '\0') {
 		serial[0] = strdup(own);
 		n = 1;
-	} else
+	} else if (own == NULL)
 		n = xlstub_serials(ctx, guest, serial, XLSTUB_SERIALS_MAX);
 	if ((!spare && (rc = xlstub_console(xs, stub, 1, save)) < 0) ||
-	    (rc = xlstub_console(xs, stub, 2, NULL)) < 0)
+	    (rc = xlstub_console(xs, stub, 2, in ? stream : NULL)) < 0)
 		goto out;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = serial[i] == NULL ? -ENOMEM : xlstub_console(xs, stub,
@@ -181,27 +189,27 @@ out:
 
 static int
 xlstub_open_consoles(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
-    const char *serial, bool spare)
+    const char *serial, const char *restore, bool spare)
 {
 	struct xs_handle *xs;
 	int rc;
 
 	if ((xs = xs_open(0)) == NULL)
 		return -errno;
-	rc = xlstub_consoles(ctx, xs, stub, guest, serial, spare);
+	rc = xlstub_consoles(ctx, xs, stub, guest, serial, restore, spare);
 	xs_close(xs);
 	return rc;
 }
 
 int
 xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
-    const char *serial)
+    const char *serial, const char *restore)
 {
-	return xlstub_open_consoles(ctx, stub, guest, serial, false);
+	return xlstub_open_consoles(ctx, stub, guest, serial, restore, false);
 }
 
 int
 xlstub_serve_spare(uint32_t stub, uint32_t guest, const char *serial)
 {
-	return xlstub_open_consoles(NULL, stub, guest, serial, true);
+	return xlstub_open_consoles(NULL, stub, guest, serial, NULL, true);
 }

@@ -9,11 +9,13 @@
 /*
  * For the paused stub just built for guest: libxl's consoles 1 and 2, and
  * from 3 on the guest's serial ports: serial's output ("pty",
- * "file:PATH"), or with serial NULL those of libxl's saved configuration
- * of the guest.  0 or -errno.
+ * "file:PATH"; "": none), or with serial NULL those of libxl's saved
+ * configuration of the guest.  restore (NULL or "": none) is a file in
+ * dom0 that console 2 reads, a device state for QEMU's -incoming.  0 or
+ * -errno.
  */
 int	xlstub_serve(libxl_ctx *ctx, uint32_t stub, uint32_t guest,
-	    const char *serial);
+	    const char *serial, const char *restore);
 
 /*
  * A pooled spare's console 1 is a libxl channel (pty): what makes libxl

@@ -89,7 +89,7 @@ def nonobject():
         p.send(raw)
         p.expect(E + "InvalidMessage")
     p.call(E + "GetInfo")
-    assert p.expect()["parameters"]["interface_version"] == 4
+    assert p.expect()["parameters"]["interface_version"] == 5
 
 def badcall():
     p = Peer()
@@ -148,7 +148,7 @@ def padded(size):
 def limit():
     p = Peer()
     p.send(padded(64 * 1024))
-    assert p.expect()["parameters"]["interface_version"] == 4
+    assert p.expect()["parameters"]["interface_version"] == 5
     p.send(padded(64 * 1024 + 1))
     p.expect(E + "MessageTooLarge")
     p.expect_eof()
@@ -198,7 +198,7 @@ def many():
     for p in peers:
         p.call(E + "GetInfo")
     for p in peers:
-        assert p.expect()["parameters"]["interface_version"] == 4
+        assert p.expect()["parameters"]["interface_version"] == 5
 
 def maxconns():
     # Refused ones are sent io.stubdm.TooManyConnections, then closed.

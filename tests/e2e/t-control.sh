@@ -86,10 +86,10 @@ check "stats: key: value" bash -c "grep -qE '^spawns: [1-9]' '$T/out' && grep -q
 check "stubdmctl --json stats: exit 0" ctl_exit 0 --json stats
 check "stats --json" jq_ok "$T/out" "d['spawns'] >= 1 and d['ready'] >= 1 and d['reloads'] == 0 and d['reload_failures'] == 0 and d['connections_served'] >= 5 and 'messages_rejected' in d and 'orphans_destroyed' in d and d['backend_stall_us_max'] == 0"
 check "stubdmctl version: exit 0" ctl_exit 0 version
-check "version: the client's" grep -qE '^stubdmctl [0-9.]+ \(interface 4\)$' "$T/out"
-check "version: the daemon's" grep -qE '^stubdmd [0-9.]+ \(interface 4, backend sim\)$' "$T/out"
+check "version: the client's" grep -qE '^stubdmctl [0-9.]+ \(interface 5\)$' "$T/out"
+check "version: the daemon's" grep -qE '^stubdmd [0-9.]+ \(interface 5, backend sim\)$' "$T/out"
 check "stubdmctl --json version: exit 0" ctl_exit 0 --json version
-check "version --json" jq_ok "$T/out" "d['daemon']['interface_version'] == 4 and d['daemon']['backend'] == 'sim' and d['daemon']['states']['running'] == 1 and d['daemon']['policy'] == '$T/policy.ini' and d['version'] == d['daemon']['version']"
+check "version --json" jq_ok "$T/out" "d['daemon']['interface_version'] == 5 and d['daemon']['backend'] == 'sim' and d['daemon']['states']['running'] == 1 and d['daemon']['policy'] == '$T/policy.ini' and d['version'] == d['daemon']['version']"
 "$STUBDMCTL" -S "$T/nowhere.sock" version >"$T/out" 2>"$T/err"; rc=$?
 check "version without a daemon: exit 0" test "$rc" -eq 0
 check "... the client's version, the daemon unreachable" bash -c "grep -q '^stubdmctl ' '$T/out' && grep -q 'not reachable at $T/nowhere.sock' '$T/err'"

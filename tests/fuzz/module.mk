@@ -16,7 +16,8 @@ endif
 
 FUZZ_control_OBJS := stubdmd/control.o stubdmd/control-method.o \
 	stubdmd/control-guest.o stubdmd/control-events.o \
-	stubdmd/control-screen.o stubdmd/control-media.o stubdmd/vnc.o \
+	stubdmd/control-screen.o stubdmd/control-media.o \
+	stubdmd/control-state.o stubdmd/vnc.o \
 	stubdmd/metrics.o stubdmd/idl.o \
 	$(SUPER_SRCS:.c=.o) stubdmd/pool.o stubdmd/probe.o stubdmd/qmp.o \
 	stubdmd/policy.o \

@@ -746,7 +746,7 @@ static const struct ctl_verb {
 	{ "resume", 1, 1, ctl_resume, "DOM" },
 	{ "crash", 1, 1, ctl_crash, "DOM" },
 	{ "qmp", 2, 2, ctl_qmp, "DOM ok|hang|garbage|flood|cd-error|"
-	    "cd-hang" },
+	    "cd-hang|save-error|save-hang|save-lost" },
 	{ "qmp-log", 1, 1, ctl_qmp_log, "DOM" },
 	{ "qmp-served", 1, 1, ctl_qmp_served, "DOM" },
 	{ "destroy", 1, 1, ctl_destroy, "DOM" },

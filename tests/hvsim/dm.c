@@ -331,11 +331,58 @@ dm_step_args(struct dom *d, struct dm_run *r)
 	if (rc == 0)
 		dom_console(d, "qemu: %s", line);
 	r->vnc = strstr(line, " -vnc unix:") != NULL;
+	d->dm->incoming = strstr(line,
+	    " -incoming $STUBDOM_RESTORE_INCOMING_ARG") != NULL;
 	/* QEMU cannot open a disk or a tap the stub was not given. */
 	if (rc == 0 && vdev_check_args(d->vdevs, r->guest, line, r->why,
 	    sizeof(r->why)) < 0)
 		rc = -EINVAL;
 	return rc;
+}
+
+/* The stub's restore= word: the file its console 2 reads; NULL: none. */
+static const char *
+dm_restore_file(const struct dom *d)
+{
+	size_t i;
+
+	for (i = 0; d->vdevs != NULL && i < d->vdevs->n; i++)
+		if (strncmp(d->vdevs->word[i], "restore=", 8) == 0)
+			return d->vdevs->word[i] + 8;
+	return NULL;
+}
+
+/*
+ * -incoming $STUBDOM_RESTORE_INCOMING_ARG: QEMU loads a device state from
+ * console 2 (the image makes the word its fd), as saved by a stub of the
+ * same guest, or exits (load of migration failed).  Without console 2
+ * the image waits for it and gives up.
+ */
+static int
+dm_step_incoming(struct dom *d, struct dm_run *r)
+{
+	const char *file = dm_restore_file(d);
+	char buf[256] = "", want[64];
+	size_t n = 0;
+	FILE *f;
+
+	if (!d->dm->incoming)
+		return 0;
+	if (file == NULL)
+		return dm_fail(r, -ENODEV, "-incoming: no console 2 to read");
+	if ((f = fopen(file, "r")) != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "of domain %u,", r->guest);
+	if (n < 4 || memcmp(buf, "QEVM", 4) != 0 || strstr(buf, want) == NULL)
+		return dm_fail(r, -EINVAL, "load of migration failed");
+	dom_console(d, "incoming: device state of domain %u loaded from %s "
+	    "(%zu bytes)", r->guest, file, n);
+	hvsim_log(d->h, "domain %u: device state of domain %u loaded from %s",
+	    d->domid, r->guest, file);
+	return 0;
 }
 
 static int
@@ -378,8 +425,8 @@ dm_step_ready(struct dom *d, struct dm_run *r)
 }
 
 static int (*const dm_steps[])(struct dom *, struct dm_run *) = {
-	dm_step_target, dm_step_vm, dm_step_args, dm_step_ioreq,
-	dm_step_ready,
+	dm_step_target, dm_step_vm, dm_step_args, dm_step_incoming,
+	dm_step_ioreq, dm_step_ready,
 };
 
 static void

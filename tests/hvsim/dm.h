@@ -57,6 +57,7 @@ struct dm {
 	int		 deferred;	/* boot time came while paused */
 	int		 stopped;	/* the domain died: no more steps */
 	int		 spare;		/* booted with no target: waiting */
+	int		 incoming;	/* -incoming: loads a device state */
 	struct qmpd	*qmp;		/* its monitor, once running */
 };
 

@@ -41,7 +41,8 @@ struct qmpd {
 static const char *const qmpd_modes[] = {
 	[QMPD_OK] = "ok", [QMPD_HANG] = "hang", [QMPD_GARBAGE] = "garbage",
 	[QMPD_FLOOD] = "flood", [QMPD_CD_ERROR] = "cd-error",
-	[QMPD_CD_HANG] = "cd-hang",
+	[QMPD_CD_HANG] = "cd-hang", [QMPD_SAVE_ERROR] = "save-error",
+	[QMPD_SAVE_HANG] = "save-hang", [QMPD_SAVE_LOST] = "save-lost",
 };
 
 int
@@ -187,6 +188,53 @@ qmpd_reply_cd(struct qmpd_client *c, const char *line, const char *idm)
 		evbuffer_add_printf(out, "{\"return\": {}%s}\r\n", idm);
 }
 
+/*
+ * xen-save-devices-state to /dev/fdset/1, as QEMU in the image writes it:
+ * the state reaches the dom0 end of the stub's console 1, which the dom0
+ * QEMU appends to (RUNDIR/qemu-save.GUEST).  A state starts with QEMU's
+ * magic "QEVM"; the rest names the stub, which a restore checks.
+ */
+static const char *
+qmpd_save(struct qmpd *s, const char *line)
+{
+	struct dom *d = dom_find(s->h, s->stub);
+	char file[96], path[320], what[256];
+	FILE *f;
+
+	qmpd_str(line, "filename", file, sizeof(file));
+	if (strcmp(file, "/dev/fdset/1") != 0)
+		return "Could not open the file: No such file or directory";
+	if (d == NULL || d->target < 0)
+		return "no target";
+	snprintf(what, sizeof(what), "save %s", file);
+	qmpd_remember(s, what);
+	if (s->mode == QMPD_SAVE_LOST)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/qemu-save.%ld", s->h->rundir,
+	    d->target);
+	if ((f = fopen(path, "a")) == NULL)
+		return "Input/output error";
+	fprintf(f, "QEVM\nhvsim device state of domain %ld, saved by stub "
+	    "%u\n", d->target, s->stub);
+	return fclose(f) == 0 ? NULL : "Input/output error";
+}
+
+static void
+qmpd_reply_save(struct qmpd_client *c, const char *line, const char *idm)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const char *err = "injected failure";
+
+	if (c->s->mode == QMPD_SAVE_HANG)
+		return;
+	if (c->s->mode == QMPD_SAVE_ERROR || (err = qmpd_save(c->s,
+	    line)) != NULL)
+		evbuffer_add_printf(out, "{\"error\": {\"class\": "
+		    "\"GenericError\", \"desc\": \"%s\"}%s}\r\n", err, idm);
+	else
+		evbuffer_add_printf(out, "{\"return\": {}%s}\r\n", idm);
+}
+
 static void
 qmpd_reply(struct qmpd_client *c, const char *line)
 {
@@ -209,6 +257,8 @@ qmpd_reply(struct qmpd_client *c, const char *line)
 	} else if (strstr(line, "\"blockdev-change-medium\"") != NULL ||
 	    strstr(line, "\"eject\"") != NULL) {
 		qmpd_reply_cd(c, line, idm);
+	} else if (strstr(line, "\"xen-save-devices-state\"") != NULL) {
+		qmpd_reply_save(c, line, idm);
 	} else {
 		evbuffer_add_printf(out, "{\"error\": {\"class\": "
 		    "\"CommandNotFound\", \"desc\": \"not simulated\"}%s}\r\n",

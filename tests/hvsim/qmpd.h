@@ -17,12 +17,16 @@ struct qmpd;
 
 /*
  * cd-error and cd-hang: as ok, but blockdev-change-medium and eject are
- * answered with an error, or never (the client must reconnect).
+ * answered with an error, or never (the client must reconnect);
+ * save-error, save-hang and save-lost the same for
+ * xen-save-devices-state (save-lost: answered, but nothing reaches the
+ * save file, as a stub whose console 1 goes nowhere).
  */
 enum qmpd_mode { QMPD_OK, QMPD_HANG, QMPD_GARBAGE, QMPD_FLOOD,
-	QMPD_CD_ERROR, QMPD_CD_HANG };
+	QMPD_CD_ERROR, QMPD_CD_HANG, QMPD_SAVE_ERROR, QMPD_SAVE_HANG,
+	QMPD_SAVE_LOST };
 
-#define QMPD_LOG_MAX	16	/* CD commands remembered */
+#define QMPD_LOG_MAX	16	/* CD and save commands remembered */
 
 /* Listen for stub domid's monitor: NULL after a logged failure. */
 struct qmpd *qmpd_open(struct hvsim *h, uint32_t stub);

@@ -177,15 +177,20 @@ vdev_parse(char **args, int n, struct vdevs **out, char *err, size_t errlen)
 	if (v == NULL)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (strncmp(args[i], "serial=", 7) == 0 &&
+		if ((strncmp(args[i], "serial=", 7) == 0 ||
+		    strncmp(args[i], "restore=", 8) == 0) &&
 		    strlen(args[i]) < sizeof(buf) && v->n < VDEV_MAX) {
-			/* The guest's serial port: its console's output. */
+			/*
+			 * The guest's serial port: its console's output; a
+			 * restore stream: the file console 2 reads.
+			 */
 		} else if ((strncmp(args[i], "vbd=", 4) != 0 &&
 		    strncmp(args[i], "vif=", 4) != 0) ||
 		    strlen(args[i]) >= sizeof(buf) || v->n == VDEV_MAX ||
 		    vdev_fields(args[i], buf, sizeof(buf), f) != VDEV_FIELDS) {
 			snprintf(err, errlen, "bad device word %.64s (vbd= or "
-			    "vif= with %d fields, or serial=, at most %d)",
+			    "vif= with %d fields, serial= or restore=, at most "
+			    "%d)",
 			    args[i],
 			    VDEV_FIELDS, VDEV_MAX);
 			vdev_free(v);

@@ -13,6 +13,7 @@ static const char SPEC_JSON[] = "{\"id\":7,\"op\":\"build\",\"spec\":{"
     "\"target\":5,\"memory_mib\":256,\"vcpus\":1,\"kernel\":\"/k\","
     "\"ramdisk\":\"\",\"cmdline\":\"\",\"from_libxl\":false,"
     "\"serial\":\"file:/var/log/web1.serial\",\"spare\":false,"
+    "\"restore\":\"\","
     "\"disks\":[{\"backend_domid\":0,\"devid\":768,\"index\":0,"
     "\"backend\":1,\"format\":0,\"readwrite\":true,\"cdrom\":false,"
     "\"vdev\":\"hda\",\"target\":\"/srv/a.img\"}],\"nics\":[]}}";
@@ -30,6 +31,7 @@ spec_example(void)
 		.cmdline = "console=hvc0 \"quoted\" \\ tab\t",
 		.from_libxl = true,
 		.serial = "file:/var/log/xen/web1 %.serial",
+		.restore = "/var/lib/xen/qemu-resume.5",
 	};
 	unsigned i;
 
@@ -79,7 +81,8 @@ test_build_roundtrip(void)
 	CHECK(strcmp(back.spec.name, s.name) == 0 &&
 	    strcmp(back.spec.kernel, s.kernel) == 0 &&
 	    strcmp(back.spec.cmdline, s.cmdline) == 0 &&
-	    strcmp(back.spec.serial, s.serial) == 0, "strings kept");
+	    strcmp(back.spec.serial, s.serial) == 0 &&
+	    strcmp(back.spec.restore, s.restore) == 0, "strings kept");
 	CHECK(back.spec.ramdisk != NULL && back.spec.ramdisk[0] == '\0',
 	    "no ramdisk travels as empty");
 	CHECK(memcmp(back.spec.uuid, s.uuid, 16) == 0, "uuid kept");
@@ -277,6 +280,8 @@ test_request_checks(void)
 	    -EPROTO, "bool as a number refused");
 	CHECK(req_variant("\"serial\":\"file:/var/log/web1.serial\",", "") ==
 	    -EPROTO, "a missing serial refused");
+	CHECK(req_variant("\"restore\":\"\",", "") == -EPROTO,
+	    "a missing restore refused");
 	CHECK(req_variant("\"cmdline\":\"\",", "") == -EPROTO,
 	    "missing field refused");
 	CHECK(req_variant("\"cmdline\":\"\"", "\"cmdline\":\"\",\"x\":1") ==

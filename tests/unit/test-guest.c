@@ -402,6 +402,48 @@ test_saved(void)
 	guest_release(&g);
 }
 
+/* A stub replaced by one that restores a saved device state. */
+static void
+test_restore(void)
+{
+	struct policy_settings c = cfg_default();
+	struct guest_env e = { 0, 0, 0 };
+	struct guest g;
+	unsigned a, starts;
+
+	running_guest(&g, &c, &e);
+	starts = g.starts;
+	a = guest_on_restore(&g, &e, "/var/lib/xen/qemu-resume.5");
+	CHECK(a == (GUEST_DO_DESTROY_STUB | GUEST_DO_BUILD) &&
+	    g.state == GUEST_SPAWNING && g.last_exit == GUEST_EXIT_REPLACED &&
+	    g.restarts == 0 && g.ever_ran,
+	    "restore: old stub destroyed, a new one built; no restart; ran");
+	CHECK(g.restore_file != NULL &&
+	    strcmp(g.restore_file, "/var/lib/xen/qemu-resume.5") == 0,
+	    "the new stub's build knows the state file");
+	CHECK(strcmp(guest_exit_name(g.last_exit), "replaced") == 0,
+	    "the exit is named replaced");
+	g.stub_domid = -1;	/* the supervisor destroyed it */
+	guest_on_built(&g, &e, 12);
+	guest_on_stub_started(&g, &e);
+	CHECK(g.restore_file != NULL && g.starts == starts + 1,
+	    "kept while it starts; one more ioreq slot used");
+	a = guest_on_ready(&g, &e);
+	CHECK(a == 0 && g.state == GUEST_RUNNING && g.restore_file == NULL &&
+	    strstr(g.reason, "device state restored from") != NULL,
+	    "ready: restored, not unpaused, the file forgotten");
+	CHECK(guest_on_restore(&g, &e, "/y") != 0, "restored again later");
+	g.stub_domid = -1;
+	guest_on_built(&g, &e, 13);
+	a = guest_on_stub_died(&g, &e, GUEST_EXIT_CRASHED, "load failed");
+	CHECK((a & GUEST_DO_DM_DEATH) && g.state == GUEST_FAILED &&
+	    g.restore_file == NULL,
+	    "its stub dies before ready: on_dm_death, the file forgotten");
+	CHECK(guest_on_restore(&g, &e, "/x") == 0 && g.state == GUEST_FAILED,
+	    "no running stub: nothing to replace");
+	guest_release(&g);
+}
+
 static void
 test_operator_and_gone(void)
 {
@@ -618,6 +660,7 @@ main(void)
 	test_dm_death();
 	test_dm_hang();
 	test_saved();
+	test_restore();
 	test_operator_and_gone();
 	test_dying();
 	test_persist();

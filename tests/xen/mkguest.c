@@ -14,7 +14,8 @@
  *
  * --run unpauses an existing domain with the bare hypercall (xl unpause
  * also asks the guest's device model to resume, over QMP, which the test
- * stub image does not serve).
+ * stub image does not serve); --pause pauses it the same way, as a
+ * toolstack does before it saves a guest (cases/56-own-save.sh).
  *
  * --firmware builds a guest that runs, as libxl does for an HVM guest
  * (libxenguest's xc_dom_* with an HVM container): all its RAM, hvmloader
@@ -33,6 +34,7 @@
  *           [--cdrom] NAME
  *   mkguest --destroy DOMID
  *   mkguest --run DOMID
+ *   mkguest --pause DOMID
  */
 #include <errno.h>
 #include <getopt.h>
@@ -74,6 +76,7 @@ struct mkguest {
 	bool		 vcpu;
 	bool		 destroy;
 	bool		 run;
+	bool		 pause;	/* --pause: pause a running one */
 	bool		 firmware;
 	const char	*disk;		/* --disk FILE */
 	const char	*nic;		/* --nic MAC */
@@ -666,7 +669,7 @@ mkguest_destroy(struct mkguest *m)
 	return rc;
 }
 
-/* Unpause the domain, nothing else. */
+/* Unpause (or with --pause pause) the domain, nothing else. */
 static int
 mkguest_unpause_only(struct mkguest *m)
 {
@@ -674,7 +677,9 @@ mkguest_unpause_only(struct mkguest *m)
 
 	if ((rc = mkguest_open(m, false)) < 0)
 		return rc;
-	if (xc_domain_unpause(m->xch, m->domid) < 0)
+	if (m->pause && xc_domain_pause(m->xch, m->domid) < 0)
+		rc = mkguest_fail("xc_domain_pause");
+	else if (!m->pause && xc_domain_unpause(m->xch, m->domid) < 0)
 		rc = mkguest_fail("xc_domain_unpause");
 	mkguest_close(m);
 	return rc;
@@ -687,7 +692,8 @@ mkguest_usage(void)
 	    "[--mem MIB]\n               [--firmware] [--video MIB] "
 	    "[--disk FILE] [--nic MAC]\n               [--cdrom] NAME\n"
 	    "       mkguest --destroy DOMID\n"
-	    "       mkguest --run DOMID\n");
+	    "       mkguest --run DOMID\n"
+	    "       mkguest --pause DOMID\n");
 	exit(2);
 }
 
@@ -723,6 +729,7 @@ main(int argc, char **argv)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "destroy", no_argument, NULL, 'd' },
 		{ "run", no_argument, NULL, 'r' },
+		{ "pause", no_argument, NULL, 'P' },
 		{ "firmware", no_argument, NULL, 'f' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "nic", required_argument, NULL, 'n' },
@@ -734,7 +741,7 @@ main(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "puvm:drfD:n:V:c", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "puvm:drPfD:n:V:c", opts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'c': m.cdrom = true; break;
@@ -751,6 +758,7 @@ main(int argc, char **argv)
 			m.nic = optarg;
 			break;
 		case 'r': m.run = true; break;
+		case 'P': m.pause = true; break;
 		case 'V':
 			m.video_mib = strtol(optarg, &end, 10);
 			if (*end != '\0' || m.video_mib < 0 ||
@@ -772,11 +780,11 @@ main(int argc, char **argv)
 	if (optind != argc - 1 || strlen(argv[optind]) > 64 ||
 	    (m.firmware && m.pvh))
 		mkguest_usage();
-	if (m.destroy || m.run) {
+	if (m.destroy || m.run || m.pause) {
 		m.domid = (uint32_t)strtoul(argv[optind], &end, 10);
 		if (*end != '\0' || m.domid == 0 || m.domid >= 0x7ff0)
 			mkguest_usage();
-		if (m.run)
+		if (m.run || m.pause)
 			return mkguest_unpause_only(&m) < 0 ? 1 : 0;
 		return mkguest_destroy(&m) < 0 ? 1 : 0;
 	}
