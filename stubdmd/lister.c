@@ -286,6 +286,8 @@ lister_start(struct lister *l, uint32_t first, hv_list_cb *cb, void *arg)
 {
 	int rc;
 
+	if (l->fn == NULL)
+		return -ENOTSUP;
 	if (l->busy)
 		return -EBUSY;
 	l->first = first;

@@ -33,7 +33,10 @@ struct lister_stats {
 	uint64_t	stale;		/* taken again: the daemon changed one */
 };
 
-/* NULL: out of memory.  The worker starts with the first listing... */
+/*
+ * NULL: out of memory.  fn NULL: a queue of calls only, no listings.  The
+ * worker starts with the first request...
+ */
 struct lister *lister_new(struct event_base *base, lister_fn *fn, void *ctx);
 /* ... or here, which a backend calls once start-up is done (ops->start). */
 int	lister_begin(struct lister *l);
