@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -106,13 +107,22 @@ lister_next(struct lister *l)
 	return r;
 }
 
+/*
+ * The loop wakes the worker with every request.  Linux never preempts
+ * the waker on the wake-up of a SCHED_BATCH thread (an ordinary one may
+ * take the loop's CPU at once: a "list request" held the loop 13 ms with
+ * 0.3 ms of it on its CPU in check-xen); its share of the CPU stays the
+ * same.  Where the policy cannot be set, the worker runs as it is.
+ */
 static void *
 lister_main(void *arg)
 {
 	struct lister *l = arg;
 	struct lister_req *r;
+	struct sched_param p = { 0 };
 	uint64_t one = 1;
 
+	pthread_setschedparam(pthread_self(), SCHED_BATCH, &p);
 	while ((r = lister_next(l)) != NULL) {
 		lister_run(l, r);
 		pthread_mutex_lock(&l->mu);
