@@ -2,7 +2,7 @@
 /*
  * The daemon's side of the builder processes (xlbuild.c): libxl builds,
  * attaches and destroys, queued and handed to a small pool of builders
- * (the policy's builders, started at start and again when one dies), each
+ * (the policy's builders, forked at start and again when one dies), each
  * over its own socketpair (builder.h), one request at a time.  A builder
  * that hangs past its request's timeout is killed; one that crashes, is
  * killed or answers what it was not asked costs its own request, never
@@ -20,7 +20,6 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +39,6 @@
 #define HV_XEN_DESTROY_TIMEOUT_S	60
 #define HV_XEN_REAP_POLL_MS		20
 #define HV_XEN_REAP_POLLS		250	/* then SIGKILL */
-#define HV_XEN_BUILDER_FD		3	/* the builder's socket there */
 
 static void hv_xen_builder_pump(struct hv_xen *x);
 
@@ -360,39 +358,12 @@ hv_xen_builder_bufs(const int sv[2])
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-/*
- * The daemon's own binary run as a builder, its socket as descriptor to:
- * posix_spawn (a vfork: the daemon's page tables are not copied) and an
- * exec, where a fork of the daemon held the loop 35 ms in check-xen (a
- * PV dom0's fork has Xen check every page-table page it copies).
- */
+/* Forked from the daemon: at start, and again after one died. */
 static int
-hv_xen_builder_spawn(int fd, pid_t *pid)
-{
-	char a0[] = "stubdmd", a1[] = XLBUILD_ARG, a2[16], a3[24];
-	char *argv[] = { a0, a1, a2, a3, NULL };
-	int to = fd == HV_XEN_BUILDER_FD ? HV_XEN_BUILDER_FD + 1 :
-	    HV_XEN_BUILDER_FD;
-	posix_spawn_file_actions_t fa;
-	int rc;
-
-	snprintf(a2, sizeof(a2), "%d", to);
-	snprintf(a3, sizeof(a3), "%ld", (long)getpid());
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		return -rc;
-	/* dup2 to another number: the copy loses close-on-exec. */
-	if ((rc = posix_spawn_file_actions_adddup2(&fa, fd, to)) == 0)
-		rc = posix_spawn(pid, "/proc/self/exe", &fa, NULL, argv,
-		    environ);
-	posix_spawn_file_actions_destroy(&fa);
-	return -rc;
-}
-
-/* Started by the daemon: at start, and again after one died. */
-static int
-hv_xen_builder_run(struct hv_xen_builder *b)
+hv_xen_builder_fork(struct hv_xen_builder *b)
 {
 	struct event_base *base = b->x->hv.base;
+	pid_t parent = getpid();
 	int sv[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -403,15 +374,20 @@ hv_xen_builder_run(struct hv_xen_builder *b)
 	b->ev_write = event_new(base, sv[0], EV_WRITE,
 	    hv_xen_builder_on_write, b);
 	rc = b->ev_read == NULL || b->ev_write == NULL ? -ENOMEM : 0;
-	if (rc == 0)
-		rc = hv_xen_builder_spawn(sv[1], &b->pid);
-	close(sv[1]);
+	if (rc == 0 && (b->pid = fork()) < 0)
+		rc = -errno;
 	if (rc < 0) {
 		b->pid = -1;
 		hv_xen_builder_hangup(b);
 		close(sv[0]);
+		close(sv[1]);
 		return rc;
 	}
+	if (b->pid == 0) {
+		close(sv[0]);
+		xlbuild_main(sv[1], parent);
+	}
+	close(sv[1]);
 	b->fd = sv[0];
 	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
 	event_add(b->ev_read, NULL);
@@ -473,11 +449,11 @@ hv_xen_builder_may_send(const struct hv_xen *x, const struct hv_xen_job *j)
 }
 
 /*
- * An idle builder within the policy's number, else a new one (*spawned),
+ * An idle builder within the policy's number, else a new one (*forked),
  * else NULL.
  */
 static struct hv_xen_builder *
-hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *spawned)
+hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *forked)
 {
 	struct hv_xen_builder *b, *empty = NULL;
 	unsigned i;
@@ -492,8 +468,8 @@ hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *spawned)
 	}
 	if (empty == NULL)
 		return NULL;
-	*spawned = true;
-	return (*rc = hv_xen_builder_run(empty)) == 0 ? empty : NULL;
+	*forked = true;
+	return (*rc = hv_xen_builder_fork(empty)) == 0 ? empty : NULL;
 }
 
 /* Whether any builder is alive (one that is will take the request later). */
@@ -511,8 +487,8 @@ hv_xen_builder_any(const struct hv_xen *x)
 /*
  * Requests go to idle builders in the order they came (but for what
  * hv_xen_builder_may_send holds back); the daemon never waits on a
- * builder.  A new builder's start counts in the loop's stall, under a
- * name of its own: starting a process and a send are not the same
+ * builder.  A new builder's fork counts in the loop's stall, under a
+ * name of its own: a fork of the daemon and a send are not the same
  * cost.
  */
 static void
@@ -522,13 +498,13 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 	struct hv_xen_builder *b;
 	struct hv_xen_job *j;
 	struct hv_xen_t0 t0 = hv_xen_t0_now();
-	bool spawned = false;
+	bool forked = false;
 	int rc;
 
 	TAILQ_FOREACH(j, &x->jobs, link) {
 		if (j->b != NULL || !hv_xen_builder_may_send(x, j))
 			continue;
-		if ((b = hv_xen_builder_pick(x, &rc, &spawned)) == NULL) {
+		if ((b = hv_xen_builder_pick(x, &rc, &forked)) == NULL) {
 			if (rc < 0 && !hv_xen_builder_any(x)) {
 				hv_xen_builder_unsent(j, rc, "cannot start "
 				    "the build helper");
@@ -541,7 +517,7 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 	}
-	hv_xen_stall(x, t0, spawned ? "builder request and spawn" :
+	hv_xen_stall(x, t0, forked ? "builder request and fork" :
 	    "builder request");
 }
 
@@ -639,7 +615,7 @@ hv_xen_builder_destroy(struct hv_xen *x, uint32_t domid)
 	return rc;
 }
 
-/* Every builder the policy allows, started before any request needs one. */
+/* Every builder the policy allows, forked before any request needs one. */
 int
 hv_xen_builder_start(struct hv_xen *x)
 {
@@ -648,7 +624,7 @@ hv_xen_builder_start(struct hv_xen *x)
 
 	for (i = 0; i < x->builders; i++)
 		if (x->b[i].pid < 0 && !x->b[i].lost &&
-		    (e = hv_xen_builder_run(&x->b[i])) < 0 && rc == 0)
+		    (e = hv_xen_builder_fork(&x->b[i])) < 0 && rc == 0)
 			rc = e;
 	return rc;
 }

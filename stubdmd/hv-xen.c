@@ -705,8 +705,9 @@ hv_xen_start(struct hv *hv)
 	int rc = hv_xen_builder_start(x), e;
 
 	/*
-	 * The workers' threads now, not at the first request (creating one
-	 * took 72 ms of the loop in check-xen).
+	 * The lister's thread now, not at the first listing (creating it
+	 * took 72 ms of the loop in check-xen); after the first builders'
+	 * forks, which then copy a process of one thread.
 	 */
 	if ((e = lister_begin(x->lister)) == 0)
 		e = lister_begin(x->controls);

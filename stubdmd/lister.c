@@ -27,10 +27,10 @@
  * after an unpause is made after it.
  *
  * The worker calls the backend's functions and malloc only, with its own
- * handles, and blocks every signal.  Were the daemon to fork a child that
- * runs on without exec, the child would never touch the queues (a mutex
- * a fork copied held is never taken in it), and glibc's malloc is safe
- * across fork.
+ * handles, and blocks every signal.  The daemon forks builder processes
+ * that run on without exec: a child never touches the queues, so the
+ * mutex a fork may copy held is never taken in it, and glibc's malloc is
+ * safe across fork.
  */
 #include <errno.h>
 #include <event2/event.h>

@@ -4,7 +4,7 @@
  * domain, giving a spare its guest's devices and destroying a domain are
  * libxl calls (what xl uses: consoles, xenstore introduction, devices)
  * that wait on xenstore and backends for seconds, so they run here, in a
- * process the daemon starts (hv-xen-builder.c), holding one libxl context:
+ * process the daemon forks (hv-xen-builder.c), holding one libxl context:
  * one request, one reply over its socketpair (builder.h).  It crashing or
  * being killed costs the request it had in hand, never the daemon.
  */
@@ -640,31 +640,4 @@ xlbuild_main(int fd, pid_t parent)
 	if (l.ctx != NULL)
 		libxl_ctx_free(l.ctx);
 	_exit(0);
-}
-
-/* Strict: a decimal number in [min, max], or -1. */
-static long
-xlbuild_number(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	return v;
-}
-
-void
-xlbuild_exec_main(const char *fd, const char *parent)
-{
-	long f = xlbuild_number(fd, 3, 1 << 20);
-	long p = xlbuild_number(parent, 1, 1L << 30);
-
-	if (f < 0 || p < 0) {
-		fprintf(stderr, "%s: bad arguments\n", XLBUILD_COMM);
-		_exit(1);
-	}
-	xlbuild_main((int)f, (pid_t)p);
 }
