@@ -2,15 +2,16 @@
 /*
  * Simulated-host backend: the hypervisor calls become requests on hvsim's
  * control socket (tests/hvsim/PROTOCOL.md).  Requests are small and local,
- * so they are made synchronously; builds still complete through the event
- * loop, and listings come from a worker thread (lister.c), as they do on
- * real Xen.
+ * so most are made synchronously; builds still complete through the event
+ * loop, and listings and domain controls are made by a worker thread
+ * (lister.c), as they are on real Xen.
  */
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -26,9 +27,16 @@ struct hv_sim {
 	char		*rundir;
 	int		 fd;
 	FILE		*in;
-	/* The lister's thread has a connection of its own (lister.c). */
+	/* The lister's thread has a connection of its own (lister.c)... */
 	struct hv_sim	*worker;
 	struct lister	*lister;
+	/* ... and so has the domain controls' (hv.h: off the loop). */
+	struct hv_sim	*ctl_worker;
+	struct lister	*controls;
+	/* Destroys queued: listings show them dying, as Xen's backend does. */
+	TAILQ_HEAD(, hv_sim_ctl) destroys;
+	hv_list_cb	*list_cb;
+	void		*list_arg;
 };
 
 struct hv_sim_build {
@@ -38,6 +46,18 @@ struct hv_sim_build {
 	int		 err;
 	uint32_t	 domid;
 	char		 why[256];
+};
+
+/* A domain control for the lister's thread: hvsim's verb and words. */
+struct hv_sim_ctl {
+	struct hv_sim	*s;
+	const char	*verb;
+	uint32_t	 domid;
+	char		 b[16];		/* "": none */
+	hv_done_cb	*cb;
+	void		*arg;
+	bool		 destroy;
+	TAILQ_ENTRY(hv_sim_ctl) link;	/* a destroy, until it is answered */
 };
 
 static const char *const sim_errnames[] = {
@@ -259,10 +279,28 @@ out:
 	return rc;
 }
 
-static int
-sim_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
+
+static bool
+sim_destroying(const struct hv_sim *s, uint32_t domid)
 {
-	return sim_list_on((struct hv_sim *)hv, first, out, n);
+	const struct hv_sim_ctl *c;
+
+	TAILQ_FOREACH(c, &s->destroys, link)
+		if (c->domid == domid)
+			return true;
+	return false;
+}
+
+/* A domain whose destroy is queued is as good as gone. */
+static void
+sim_listed(void *arg, int err, struct hv_dominfo *v, size_t n)
+{
+	struct hv_sim *s = arg;
+	size_t i;
+
+	for (i = 0; err == 0 && i < n; i++)
+		v[i].dying |= sim_destroying(s, v[i].domid);
+	s->list_cb(s->list_arg, err, v, n);
 }
 
 static int
@@ -297,9 +335,28 @@ sim_state_dir(struct hv *hv)
 }
 
 static int
+sim_list(struct hv *hv, uint32_t first, struct hv_dominfo **out, size_t *n)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+	int rc = sim_list_on(s, first, out, n);
+	size_t i;
+
+	for (i = 0; rc == 0 && i < *n; i++)
+		(*out)[i].dying |= sim_destroying(s, (*out)[i].domid);
+	return rc;
+}
+
+static int
 sim_list_start(struct hv *hv, uint32_t first, hv_list_cb *cb, void *arg)
 {
-	return lister_start(((struct hv_sim *)hv)->lister, first, cb, arg);
+	struct hv_sim *s = (struct hv_sim *)hv;
+	int rc;
+
+	if ((rc = lister_start(s->lister, first, sim_listed, s)) == 0) {
+		s->list_cb = cb;
+		s->list_arg = arg;
+	}
+	return rc;
 }
 
 /* A build or attach done: a listing under way may predate it. */
@@ -464,31 +521,89 @@ sim_set_target(struct hv *hv, uint32_t stub, uint32_t guest)
 	return sim_simple(hv, "set-target", stub, g);
 }
 
+/* On the lister's thread, its own connection: no logging. */
 static int
-sim_pause(struct hv *hv, uint32_t domid)
+sim_ctl_call(void *ctx, void *arg)
 {
-	return sim_simple(hv, "pause", domid, NULL);
+	struct hv_sim_ctl *c = arg;
+
+	return sim_simple(ctx, c->verb, c->domid, c->b[0] ? c->b : NULL);
+}
+
+static void
+sim_ctl_done(void *arg, int err)
+{
+	struct hv_sim_ctl *c = arg;
+	hv_done_cb *cb = c->cb;
+	void *cbarg = c->arg;
+
+	/* A listing begun before it took effect is taken again. */
+	if (err != -ECANCELED)
+		lister_changed(c->s->lister);
+	if (c->destroy)
+		TAILQ_REMOVE(&c->s->destroys, c, link);
+	free(c);
+	if (cb != NULL)
+		cb(cbarg, err);
+}
+
+/*
+ * Made off the loop, in order, as on real Xen: the path the tests take
+ * is the one Xen's takes (control-fault makes them slow).
+ */
+static int
+sim_ctl(struct hv *hv, const char *verb, uint32_t domid, const char *b,
+    hv_done_cb *cb, void *arg)
+{
+	struct hv_sim *s = (struct hv_sim *)hv;
+	struct hv_sim_ctl *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL)
+		return -ENOMEM;
+	*c = (struct hv_sim_ctl){ .s = s, .verb = verb, .domid = domid,
+	    .cb = cb, .arg = arg, .destroy = strcmp(verb, "destroy") == 0 };
+	snprintf(c->b, sizeof(c->b), "%s", b != NULL ? b : "");
+	if ((rc = lister_call(s->controls, sim_ctl_call, sim_ctl_done,
+	    c)) < 0) {
+		free(c);
+		return rc;
+	}
+	lister_changed(s->lister);	/* a listing under way predates it */
+	if (c->destroy)
+		TAILQ_INSERT_TAIL(&s->destroys, c, link);
+	return 0;
 }
 
 static int
-sim_unpause(struct hv *hv, uint32_t domid)
+sim_pause(struct hv *hv, uint32_t domid, hv_done_cb *cb, void *arg)
 {
-	return sim_simple(hv, "unpause", domid, NULL);
+	return sim_ctl(hv, "pause", domid, NULL, cb, arg);
 }
 
 static int
-sim_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why)
+sim_unpause(struct hv *hv, uint32_t domid, hv_done_cb *cb, void *arg)
+{
+	return sim_ctl(hv, "unpause", domid, NULL, cb, arg);
+}
+
+static int
+sim_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why,
+    hv_done_cb *cb, void *arg)
 {
 	char r[16];
 
 	snprintf(r, sizeof(r), "%d", (int)why);
-	return sim_simple(hv, "shutdown", domid, r);
+	return sim_ctl(hv, "shutdown", domid, r, cb, arg);
 }
 
+/* Its failure (a domain already gone) is no news: the listing says. */
 static int
 sim_destroy(struct hv *hv, uint32_t domid)
 {
-	return sim_simple(hv, "destroy", domid, NULL);
+	if (sim_destroying((struct hv_sim *)hv, domid))
+		return 0;
+	return sim_ctl(hv, "destroy", domid, NULL, NULL, NULL);
 }
 
 static int
@@ -555,7 +670,10 @@ sim_close(struct hv *hv)
 
 	if (s == NULL)
 		return;
+	lister_free(s->controls);
 	lister_free(s->lister);
+	if (s->ctl_worker != NULL)
+		sim_close(&s->ctl_worker->hv);
 	if (s->worker != NULL)
 		sim_close(&s->worker->hv);
 	sim_disconnect(s);
@@ -600,18 +718,19 @@ static const struct hv_ops sim_ops = {
 	.close = sim_close,
 };
 
-/* The lister's connection, made when it first lists. */
+/* A worker's connection (made at its first request), and its queue. */
 static int
-sim_worker_open(struct hv_sim *s)
+sim_worker_open(struct hv_sim *s, lister_fn *fn, struct hv_sim **wp,
+    struct lister **lp)
 {
 	struct hv_sim *w = calloc(1, sizeof(*w));
 
 	if (w == NULL)
 		return -ENOMEM;
 	w->fd = -1;
-	s->worker = w;
+	*wp = w;
 	if ((w->ctl_path = strdup(s->ctl_path)) == NULL ||
-	    (s->lister = lister_new(s->hv.base, sim_lister_list, w)) == NULL)
+	    (*lp = lister_new(s->hv.base, fn, w)) == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -633,9 +752,11 @@ hv_sim_open(struct event_base *base, const char *rundir, char **err)
 	}
 	s->hv.ops = &sim_ops;
 	s->hv.base = base;
+	TAILQ_INIT(&s->destroys);
 	s->fd = -1;
-	if ((rc = sim_connect(s)) == 0)
-		rc = sim_worker_open(s);
+	if ((rc = sim_connect(s)) == 0 && (rc = sim_worker_open(s,
+	    sim_lister_list, &s->worker, &s->lister)) == 0)
+		rc = sim_worker_open(s, NULL, &s->ctl_worker, &s->controls);
 	if (rc < 0) {
 		if (asprintf(err, "cannot reach the simulated host at %s: %s",
 		    s->ctl_path, strerror(-rc)) == -1)

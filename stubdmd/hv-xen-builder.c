@@ -448,9 +448,12 @@ hv_xen_builder_may_send(const struct hv_xen *x, const struct hv_xen_job *j)
 	return true;
 }
 
-/* An idle builder within the policy's number, else a new one, else NULL. */
+/*
+ * An idle builder within the policy's number, else a new one (*forked),
+ * else NULL.
+ */
 static struct hv_xen_builder *
-hv_xen_builder_pick(struct hv_xen *x, int *rc)
+hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *forked)
 {
 	struct hv_xen_builder *b, *empty = NULL;
 	unsigned i;
@@ -463,9 +466,10 @@ hv_xen_builder_pick(struct hv_xen *x, int *rc)
 		if (b->pid < 0 && !b->lost && empty == NULL)
 			empty = b;
 	}
-	if (empty != NULL && (*rc = hv_xen_builder_fork(empty)) == 0)
-		return empty;
-	return NULL;
+	if (empty == NULL)
+		return NULL;
+	*forked = true;
+	return (*rc = hv_xen_builder_fork(empty)) == 0 ? empty : NULL;
 }
 
 /* Whether any builder is alive (one that is will take the request later). */
@@ -483,7 +487,9 @@ hv_xen_builder_any(const struct hv_xen *x)
 /*
  * Requests go to idle builders in the order they came (but for what
  * hv_xen_builder_may_send holds back); the daemon never waits on a
- * builder.  A new builder's fork counts in the loop's stall.
+ * builder.  A new builder's fork counts in the loop's stall, under a
+ * name of its own: a fork of the daemon and a send are not the same
+ * cost.
  */
 static void
 hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
@@ -492,12 +498,13 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 	struct hv_xen_builder *b;
 	struct hv_xen_job *j;
 	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	bool forked = false;
 	int rc;
 
 	TAILQ_FOREACH(j, &x->jobs, link) {
 		if (j->b != NULL || !hv_xen_builder_may_send(x, j))
 			continue;
-		if ((b = hv_xen_builder_pick(x, &rc)) == NULL) {
+		if ((b = hv_xen_builder_pick(x, &rc, &forked)) == NULL) {
 			if (rc < 0 && !hv_xen_builder_any(x)) {
 				hv_xen_builder_unsent(j, rc, "cannot start "
 				    "the build helper");
@@ -510,7 +517,8 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 	}
-	hv_xen_stall(x, t0, "builder request");
+	hv_xen_stall(x, t0, forked ? "builder request and fork" :
+	    "builder request");
 }
 
 /* From the loop, never from inside a caller of the backend. */

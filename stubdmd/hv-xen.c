@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Real Xen backend.  libxenctrl lists the domains and carries out the
- * quick domain controls (pause, unpause, shutdown, set_target) in the
- * daemon; the listing is made off the loop by a worker thread (lister.c)
- * with a handle of its own.  Building a stub domain and destroying a domain are libxl calls
- * that wait on xenstore and backends for seconds: they go to the builder
- * process (hv-xen-builder.c, xlbuild.c).  Every call from the loop is
- * timed and the longest is hv.max_stall_us.  Console output is
- * xenconsoled's per-guest log (xenconsoled --log=guest), see
+ * domain controls (pause, unpause, shutdown, a destroy's first stop)
+ * on two worker threads (lister.c), each with a handle of its own: one
+ * lists, the other makes the controls in the order they are given, each
+ * reported back to the loop; set_target stays on the loop
+ * (one quick hypercall in the stub's set-up sequence).  Building a stub
+ * domain and destroying a domain are libxl calls that wait on xenstore
+ * and backends for seconds: they go to the builder processes
+ * (hv-xen-builder.c, xlbuild.c).  Every call from the loop is timed and
+ * the longest is hv.max_stall_us; each call's time on the worker is
+ * logged beside it.  Console output is xenconsoled's per-guest log
+ * (xenconsoled --log=guest), see
  * hv_xen_console_tail.
  */
 #include <errno.h>
@@ -59,21 +63,39 @@ hv_xen_t0_now(void)
 	return (struct hv_xen_t0){ clock_now_us(), hv_xen_cpu_us() };
 }
 
+/* Whether d is op's longest so far in v (then kept). */
+static bool
+hv_xen_longest(struct hv_xen_longest *v, const char *op, uint64_t d)
+{
+	unsigned i;
+
+	for (i = 0; i < HV_XEN_STALL_OPS && v[i].op != NULL &&
+	    strcmp(v[i].op, op) != 0; i++)
+		;
+	if (i == HV_XEN_STALL_OPS || d <= v[i].max_us)
+		return false;
+	v[i].op = op;
+	v[i].max_us = d;
+	return true;
+}
+
 /* Each call's longest, logged when it grows: what check-xen prints. */
 static void
 hv_xen_stall_op(struct hv_xen *x, const char *op, uint64_t d, uint64_t cpu)
 {
-	unsigned i;
+	if (hv_xen_longest(x->stalls, op, d))
+		log_debug("xen: longest stall of call '%s' so far: %llu us "
+		    "(%llu us on the CPU)", op, (unsigned long long)d,
+		    (unsigned long long)cpu);
+}
 
-	for (i = 0; i < HV_XEN_STALL_OPS && x->stalls[i].op != NULL &&
-	    strcmp(x->stalls[i].op, op) != 0; i++)
-		;
-	if (i == HV_XEN_STALL_OPS || d <= x->stalls[i].max_us)
-		return;
-	x->stalls[i].op = op;
-	x->stalls[i].max_us = d;
-	log_debug("xen: longest stall of call '%s' so far: %llu us (%llu us "
-	    "on the CPU)", op, (unsigned long long)d, (unsigned long long)cpu);
+/* What the worker spared the loop, logged the same way (check-xen). */
+void
+hv_xen_worker_time(struct hv_xen *x, const char *op, uint64_t us)
+{
+	if (hv_xen_longest(x->worker_us, op, us))
+		log_debug("xen: longest worker time of call '%s' so far: %llu "
+		    "us", op, (unsigned long long)us);
 }
 
 void
@@ -160,7 +182,7 @@ hv_xen_mark_dying(struct hv_xen *x, struct hv_dominfo *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		v[i].dying |= hv_xen_builder_destroying(x, v[i].domid);
+		v[i].dying |= hv_xen_destroying(x, v[i].domid);
 }
 
 int
@@ -274,50 +296,183 @@ hv_xen_detach(struct hv *hv, uint32_t stub, const struct hv_stub_spec *spec,
 
 #define HV_XEN_CALL(expr)	((expr) == 0 ? 0 : -errno)
 
-/* A domain control: a listing under way may predate it (lister.c). */
+/* Quick, and its caller sets up the stub with it in order: on the loop. */
 static int
-hv_xen_timed(struct hv *hv, struct hv_xen_t0 t0, const char *op, int rc)
+hv_xen_set_target(struct hv *hv, uint32_t stub, uint32_t guest)
 {
-	lister_changed(((struct hv_xen *)hv)->lister);
-	hv_xen_stall((struct hv_xen *)hv, t0, op);
+	struct hv_xen *x = (struct hv_xen *)hv;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	int rc = HV_XEN_CALL(xc_domain_set_target(x->xch, stub, guest));
+
+	lister_changed(x->lister);
+	hv_xen_stall(x, t0, "set_target");
+	return rc;
+}
+
+/* ---- domain controls, on the lister's thread ---------------------- */
+
+/*
+ * What a destroy does there: -ESRCH if the domain is gone, else it stops
+ * at once (the builder's libxl_domain_destroy may take seconds).
+ */
+static int
+hv_xen_ctl_stop(xc_interface *xch, const struct hv_xen_ctl *c)
+{
+	xc_domaininfo_t info;
+
+	if (xc_domain_getinfolist(xch, c->domid, 1, &info) != 1 ||
+	    info.domain != c->domid)
+		return -ESRCH;
+	xc_domain_pause(xch, c->domid);
+	return 0;
+}
+
+static int
+hv_xen_ctl_pause(xc_interface *xch, const struct hv_xen_ctl *c)
+{
+	return HV_XEN_CALL(xc_domain_pause(xch, c->domid));
+}
+
+static int
+hv_xen_ctl_unpause(xc_interface *xch, const struct hv_xen_ctl *c)
+{
+	return HV_XEN_CALL(xc_domain_unpause(xch, c->domid));
+}
+
+static int
+hv_xen_ctl_shutdown(xc_interface *xch, const struct hv_xen_ctl *c)
+{
+	return HV_XEN_CALL(xc_domain_shutdown(xch, c->domid, c->why));
+}
+
+static const struct {
+	const char	*name;		/* the stall's and the worker's */
+	int		(*fn)(xc_interface *, const struct hv_xen_ctl *);
+} hv_xen_ctls[] = {
+	[HV_XEN_PAUSE] = { "pause", hv_xen_ctl_pause },
+	[HV_XEN_UNPAUSE] = { "unpause", hv_xen_ctl_unpause },
+	[HV_XEN_SHUTDOWN] = { "shutdown", hv_xen_ctl_shutdown },
+	[HV_XEN_DESTROY] = { "destroy", hv_xen_ctl_stop },
+};
+
+/* On the worker, with its own handle: nothing of the loop's, no log. */
+static int
+hv_xen_ctl_call(void *ctx, void *arg)
+{
+	struct hv_xen_worker *w = ctx;
+	struct hv_xen_ctl *c = arg;
+	uint64_t t0 = clock_now_us();
+	int rc = hv_xen_ctls[c->op].fn(w->xch, c);
+
+	c->took_us = clock_now_us() - t0;
+	return rc;
+}
+
+/* A domain whose destroy is under way: queued, stopping, or the builder's. */
+bool
+hv_xen_destroying(const struct hv_xen *x, uint32_t domid)
+{
+	const struct hv_xen_ctl *c;
+
+	TAILQ_FOREACH(c, &x->destroys, link)
+		if (c->domid == domid)
+			return true;
+	return hv_xen_builder_destroying(x, domid);
+}
+
+/* Stopped (or gone): the builder has it next, before it leaves the list. */
+static void
+hv_xen_ctl_stopped(struct hv_xen *x, struct hv_xen_ctl *c, int err)
+{
+	int rc;
+
+	if (err == 0 && (rc = hv_xen_builder_destroy(x, c->domid)) < 0)
+		log_warnx("xen: destroying domain %u: %s; the reconcile will "
+		    "retry", c->domid, strerror(-rc));
+	else if (err < 0)
+		log_debug("xen: domain %u to destroy: %s", c->domid,
+		    strerror(-err));
+	TAILQ_REMOVE(&x->destroys, c, link);
+}
+
+/* Back on the loop: the worker's time logged, then the caller's callback. */
+static void
+hv_xen_ctl_done(void *arg, int err)
+{
+	struct hv_xen_ctl *c = arg;
+	struct hv_xen *x = c->x;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	hv_done_cb *cb = c->cb;
+	void *cbarg = c->arg;
+
+	if (err != -ECANCELED) {
+		/* A listing begun before it took effect is taken again. */
+		lister_changed(x->lister);
+		hv_xen_worker_time(x, hv_xen_ctls[c->op].name, c->took_us);
+	}
+	if (c->op == HV_XEN_DESTROY && err == -ECANCELED)
+		TAILQ_REMOVE(&x->destroys, c, link);
+	else if (c->op == HV_XEN_DESTROY)
+		hv_xen_ctl_stopped(x, c, err);
+	free(c);
+	if (err != -ECANCELED)
+		hv_xen_stall(x, t0, "control done");
+	if (cb != NULL)
+		cb(cbarg, err);
+}
+
+/*
+ * One control queued for the controls' thread; a listing under way, or
+ * made before it is done, may predate it (lister.c): both are taken
+ * again.  What is left on the loop is this: the stall of the call.
+ */
+static int
+hv_xen_ctl(struct hv *hv, enum hv_xen_ctl_op op, uint32_t domid, int why,
+    hv_done_cb *cb, void *arg)
+{
+	struct hv_xen *x = (struct hv_xen *)hv;
+	struct hv_xen_t0 t0 = hv_xen_t0_now();
+	struct hv_xen_ctl *c = NULL;
+	int rc = -ESRCH;
+
+	if (domid == 0 || domid >= HV_XEN_DOMID_MAX ||
+	    (op == HV_XEN_UNPAUSE && hv_xen_destroying(x, domid)))
+		goto out;
+	rc = -ENOMEM;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto out;
+	*c = (struct hv_xen_ctl){ .x = x, .op = op, .domid = domid,
+	    .why = why, .cb = cb, .arg = arg };
+	if ((rc = lister_call(x->controls, hv_xen_ctl_call, hv_xen_ctl_done,
+	    c)) < 0) {
+		free(c);
+		goto out;
+	}
+	if (op == HV_XEN_DESTROY)
+		TAILQ_INSERT_TAIL(&x->destroys, c, link);
+	lister_changed(x->lister);
+out:
+	hv_xen_stall(x, t0, hv_xen_ctls[op].name);
 	return rc;
 }
 
 static int
-hv_xen_set_target(struct hv *hv, uint32_t stub, uint32_t guest)
+hv_xen_pause(struct hv *hv, uint32_t domid, hv_done_cb *cb, void *arg)
 {
-	struct hv_xen_t0 t0 = hv_xen_t0_now();
-
-	return hv_xen_timed(hv, t0, "set_target",
-	    HV_XEN_CALL(xc_domain_set_target(((struct hv_xen *)hv)->xch, stub,
-	    guest)));
+	return hv_xen_ctl(hv, HV_XEN_PAUSE, domid, 0, cb, arg);
 }
 
 static int
-hv_xen_pause(struct hv *hv, uint32_t domid)
+hv_xen_unpause(struct hv *hv, uint32_t domid, hv_done_cb *cb, void *arg)
 {
-	struct hv_xen_t0 t0 = hv_xen_t0_now();
-
-	return hv_xen_timed(hv, t0, "pause", HV_XEN_CALL(xc_domain_pause(
-	    ((struct hv_xen *)hv)->xch, domid)));
+	return hv_xen_ctl(hv, HV_XEN_UNPAUSE, domid, 0, cb, arg);
 }
 
 static int
-hv_xen_unpause(struct hv *hv, uint32_t domid)
+hv_xen_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why,
+    hv_done_cb *cb, void *arg)
 {
-	struct hv_xen_t0 t0 = hv_xen_t0_now();
-
-	return hv_xen_timed(hv, t0, "unpause", HV_XEN_CALL(xc_domain_unpause(
-	    ((struct hv_xen *)hv)->xch, domid)));
-}
-
-static int
-hv_xen_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why)
-{
-	struct hv_xen_t0 t0 = hv_xen_t0_now();
-
-	return hv_xen_timed(hv, t0, "shutdown", HV_XEN_CALL(xc_domain_shutdown(
-	    ((struct hv_xen *)hv)->xch, domid, (int)why)));
+	return hv_xen_ctl(hv, HV_XEN_SHUTDOWN, domid, (int)why, cb, arg);
 }
 
 static int
@@ -342,38 +497,22 @@ hv_xen_state_dir(struct hv *hv)
 	return HV_XEN_STATE_DIR;
 }
 
-static bool
-hv_xen_exists(struct hv_xen *x, uint32_t domid)
-{
-	xc_domaininfo_t info;
-
-	return xc_domain_getinfolist(x->xch, domid, 1, &info) == 1 &&
-	    info.domain == domid;
-}
-
 /*
- * libxl_domain_destroy in the builder: it tears down backends and removes
- * the domain's xenstore entries (a stub's must not linger: the next stub
- * of the same guest reuses its name).  Works for domains libxl did not
- * create.  Until the builder is done, the list reports the domain as dying.
+ * Stopped by the worker, then libxl_domain_destroy in the builder: it
+ * tears down backends and removes the domain's xenstore entries (a
+ * stub's must not linger: the next stub of the same guest reuses its
+ * name).  Works for domains libxl did not create.  Until the builder is
+ * done, the list reports the domain as dying.
  */
 int
 hv_xen_destroy(struct hv *hv, uint32_t domid)
 {
 	struct hv_xen *x = (struct hv_xen *)hv;
-	struct hv_xen_t0 t0 = hv_xen_t0_now();
-	int rc = 0;
 
-	if (domid == 0 || domid >= HV_XEN_DOMID_MAX || !hv_xen_exists(x, domid))
-		rc = -ESRCH;
-	else if (!hv_xen_builder_destroying(x, domid)) {
-		/* It stops at once; the builder may take seconds. */
-		xc_domain_pause(x->xch, domid);
-		rc = hv_xen_builder_destroy(x, domid);
-		lister_changed(x->lister);
-	}
-	hv_xen_stall(x, t0, "destroy");
-	return rc;
+	if (domid != 0 && domid < HV_XEN_DOMID_MAX &&
+	    hv_xen_destroying(x, domid))
+		return 0;
+	return hv_xen_ctl(hv, HV_XEN_DESTROY, domid, 0, NULL, NULL);
 }
 
 /* ---- consoles ------------------------------------------------------ */
@@ -477,8 +616,12 @@ hv_xen_close(struct hv *hv)
 
 	if (x == NULL)
 		return;
-	hv_xen_builder_close(x);
+	/* The queues first: a destroy stopped now would go to the builder. */
+	lister_free(x->controls);
 	lister_free(x->lister);
+	hv_xen_builder_close(x);
+	if (x->ctl_worker.xch != NULL)
+		xc_interface_close(x->ctl_worker.xch);
 	if (x->worker.xch != NULL)
 		xc_interface_close(x->worker.xch);
 	if (x->worker.xsh != NULL)
@@ -552,7 +695,7 @@ hv_xen_renamed(void *arg, int err)
 {
 	struct hv_xen_rename *r = arg;
 
-	if (err < 0)
+	if (err < 0 && err != -ECANCELED)
 		log_warnx("xen: renaming domain %u to %s: %s; it keeps its "
 		    "name", r->domid, r->name, strerror(-err));
 	free(r);
@@ -590,7 +733,8 @@ hv_xen_start(struct hv *hv)
 	 * took 72 ms of the loop in check-xen); after the first builders'
 	 * forks, which then copy a process of one thread.
 	 */
-	e = lister_begin(x->lister);
+	if ((e = lister_begin(x->lister)) == 0)
+		e = lister_begin(x->controls);
 	return rc < 0 ? rc : e;
 }
 
@@ -678,6 +822,7 @@ hv_xen_open(struct event_base *base, char **err)
 		return NULL;
 	}
 	x->hv.ops = &hv_xen_ops;
+	TAILQ_INIT(&x->destroys);
 	x->hv.base = base;
 	x->console_dir = strdup(dir != NULL && dir[0] == '/' ? dir :
 	    HV_XEN_CONSOLE_DIR);
@@ -686,10 +831,15 @@ hv_xen_open(struct event_base *base, char **err)
 	x->worker.xch = xc_interface_open(NULL, NULL, 0);
 	if (x->worker.xch != NULL)
 		x->lister = lister_new(base, hv_xen_lister_list, &x->worker);
+	x->ctl_worker.xch = xc_interface_open(NULL, NULL, 0);
+	if (x->ctl_worker.xch != NULL)
+		x->controls = lister_new(base, NULL, &x->ctl_worker);
 	if (hv_xen_builder_open(x) < 0 || x->console_dir == NULL ||
-	    (x->worker.xch != NULL && x->lister == NULL))
+	    (x->worker.xch != NULL && x->lister == NULL) ||
+	    (x->ctl_worker.xch != NULL && x->controls == NULL))
 		hv_xen_open_error(err, "out of memory");
-	else if (x->xch == NULL || x->worker.xch == NULL)
+	else if (x->xch == NULL || x->worker.xch == NULL ||
+	    x->ctl_worker.xch == NULL)
 		hv_xen_open_error(err, "cannot open the Xen control interface "
 		    "(is this a Xen dom0 with /proc/xen mounted?)");
 	if (*err != NULL) {

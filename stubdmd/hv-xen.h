@@ -71,6 +71,31 @@ struct hv_xen_worker {
 	struct xs_handle	*xsh;
 };
 
+/* A domain control, made on the lister's thread (hv-xen.c). */
+enum hv_xen_ctl_op {
+	HV_XEN_PAUSE,
+	HV_XEN_UNPAUSE,
+	HV_XEN_SHUTDOWN,
+	HV_XEN_DESTROY,		/* stopped there, then the builder's */
+};
+
+struct hv_xen_ctl {
+	struct hv_xen		*x;
+	enum hv_xen_ctl_op	 op;
+	uint32_t		 domid;
+	int			 why;		/* shutdown's reason */
+	uint64_t		 took_us;	/* on the worker */
+	hv_done_cb		*cb;
+	void			*arg;
+	TAILQ_ENTRY(hv_xen_ctl)	 link;		/* destroys not yet stopped */
+};
+
+/* Each call's longest (op: a literal from the caller). */
+struct hv_xen_longest {
+	const char	*op;
+	uint64_t	 max_us;
+};
+
 struct hv_xen_name {
 	uint32_t	domid;
 	char		name[HV_XEN_NAME_MAX];
@@ -82,6 +107,12 @@ struct hv_xen {
 	xc_interface			*xch;
 	struct hv_xen_worker		 worker;	/* the lister's own */
 	struct lister			*lister;
+	/*
+	 * The domain controls' queue and thread: apart from the listings,
+	 * so that an unpause never waits behind a slow listing.
+	 */
+	struct hv_xen_worker		 ctl_worker;
+	struct lister			*controls;
 	hv_list_cb			*list_cb;	/* one under way */
 	void				*list_arg;
 	char				*console_dir;
@@ -93,11 +124,11 @@ struct hv_xen {
 	uint64_t			 next_id;
 	struct hv_xen_name		 names[HV_XEN_NAMES];
 	unsigned			 next_name;
-	/* Each call's longest stall (op: a literal from the caller). */
-	struct {
-		const char		*op;
-		uint64_t		 max_us;
-	}				 stalls[HV_XEN_STALL_OPS];
+	/* Destroys queued for the worker: the domains are as good as gone. */
+	TAILQ_HEAD(, hv_xen_ctl)	 destroys;
+	/* Each call's longest stall of the loop, and time on the worker. */
+	struct hv_xen_longest		 stalls[HV_XEN_STALL_OPS];
+	struct hv_xen_longest		 worker_us[HV_XEN_STALL_OPS];
 };
 
 /* When a call from the loop began: the clock, and the loop's CPU time. */
@@ -114,9 +145,13 @@ struct hv_xen_t0 hv_xen_t0_now(void);
  * call that only waited (for a CPU, a disk, another process) shows little.
  */
 void	hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op);
+/* A call made on the lister's thread: how long it took there. */
+void	hv_xen_worker_time(struct hv_xen *x, const char *op, uint64_t us);
 int	hv_xen_list_all(struct hv_xen *x, uint32_t first,
 	    struct hv_dominfo **out, size_t *n);
 int	hv_xen_destroy(struct hv *hv, uint32_t domid);
+/* Its destroy is queued, stopping the domain, or the builder's. */
+bool	hv_xen_destroying(const struct hv_xen *x, uint32_t domid);
 /* The name a stub was built with: xenconsoled's log of it has it. */
 void	hv_xen_remember_name(struct hv_xen *x, uint32_t domid,
 	    const char *name);

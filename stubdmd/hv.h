@@ -147,6 +147,13 @@ typedef void hv_build_cb(void *arg, int err, uint32_t domid, const char *why);
  */
 typedef void hv_list_cb(void *arg, int err, struct hv_dominfo *v, size_t n);
 
+/*
+ * A domain control done, from the event loop: err 0 or a negative errno.
+ * -ECANCELED: the backend closed before it could say (the control was
+ * made; the caller's state may be gone, so arg is only to be freed).
+ */
+typedef void hv_done_cb(void *arg, int err);
+
 /* The most builder processes a backend runs at once (policy: builders). */
 #define HV_BUILDERS_MAX		16
 
@@ -170,9 +177,25 @@ struct hv_ops {
 	int	(*build)(struct hv *, const struct hv_stub_spec *,
 		    hv_build_cb *cb, void *arg);
 	int	(*set_target)(struct hv *, uint32_t stub, uint32_t guest);
-	int	(*pause)(struct hv *, uint32_t domid);
-	int	(*unpause)(struct hv *, uint32_t domid);
-	int	(*shutdown)(struct hv *, uint32_t domid, enum hv_shutdown why);
+	/*
+	 * Domain controls, made off the event loop (a hypercall that makes
+	 * Xen do work, an unpause that wakes vCPUs, takes hundreds of ms
+	 * under TCG): 0 and cb(arg, err) later from the loop (cb may be
+	 * NULL), or a negative errno at once (cb is never called).  They
+	 * are made in the order given, destroys included; a listing begun
+	 * before one has taken effect is not delivered (list_start).  A
+	 * domain being destroyed is never unpaused (-ESRCH).
+	 */
+	int	(*pause)(struct hv *, uint32_t domid, hv_done_cb *cb, void *arg);
+	int	(*unpause)(struct hv *, uint32_t domid, hv_done_cb *cb,
+		    void *arg);
+	int	(*shutdown)(struct hv *, uint32_t domid, enum hv_shutdown why,
+		    hv_done_cb *cb, void *arg);
+	/*
+	 * 0: the domain is going, stopped at once off the loop, then
+	 * destroyed (the backend logs a failure; a domain already gone is
+	 * none); listings show it dying from now on.
+	 */
 	int	(*destroy)(struct hv *, uint32_t domid);
 	/*
 	 * A running spare taken by a guest gets the spec's devices and

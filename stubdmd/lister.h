@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The domain listing off the event loop: one worker thread per backend
+ * The backend's slow calls off the event loop (the domain listing, domain
+ * controls, renames): one worker thread per backend and its queue
  * (lister.c says why and how it stays safe).
  */
 #ifndef STUBDMD_LISTER_H
@@ -32,11 +33,17 @@ struct lister_stats {
 	uint64_t	stale;		/* taken again: the daemon changed one */
 };
 
-/* NULL: out of memory.  The worker starts with the first listing... */
+/*
+ * NULL: out of memory.  fn NULL: a queue of calls only, no listings.  The
+ * worker starts with the first request...
+ */
 struct lister *lister_new(struct event_base *base, lister_fn *fn, void *ctx);
 /* ... or here, which a backend calls once start-up is done (ops->start). */
 int	lister_begin(struct lister *l);
-/* Waits for a listing under way; ctx is the caller's again after it. */
+/*
+ * Every request given is made first; ctx is the caller's again after it.
+ * A call's done is then called with -ECANCELED.
+ */
 void	lister_free(struct lister *l);
 /*
  * A listing of the domains from first up, reported later from the loop
@@ -46,8 +53,9 @@ int	lister_start(struct lister *l, uint32_t first, hv_list_cb *cb,
 	    void *arg);
 /*
  * call(ctx, arg) on the worker, after what it was given before; done(arg,
- * its result) later from the loop, or from lister_free (every call given
- * is made).  0, or a negative errno: neither is called.
+ * its result) later from the loop, or done(arg, -ECANCELED) from
+ * lister_free (the call was made; the caller's state may be gone).  Never
+ * blocks: the queue is a list.  0, or a negative errno: neither is called.
  */
 int	lister_call(struct lister *l, lister_call_fn *call,
 	    lister_done_cb *done, void *arg);

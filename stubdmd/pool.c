@@ -162,6 +162,44 @@ pool_find_serial(struct pool *pl, uint64_t serial)
 	return NULL;
 }
 
+/*
+ * A spare's unpause, back from the worker.  It may have been taken
+ * meanwhile (its guest's start times out if it never ran); if not, a
+ * spare that failed to unpause is replaced.
+ */
+static void
+pool_unpaused(void *arg, int err)
+{
+	struct pool_ticket *t = arg;
+	struct pool_stub *st = NULL;
+
+	if (err < 0 && err != -ECANCELED)
+		st = pool_find_serial(t->pl, t->serial);
+	if (st != NULL) {
+		log_warnx("pool: unpausing spare stub domain %u: %s; "
+		    "replacing it", st->domid, strerror(-err));
+		pool_failed(t->pl, st->set);
+		pool_discard(t->pl, st);
+	}
+	free(t);
+}
+
+static int
+pool_unpause(struct pool *pl, struct pool_stub *st)
+{
+	struct pool_ticket *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (t == NULL)
+		return -ENOMEM;
+	t->pl = pl;
+	t->serial = st->serial;
+	if ((rc = pl->sd->hv->ops->unpause(pl->sd->hv, st->domid,
+	    pool_unpaused, t)) < 0)
+		free(t);
+	return rc;
+}
+
 static void
 pool_built(void *arg, int err, uint32_t domid, const char *why)
 {
@@ -191,7 +229,7 @@ pool_built(void *arg, int err, uint32_t domid, const char *why)
 	}
 	st->domid = domid;
 	/* No target yet: it boots and waits for one. */
-	if ((rc = hv->ops->unpause(hv, domid)) < 0) {
+	if ((rc = pool_unpause(pl, st)) < 0) {
 		log_warnx("pool: unpausing spare stub domain %u: %s", domid,
 		    strerror(-rc));
 		pool_failed(pl, st->set);

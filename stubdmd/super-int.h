@@ -52,7 +52,8 @@ struct build_ticket {
 	struct super	*s;
 	uint32_t	 guest;
 	uint64_t	 serial;
-	uint32_t	 spare;		/* attach: the spare taken */
+	uint32_t	 spare;		/* attach: the spare taken; the stub
+					   an unpause was for */
 };
 
 struct super {

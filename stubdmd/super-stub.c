@@ -309,6 +309,53 @@ super_do_build(struct super *s, struct sguest *sg)
 	return 0;
 }
 
+/*
+ * The stub's unpause, back from the worker: a failure fails the start of
+ * that stub, if it is still the guest's and starting.
+ */
+static void
+super_stub_unpaused(void *arg, int err)
+{
+	struct build_ticket *t = arg;
+	struct super *s = t->s;
+	struct sguest *sg = NULL;
+	struct guest_env e;
+	char why[GUEST_REASON_MAX];
+	enum guest_state old;
+
+	if (err < 0 && err != -ECANCELED)
+		sg = super_ticket_guest(t);
+	if (sg != NULL && (sg->pub.g.stub_domid != (int)t->spare ||
+	    sg->pub.g.state != GUEST_STARTING))
+		sg = NULL;
+	free(t);
+	if (sg == NULL)
+		return;
+	e = super_env(s);
+	old = sg->pub.g.state;
+	snprintf(why, sizeof(why), "unpausing the stub domain: %s",
+	    strerror(-err));
+	super_apply(s, sg, guest_on_build_failed(&sg->pub.g, &e, err, why),
+	    old);
+}
+
+/* Off the loop (it wakes the stub's vCPU): its failure is heard later. */
+static int
+super_unpause_stub(struct super *s, struct sguest *sg)
+{
+	struct build_ticket *t = calloc(1, sizeof(*t));
+	struct hv *hv = s->sd->hv;
+	int rc;
+
+	if (t == NULL)
+		return -ENOMEM;
+	*t = (struct build_ticket){ s, sg->pub.g.domid, sg->build_serial,
+	    (uint32_t)sg->pub.g.stub_domid };
+	if ((rc = hv->ops->unpause(hv, t->spare, super_stub_unpaused, t)) < 0)
+		free(t);
+	return rc;
+}
+
 unsigned
 super_do_start_stub(struct super *s, struct sguest *sg)
 {
@@ -325,7 +372,7 @@ super_do_start_stub(struct super *s, struct sguest *sg)
 	super_watch_ready(s, sg);
 	if (sg->spare)	/* booted already, waiting for its target */
 		sg->spare = false;
-	else if ((rc = hv->ops->unpause(hv, (uint32_t)g->stub_domid)) < 0) {
+	else if ((rc = super_unpause_stub(s, sg)) < 0) {
 		snprintf(err, sizeof(err), "unpausing the stub domain: %s",
 		    strerror(-rc));
 		return guest_on_build_failed(g, &e, rc, err);

@@ -257,6 +257,31 @@ super_watch_ready(struct super *s, struct sguest *sg)
 	}
 }
 
+/* An action on the guest, made off the loop: what it was, for the log. */
+struct super_act {
+	struct super	*s;
+	uint32_t	 guest;
+	const char	*what;		/* literals */
+	const char	*action;
+};
+
+/* A failure is logged against the guest, or its domid if it is gone. */
+static void
+super_guest_acted(void *arg, int err)
+{
+	struct super_act *a = arg;
+	struct sguest *sg;
+	struct log_guest lg = { "(gone)", (int)a->guest, -1, NULL };
+
+	if (err < 0 && err != -ECANCELED) {
+		if ((sg = a->s->by_domid[a->guest]) != NULL)
+			lg = super_lg(sg);
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "%s %s: %s", a->what,
+		    a->action, strerror(-err));
+	}
+	free(a);
+}
+
 static void
 super_do_guest_action(struct super *s, struct sguest *sg, const char *what,
     const char *action)
@@ -264,17 +289,29 @@ super_do_guest_action(struct super *s, struct sguest *sg, const char *what,
 	struct hv *hv = s->sd->hv;
 	struct log_guest lg = super_lg(sg);
 	uint32_t d = sg->pub.g.domid;
+	struct super_act *a = malloc(sizeof(*a));
 	int rc = 0;
 
-	if (strcmp(action, "crash-guest") == 0)
-		rc = hv->ops->shutdown(hv, d, HV_SHUTDOWN_CRASH);
-	else if (strcmp(action, "destroy-guest") == 0)
-		rc = hv->ops->destroy(hv, d);
+	if (a != NULL)
+		*a = (struct super_act){ s, d, what, action };
+	if (a == NULL)
+		rc = -ENOMEM;
+	else if (strcmp(action, "crash-guest") == 0)
+		rc = hv->ops->shutdown(hv, d, HV_SHUTDOWN_CRASH,
+		    super_guest_acted, a);
 	else if (strcmp(action, "pause-guest") == 0)
-		rc = hv->ops->pause(hv, d);
-	if (rc < 0)
+		rc = hv->ops->pause(hv, d, super_guest_acted, a);
+	else {
+		free(a);	/* a destroy's failure is the backend's */
+		a = NULL;
+		if (strcmp(action, "destroy-guest") == 0)
+			rc = hv->ops->destroy(hv, d);
+	}
+	if (rc < 0) {
+		free(a);	/* not taken: its callback never runs */
 		log_guest(LOG_LVL_WARNING, &lg, NULL, "%s %s: %s", what,
 		    action, strerror(-rc));
+	}
 }
 
 static void
@@ -314,19 +351,50 @@ super_do_giveup(struct super *s, struct sguest *sg)
 	super_do_guest_action(s, sg, "on_giveup", act);
 }
 
+/* The guest's unpause, back from the worker. */
+static void
+super_guest_unpaused(void *arg, int err)
+{
+	struct super_act *a = arg;
+	struct sguest *sg;
+	struct log_guest lg;
+
+	if (err != -ECANCELED && (sg = a->s->by_domid[a->guest]) != NULL) {
+		lg = super_lg(sg);
+		if (err < 0)
+			log_guest(LOG_LVL_WARNING, &lg, NULL, "unpausing the "
+			    "guest: %s", strerror(-err));
+		else
+			log_guest(LOG_LVL_INFO, &lg, NULL, "guest unpaused");
+	}
+	free(a);
+}
+
+/*
+ * The guest counts as having run from the request on: the worker may
+ * unpause it before the loop hears back, and a stub that dies meanwhile
+ * must not be replaced under a guest that ran (on_dm_death, not a
+ * rebuild).  A failed unpause leaves it counted: the safe side.
+ */
 static void
 super_do_unpause_guest(struct super *s, struct sguest *sg)
 {
 	struct log_guest lg = super_lg(sg);
-	int rc;
+	struct super_act *a = malloc(sizeof(*a));
+	int rc = -ENOMEM;
 
-	if ((rc = s->sd->hv->ops->unpause(s->sd->hv, sg->pub.g.domid)) < 0) {
+	if (a != NULL) {
+		*a = (struct super_act){ s, sg->pub.g.domid, NULL, NULL };
+		rc = s->sd->hv->ops->unpause(s->sd->hv, sg->pub.g.domid,
+		    super_guest_unpaused, a);
+	}
+	if (rc < 0) {
+		free(a);
 		log_guest(LOG_LVL_WARNING, &lg, NULL, "unpausing the guest: "
 		    "%s", strerror(-rc));
 		return;
 	}
 	guest_observe_ran(&sg->pub.g);
-	log_guest(LOG_LVL_INFO, &lg, NULL, "guest unpaused");
 }
 
 void

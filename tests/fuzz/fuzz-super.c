@@ -552,14 +552,48 @@ fz_build(struct hv *hv, const struct hv_stub_spec *spec, hv_build_cb *cb,
 	return 0;
 }
 
-static int
-fz_op(struct hv *hv, uint32_t domid)
+/* A control's report, later from the loop as the backends give it. */
+struct fz_done { hv_done_cb *cb; void *arg; int err; };
+
+static void
+fz_reported(evutil_socket_t fd, short what, void *arg)
 {
-	return fz_dom(domid) != NULL ? 0 : -ESRCH;
+	struct fz_done *d = arg;
+
+	fz_pending--;
+	/* The daemon gone: as a backend's close reports it. */
+	d->cb(d->arg, fz_sd.super != NULL ? d->err : -ECANCELED);
+	free(d);
 }
 
 static int
-fz_unpause(struct hv *hv, uint32_t domid)
+fz_report(int err, hv_done_cb *cb, void *arg)
+{
+	struct fz_done *d;
+	struct timeval tv = { 0, 0 };
+
+	if (err < 0 || cb == NULL)
+		return err;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	*d = (struct fz_done){ cb, arg, err };
+	if (event_base_once(fz_sd.base, -1, EV_TIMEOUT, fz_reported, d,
+	    &tv) < 0) {
+		free(d);
+		return -ENOMEM;
+	}
+	fz_pending++;
+	return 0;
+}
+
+static int
+fz_pause(struct hv *hv, uint32_t domid, hv_done_cb *cb, void *arg)
+{
+	return fz_report(fz_dom(domid) != NULL ? 0 : -ESRCH, cb, arg);
+}
+
+static int
+fz_unpause(struct hv *hv, uint32_t domid, hv_done_cb *cb, void *arg)
 {
 	struct hv_dominfo *d = fz_dom(domid);
 
@@ -567,11 +601,12 @@ fz_unpause(struct hv *hv, uint32_t domid)
 		return -ESRCH;
 	d->paused = false;
 	d->cpu_ns = 1;
-	return 0;
+	return fz_report(0, cb, arg);
 }
 
 static int
-fz_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why)
+fz_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why,
+    hv_done_cb *cb, void *arg)
 {
 	struct hv_dominfo *d = fz_dom(domid);
 
@@ -579,7 +614,7 @@ fz_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown why)
 		return -ESRCH;
 	d->shutdown = true;
 	d->shutdown_reason = (int)why;
-	return 0;
+	return fz_report(0, cb, arg);
 }
 
 static int
@@ -604,7 +639,7 @@ fz_set_target(struct hv *hv, uint32_t stub, uint32_t guest)
 
 static const struct hv_ops fz_hv_ops = {
 	.name = "fuzz", .list = fz_list, .build = fz_build,
-	.set_target = fz_set_target, .pause = fz_op, .unpause = fz_unpause,
+	.set_target = fz_set_target, .pause = fz_pause, .unpause = fz_unpause,
 	.shutdown = fz_shutdown, .destroy = fz_destroy,
 };
 static struct hv fz_hv = { .ops = &fz_hv_ops };
@@ -830,7 +865,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	evtimer_del(fz_ev_reconnect);
 	xstore_free(fz_sd.xs);
 	fz_sd.xs = NULL;
-	while (fz_pending > 0)	/* builds still in flight: dropped */
+	while (fz_pending > 0)	/* builds, controls in flight: dropped */
 		event_base_loop(fz_sd.base, EVLOOP_NONBLOCK);
 	free(text);
 	return 0;

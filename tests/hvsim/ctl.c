@@ -687,6 +687,18 @@ ctl_list_fault(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	return 0;
 }
 
+/* How slow the domain controls are from now on (their effect is at once). */
+static int
+ctl_control_fault(struct hvsim *h, char **args, int n, struct ctl_out *o)
+{
+	unsigned long ms;
+
+	if (ctl_number(args[0], CTL_RESTART_MAX_MS, &ms) < 0)
+		return ctl_err(o, -EINVAL, "bad delay %s", args[0]);
+	h->ctl->control_delay_ms = (unsigned)ms;
+	return 0;
+}
+
 static int
 ctl_restart(struct hvsim *h, char **args, int n, struct ctl_out *o)
 {
@@ -752,6 +764,7 @@ static const struct ctl_verb {
 	{ "destroy", 1, 1, ctl_destroy, "DOM" },
 	{ "fault", 1, 4, ctl_fault, "GLOB KIND [MS] [count=N] | clear" },
 	{ "list-fault", 1, 2, ctl_list_fault, "MS [ok|fail]" },
+	{ "control-fault", 1, 1, ctl_control_fault, "MS" },
 	{ "restart-xenstored", 1, 1, ctl_restart, "MS" },
 	{ "sock-as", 1, 1, ctl_sock_as, "DOMID" },
 };
@@ -824,18 +837,37 @@ ctl_release(evutil_socket_t fd, short what, void *arg)
 	ctl_read_cb(c->bev, c);
 }
 
+/* How long a reply to this request waits (list-fault, control-fault). */
+static unsigned
+ctl_delay_ms(const struct ctl *ctl, char **words, int n)
+{
+	static const char *const controls[] = { "pause", "unpause",
+	    "shutdown", "destroy" };
+	size_t i;
+
+	if (n < 1)
+		return 0;
+	if (strcmp(words[0], "hv-list") == 0)
+		return ctl->list_delay_ms;
+	for (i = 0; i < sizeof(controls) / sizeof(controls[0]); i++)
+		if (strcmp(words[0], controls[i]) == 0)
+			return ctl->control_delay_ms;
+	return 0;
+}
+
 /*
  * Where a reply goes: the connection's output, or (an hv-list under
- * list-fault's delay) a buffer held back, the connection read no further
- * until it goes out: the client sees a slow hypercall.
+ * list-fault's delay, a domain control under control-fault's) a buffer
+ * held back, the connection read no further until it goes out: the
+ * client sees a slow hypercall.
  */
 static struct evbuffer *
 ctl_out_for(struct ctl_conn *c, char **words, int n)
 {
 	struct timeval tv;
-	unsigned ms = c->h->ctl->list_delay_ms;
+	unsigned ms = ctl_delay_ms(c->h->ctl, words, n);
 
-	if (ms == 0 || n < 1 || strcmp(words[0], "hv-list") != 0 ||
+	if (ms == 0 ||
 	    (c->ev_held == NULL && (c->ev_held = evtimer_new(c->h->base,
 	    ctl_release, c)) == NULL) ||
 	    (c->held = evbuffer_new()) == NULL)

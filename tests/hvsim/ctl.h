@@ -38,6 +38,8 @@ struct ctl {
 	/* list-fault: hv-list replies wait this long, or fail (EIO). */
 	unsigned		 list_delay_ms;
 	int			 list_fail;
+	/* control-fault: pause, unpause, shutdown, destroy replies wait. */
+	unsigned		 control_delay_ms;
 };
 
 int	ctl_init(struct hvsim *);

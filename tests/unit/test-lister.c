@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Unit tests of the listing off the event loop (stubdmd/lister.c): a slow
+ * Unit tests of the worker off the event loop (stubdmd/lister.c): a slow
  * listing leaves the loop serving, a failed one is reported, one that
- * straddles a change of the daemon's is taken again, one at a time.
+ * straddles a change of the daemon's is taken again, one at a time; calls
+ * (domain controls) run in the order given, any number of them queued,
+ * and every one is made and reported once, at the end too.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -210,7 +212,118 @@ test_calls(struct event_base *base, struct lister *l, struct fake *f)
 	CHECK(lister_call(l, fake_call, call_done, &c2) == 0,
 	    "a call given just before the end");
 	lister_free(l);
-	CHECK(c2.done == 1, "... is made and reported at lister_free");
+	CHECK(c2.done == 1 && c2.err == -ECANCELED,
+	    "... is made and reported at lister_free, as cancelled");
+}
+
+/* A call that records its place in the worker's order, slowly if asked. */
+struct seq {
+	atomic_int	*next;		/* the worker's counter */
+	int		 ran_at;	/* its place, -1: never ran */
+	int		 done;
+	int		 err;
+	int		 sleep_ms;
+};
+
+static int
+seq_call(void *ctx, void *arg)
+{
+	struct seq *q = arg;
+
+	if (q->sleep_ms > 0)
+		usleep((useconds_t)q->sleep_ms * 1000);
+	q->ran_at = atomic_fetch_add(q->next, 1);
+	return q->ran_at % 3 == 0 ? 0 : -EIO;
+}
+
+static void
+seq_done(void *arg, int err)
+{
+	struct seq *q = arg;
+
+	q->done++;
+	q->err = err;
+}
+
+#define SEQ_BURST	20000
+
+/*
+ * A burst far beyond what a socket's buffer holds (the queue's old
+ * transport would have blocked the loop there), given while the worker is
+ * held up by a slow first call: none blocks, all run in order, each
+ * result comes back once with its own error.
+ */
+static void
+test_burst(struct event_base *base, struct fake *f)
+{
+	struct lister *l = lister_new(base, fake_list, f);
+	struct seq *q = calloc(SEQ_BURST, sizeof(*q));
+	atomic_int next = 0;
+	int i, given = 0, inorder = 0, once = 0, errs = 0;
+	uint64_t end = clock_now_us() + 20000000;
+
+	if (l == NULL || q == NULL) {
+		CHECK(0, "a lister and the burst's room");
+		free(q);
+		lister_free(l);
+		return;
+	}
+	for (i = 0; i < SEQ_BURST; i++) {
+		q[i].next = &next;
+		q[i].ran_at = -1;
+		q[i].sleep_ms = i == 0 ? 200 : 0;
+		given += lister_call(l, seq_call, seq_done, &q[i]) == 0;
+	}
+	CHECK(given == SEQ_BURST, "every call of the burst is queued");
+	CHECK(q[0].done == 0, "nothing is reported before the loop runs");
+	while (atomic_load(&next) < SEQ_BURST && clock_now_us() < end)
+		event_base_loop(base, EVLOOP_ONCE);
+	while (q[SEQ_BURST - 1].done == 0 && clock_now_us() < end)
+		event_base_loop(base, EVLOOP_ONCE);
+	for (i = 0; i < SEQ_BURST; i++) {
+		inorder += q[i].ran_at == i;
+		once += q[i].done == 1;
+		errs += q[i].err == (i % 3 == 0 ? 0 : -EIO);
+	}
+	CHECK(inorder == SEQ_BURST, "the calls ran in the order given");
+	CHECK(once == SEQ_BURST, "each was reported once");
+	CHECK(errs == SEQ_BURST, "each with its own result");
+	lister_free(l);
+	free(q);
+}
+
+/*
+ * The end with calls still queued behind a slow one: every one is made
+ * (a destroy or a pause is not lost), each reported once with -ECANCELED,
+ * and nothing after lister_free.
+ */
+static void
+test_free_queued(struct event_base *base, struct fake *f)
+{
+	struct lister *l = lister_new(base, fake_list, f);
+	struct seq q[5];
+	atomic_int next = 0;
+	int i, made = 0, cancelled = 0;
+
+	memset(q, 0, sizeof(q));
+	for (i = 0; i < 5; i++) {
+		q[i].next = &next;
+		q[i].ran_at = -1;
+		q[i].sleep_ms = i == 0 ? 100 : 0;
+		CHECK(l != NULL && lister_call(l, seq_call, seq_done, &q[i]) ==
+		    0, "a call queued before the end");
+	}
+	lister_free(l);
+	for (i = 0; i < 5; i++) {
+		made += q[i].ran_at == i;
+		cancelled += q[i].done == 1 && q[i].err == -ECANCELED;
+	}
+	CHECK(made == 5, "every queued call was made, in order, at the end");
+	CHECK(cancelled == 5, "each reported once, as cancelled");
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	for (i = 0; i < 5; i++)
+		cancelled -= q[i].done == 1;
+	CHECK(cancelled == 0, "nothing reported after the end");
 }
 
 /* Freed with a listing under way: the worker ends, nothing leaks. */
@@ -244,6 +357,8 @@ main(void)
 	test_stale(base, l, &f);
 	test_calls(base, l, &f);
 	test_free_busy(base, &f);
+	test_burst(base, &f);
+	test_free_queued(base, &f);
 	lister_free(NULL);
 	event_base_free(base);
 	return unit_done();
