@@ -436,12 +436,34 @@ hv_xen_builder_send(struct hv_xen_builder *b, struct hv_xen_job *j)
 	return 0;
 }
 
-/* j may go now: it passes no earlier request it must wait for. */
+/* A destroy under way: the worker stopping a domain, or a builder's. */
+static bool
+hv_xen_builder_destroys(const struct hv_xen *x)
+{
+	const struct hv_xen_job *o;
+
+	if (!TAILQ_EMPTY(&x->destroys))
+		return true;
+	TAILQ_FOREACH(o, &x->jobs, link)
+		if (o->op == BUILDER_DESTROY)
+			return true;
+	return false;
+}
+
+/*
+ * j may go now: it passes no earlier request it must wait for, and no
+ * build or attach runs beside a destroy.  A destroy reaches the builders
+ * only once the worker has stopped its domain, after requests made
+ * later: a stub replaced at once (stubdmctl restart, restore-state)
+ * would be built while the old one, of the same name, still exists.
+ */
 static bool
 hv_xen_builder_may_send(const struct hv_xen *x, const struct hv_xen_job *j)
 {
 	const struct hv_xen_job *o;
 
+	if (j->op != BUILDER_DESTROY && hv_xen_builder_destroys(x))
+		return false;
 	for (o = TAILQ_FIRST(&x->jobs); o != j; o = TAILQ_NEXT(o, link))
 		if (!builder_may_pass(j->op, j->domid, o->op, o->domid))
 			return false;
@@ -528,6 +550,12 @@ hv_xen_builder_pump(struct hv_xen *x)
 	struct timeval now = { 0, 0 };
 
 	evtimer_add(x->ev_pump, &now);
+}
+
+void
+hv_xen_builder_kick(struct hv_xen *x)
+{
+	hv_xen_builder_pump(x);
 }
 
 /* A request at the tail of the queue. */

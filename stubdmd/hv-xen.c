@@ -393,6 +393,7 @@ hv_xen_ctl_stopped(struct hv_xen *x, struct hv_xen_ctl *c, int err)
 		log_debug("xen: domain %u to destroy: %s", c->domid,
 		    strerror(-err));
 	TAILQ_REMOVE(&x->destroys, c, link);
+	hv_xen_builder_kick(x);
 }
 
 /* Back on the loop: the worker's time logged, then the caller's callback. */

@@ -170,5 +170,7 @@ int	hv_xen_builder_spec(struct hv_xen *x, enum builder_op op,
 int	hv_xen_builder_destroy(struct hv_xen *x, uint32_t domid);
 /* A domain whose destroy is queued or in hand. */
 bool	hv_xen_builder_destroying(const struct hv_xen *x, uint32_t domid);
+/* The queue again: a destroy held a build back and is over. */
+void	hv_xen_builder_kick(struct hv_xen *x);
 
 #endif
