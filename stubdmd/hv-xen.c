@@ -105,6 +105,10 @@ hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op)
 	uint64_t cpu = hv_xen_cpu_us() - t0.cpu_us;
 
 	hv_xen_stall_op(x, op, d, cpu);
+	if (d >= HV_XEN_STALL_LOG_US)
+		log_debug("xen: call '%s' held the event loop %llu us (%llu us "
+		    "on the CPU)", op, (unsigned long long)d,
+		    (unsigned long long)cpu);
 	if (d <= x->hv.max_stall_us)
 		return;
 	x->hv.max_stall_us = d;

@@ -131,6 +131,8 @@ struct hv_xen {
 	struct hv_xen_longest		 worker_us[HV_XEN_STALL_OPS];
 };
 
+#define HV_XEN_STALL_LOG_US	10000
+
 /* When a call from the loop began: the clock, and the loop's CPU time. */
 struct hv_xen_t0 {
 	uint64_t	wall_us;
@@ -141,6 +143,8 @@ struct hv_xen_t0 {
 struct hv_xen_t0 hv_xen_t0_now(void);
 /*
  * Every call from the loop is timed: the longest is the loop's stall.
+ * Each call's longest so far is logged, and every call that held the
+ * loop HV_XEN_STALL_LOG_US or more (the goal is less).
  * Its CPU time is logged beside it: under an emulated or starved dom0 a
  * call that only waited (for a CPU, a disk, another process) shows little.
  */

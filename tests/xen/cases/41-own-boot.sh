@@ -65,6 +65,7 @@ else
 	bench_guest stubdmd-cold qemuob1 "$t" ||
 	    echo "XENTEST: info: qemuob1 gave no benchmark figures"
 	stub_boot stubdmd-cold /var/log/xen/console/guest-qemuob1-dm.log
+	stub_steps stubdmd-cold qemuob1
 	why=$(own_proofs qemuob1 "$on" $omac)
 	own_logs qemuob1 "$og"
 	mkguest --destroy "$og" >/dev/null 2>&1

@@ -49,7 +49,7 @@ builders=$(sed -n \
     sort -u | wc -l)
 echo "XENTEST: bench burst: one guest to a running stub ${one:-?} s, four \
 at once ${all:-?} s, $builders builder processes"
-grep "burst.*device model ready after\|stub domain [0-9]* built in" "$LOG" |
+grep "burst.*device model ready after\|stub domain [0-9]* .*built in" "$LOG" |
     sed "s/^/XENTEST: bench burst: /"
 # shellcheck disable=SC2086
 destroy_pairs $pairs
