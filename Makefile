@@ -102,7 +102,7 @@ check: deps
 # The real-Xen test bed (tests/xen/README.md): Xen booted under QEMU;
 # and what compiles the lean stub's kernel and QEMU from Debian's sources
 # (images/srcbuild).
-XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip nasm tcpdump \
+XEN_DEB_PKGS := qemu-system-x86 busybox-static cpio gzip zstd nasm tcpdump \
 	vncsnapshot socat libjpeg-turbo-progs genisoimage \
 	dpkg-dev xz-utils bc bison flex libelf-dev libssl-dev \
 	ninja-build meson libglib2.0-dev libpixman-1-dev libseccomp-dev \
