@@ -2,7 +2,7 @@
 /*
  * The daemon's side of the builder processes (xlbuild.c): libxl builds,
  * attaches and destroys, queued and handed to a small pool of builders
- * (the policy's builders, spawned at start and again when one dies), each
+ * (the policy's builders, forked at start and again when one dies), each
  * over its own socketpair (builder.h), one request at a time.  A builder
  * that hangs past its request's timeout is killed; one that crashes, is
  * killed or answers what it was not asked costs its own request, never
@@ -20,7 +20,6 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,52 +358,12 @@ hv_xen_builder_bufs(const int sv[2])
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-/*
- * The builder is this program again, run as XLBUILD_COMM with its socket
- * on XLBUILD_FD (xlbuild.h).  Spawned, not forked: a fork copies the
- * daemon's page tables on the loop (45 ms in check-xen's full run), a
- * spawn shares them until the exec.  From the loop's thread only: a
- * builder dies with the thread that started it (PR_SET_PDEATHSIG).
- */
+/* Forked from the daemon: at start, and again after one died. */
 static int
-hv_xen_builder_exec(int fd, pid_t *pid)
-{
-	char parent[24], *argv[] = { XLBUILD_COMM, XLBUILD_ARG, parent, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
-	int rc;
-
-	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
-	sigemptyset(&none);
-	sigfillset(&all);
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		return -rc;
-	if ((rc = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -rc;
-	}
-	rc = posix_spawn_file_actions_adddup2(&fa, fd, XLBUILD_FD);
-	if (rc == 0)
-		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-		    POSIX_SPAWN_SETSIGDEF);
-	if (rc == 0)
-		rc = posix_spawnattr_setsigmask(&at, &none);
-	if (rc == 0)
-		rc = posix_spawnattr_setsigdefault(&at, &all);
-	if (rc == 0)
-		rc = posix_spawn(pid, "/proc/self/exe", &fa, &at, argv,
-		    environ);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	return -rc;
-}
-
-/* Started with the daemon, and again after one died. */
-static int
-hv_xen_builder_spawn(struct hv_xen_builder *b)
+hv_xen_builder_fork(struct hv_xen_builder *b)
 {
 	struct event_base *base = b->x->hv.base;
+	pid_t parent = getpid();
 	int sv[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -415,15 +374,20 @@ hv_xen_builder_spawn(struct hv_xen_builder *b)
 	b->ev_write = event_new(base, sv[0], EV_WRITE,
 	    hv_xen_builder_on_write, b);
 	rc = b->ev_read == NULL || b->ev_write == NULL ? -ENOMEM : 0;
-	if (rc == 0)
-		rc = hv_xen_builder_exec(sv[1], &b->pid);
-	close(sv[1]);
+	if (rc == 0 && (b->pid = fork()) < 0)
+		rc = -errno;
 	if (rc < 0) {
 		b->pid = -1;
 		hv_xen_builder_hangup(b);
 		close(sv[0]);
+		close(sv[1]);
 		return rc;
 	}
+	if (b->pid == 0) {
+		close(sv[0]);
+		xlbuild_main(sv[1], parent);
+	}
+	close(sv[1]);
 	b->fd = sv[0];
 	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
 	event_add(b->ev_read, NULL);
@@ -507,11 +471,11 @@ hv_xen_builder_may_send(const struct hv_xen *x, const struct hv_xen_job *j)
 }
 
 /*
- * An idle builder within the policy's number, else a new one (*spawned),
+ * An idle builder within the policy's number, else a new one (*forked),
  * else NULL.
  */
 static struct hv_xen_builder *
-hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *spawned)
+hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *forked)
 {
 	struct hv_xen_builder *b, *empty = NULL;
 	unsigned i;
@@ -526,8 +490,8 @@ hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *spawned)
 	}
 	if (empty == NULL)
 		return NULL;
-	*spawned = true;
-	return (*rc = hv_xen_builder_spawn(empty)) == 0 ? empty : NULL;
+	*forked = true;
+	return (*rc = hv_xen_builder_fork(empty)) == 0 ? empty : NULL;
 }
 
 /* Whether any builder is alive (one that is will take the request later). */
@@ -545,8 +509,9 @@ hv_xen_builder_any(const struct hv_xen *x)
 /*
  * Requests go to idle builders in the order they came (but for what
  * hv_xen_builder_may_send holds back); the daemon never waits on a
- * builder.  A new builder's spawn counts in the loop's stall, under a
- * name of its own: a spawn and a send are not the same cost.
+ * builder.  A new builder's fork counts in the loop's stall, under a
+ * name of its own: a fork of the daemon and a send are not the same
+ * cost.
  */
 static void
 hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
@@ -555,13 +520,13 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 	struct hv_xen_builder *b;
 	struct hv_xen_job *j;
 	struct hv_xen_t0 t0 = hv_xen_t0_now();
-	bool spawned = false;
+	bool forked = false;
 	int rc;
 
 	TAILQ_FOREACH(j, &x->jobs, link) {
 		if (j->b != NULL || !hv_xen_builder_may_send(x, j))
 			continue;
-		if ((b = hv_xen_builder_pick(x, &rc, &spawned)) == NULL) {
+		if ((b = hv_xen_builder_pick(x, &rc, &forked)) == NULL) {
 			if (rc < 0 && !hv_xen_builder_any(x)) {
 				hv_xen_builder_unsent(j, rc, "cannot start "
 				    "the build helper");
@@ -574,7 +539,7 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 	}
-	hv_xen_stall(x, t0, spawned ? "builder request and spawn" :
+	hv_xen_stall(x, t0, forked ? "builder request and fork" :
 	    "builder request");
 }
 
@@ -678,7 +643,7 @@ hv_xen_builder_destroy(struct hv_xen *x, uint32_t domid)
 	return rc;
 }
 
-/* Every builder the policy allows, started before any request needs one. */
+/* Every builder the policy allows, forked before any request needs one. */
 int
 hv_xen_builder_start(struct hv_xen *x)
 {
@@ -687,7 +652,7 @@ hv_xen_builder_start(struct hv_xen *x)
 
 	for (i = 0; i < x->builders; i++)
 		if (x->b[i].pid < 0 && !x->b[i].lost &&
-		    (e = hv_xen_builder_spawn(&x->b[i])) < 0 && rc == 0)
+		    (e = hv_xen_builder_fork(&x->b[i])) < 0 && rc == 0)
 			rc = e;
 	return rc;
 }

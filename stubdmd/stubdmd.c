@@ -19,7 +19,6 @@
 #include "stubdmd/stubdmd.h"
 #include "stubdmd/super.h"
 #include "stubdmd/vnc.h"
-#include "stubdmd/xlbuild.h"
 #include "stubdmd/xstore.h"
 
 #define RECONNECT_MIN_MS	100
@@ -295,9 +294,6 @@ main(int argc, char **argv)
 	bool check = false;
 	int rc;
 
-	/* A builder the Xen backend started (hv-xen-builder.c). */
-	if (argc > 1 && strcmp(argv[1], XLBUILD_ARG) == 0)
-		xlbuild_main(argc, argv);
 	stubdmd_parse_args(&sd.opts, argc, argv, &check, &guest);
 	if (check)
 		return policy_check_main(sd.opts.policy_path, guest, stdout,

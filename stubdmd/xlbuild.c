@@ -538,6 +538,19 @@ xlbuild_destroy(struct xlbuild_lib *l, uint32_t domid, struct builder_reply *r)
 		xlbuild_lib_error(l, r, "libxl_domain_destroy", rc);
 }
 
+/* The daemon's libevent signal handlers must not fire in the builder. */
+static void
+xlbuild_signals(void)
+{
+	sigset_t all;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
 static void
 xlbuild_sched_other(void)
 {
@@ -600,27 +613,22 @@ xlbuild_serve(struct xlbuild_lib *l, int fd, const char *buf, size_t len)
 /*
  * The builder: requests in order until the daemon closes its end.  It dies
  * with the daemon, so that a restarted daemon finds a half-built stub by
- * its UUID.  It has nothing of the daemon's but stdio and its socket.
+ * its UUID.  It keeps nothing of the daemon's but stdio and its socket.
  */
 void
-xlbuild_main(int argc, char **argv)
+xlbuild_main(int fd, pid_t parent)
 {
 	struct xlbuild_lib l = { 0 };
-	int fd = XLBUILD_FD;
-	char *buf, *end;
-	long parent;
+	char *buf;
 	ssize_t n;
 
-	parent = argc == 3 ? strtol(argv[2], &end, 10) : 0;
-	if (parent <= 0 || *end != '\0') {
-		fprintf(stderr, "%s: started by hand? it is the daemon's\n",
-		    XLBUILD_COMM);
-		_exit(2);
-	}
+	xlbuild_signals();
 	xlbuild_sched();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(1);
 	prctl(PR_SET_NAME, XLBUILD_COMM);
+	if (fd != 3 && dup2(fd, 3) == 3)
+		fd = 3;
 	close_range((unsigned)fd + 1, ~0U, 0);
 	xlbuild_logger_init(&l.lg, XLBUILD_COMM);
 	if ((buf = malloc(BUILDER_MSG_MAX + 1)) == NULL)
