@@ -65,7 +65,7 @@ else
 	bench_guest stubdmd-cold qemuob1 "$t" ||
 	    echo "XENTEST: info: qemuob1 gave no benchmark figures"
 	stub_boot stubdmd-cold /var/log/xen/console/guest-qemuob1-dm.log
-	stub_steps stubdmd-cold qemuob1
+	stub_steps stubdmd-cold qemuob1-dm
 	why=$(own_proofs qemuob1 "$on" $omac)
 	own_logs qemuob1 "$og"
 	mkguest --destroy "$og" >/dev/null 2>&1
@@ -201,6 +201,7 @@ else
 			echo "first $first" >/tmp/bench.stubdmd-pool
 			echo "XENTEST: bench guest stubdmd-pool: first serial" \
 			    "line $first s"
+			stub_steps stubdmd-pool "$n"
 		fi
 		log_has "qemuow1.*took spare stub domain $spare from the pool; giving it 1 disk, 1 NIC, serial file:/tmp/qemuow1.serial" ||
 		    why="$why no 'took spare ... giving it' log line;"
