@@ -8,7 +8,7 @@
 #    each image, through stubdmd's own stub (own mode, mkguest
 #    --firmware): between 32 and 256 MiB, each probe a guest of its own
 #    whose policy section (appended, then a reload) names the image and
-#    the memory; the first two probes are the least found before (64 MiB
+#    the memory; the first two probes are the least found before (56 MiB
 #    for the lean image, 176 for Debian's) and one step below it, and a
 #    bisection follows only when they do not settle it (lean_least); the
 #    stub that fails gives up and takes its guest with it (max_restarts
@@ -130,7 +130,7 @@ lean_least() {
 # A. The least memory of each image's stub, own mode.
 SCEN_T0=$(now)
 cp "$POLICY" /tmp/policy.65
-least_lean=$(lean_least l $LEAN 8 64 | tail -n 1)
+least_lean=$(lean_least l $LEAN 8 56 | tail -n 1)
 least_deb=$(lean_least d $DEBIAN 16 176 | tail -n 1)
 echo "XENTEST: bench lean least stub memory (own mode, test guest served):" \
     "linux-qemu $least_lean MiB (8 MiB steps)," \
