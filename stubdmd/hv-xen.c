@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -57,10 +58,43 @@ hv_xen_cpu_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* The loop thread's page faults and preemptions so far. */
+static void
+hv_xen_rusage(long *faults, long *preempts)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		memset(&ru, 0, sizeof(ru));
+	*faults = ru.ru_minflt + ru.ru_majflt;
+	*preempts = ru.ru_nivcsw;
+}
+
 struct hv_xen_t0
 hv_xen_t0_now(void)
 {
-	return (struct hv_xen_t0){ clock_now_us(), hv_xen_cpu_us() };
+	struct hv_xen_t0 t0 = { clock_now_us(), hv_xen_cpu_us(), 0, 0 };
+
+	hv_xen_rusage(&t0.faults, &t0.preempts);
+	return t0;
+}
+
+/*
+ * A call that held the loop HV_XEN_STALL_LOG_US or more, with what may
+ * have made it long: page faults (a copy-on-write after a builder's
+ * fork goes through Xen in a PV dom0) and preemptions.
+ */
+static void
+hv_xen_stall_log(const char *op, struct hv_xen_t0 t0, uint64_t d,
+    uint64_t cpu)
+{
+	long faults, preempts;
+
+	hv_xen_rusage(&faults, &preempts);
+	log_debug("xen: call '%s' held the event loop %llu us (%llu us on "
+	    "the CPU; %ld page faults, %ld preemptions)", op,
+	    (unsigned long long)d, (unsigned long long)cpu,
+	    faults - t0.faults, preempts - t0.preempts);
 }
 
 /* Whether d is op's longest so far in v (then kept). */
@@ -106,9 +140,7 @@ hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op)
 
 	hv_xen_stall_op(x, op, d, cpu);
 	if (d >= HV_XEN_STALL_LOG_US)
-		log_debug("xen: call '%s' held the event loop %llu us (%llu us "
-		    "on the CPU)", op, (unsigned long long)d,
-		    (unsigned long long)cpu);
+		hv_xen_stall_log(op, t0, d, cpu);
 	if (d <= x->hv.max_stall_us)
 		return;
 	x->hv.max_stall_us = d;

@@ -133,10 +133,16 @@ struct hv_xen {
 
 #define HV_XEN_STALL_LOG_US	10000
 
-/* When a call from the loop began: the clock, and the loop's CPU time. */
+/*
+ * When a call from the loop began: the clock, the loop's CPU time, its
+ * page faults and involuntary context switches so far (what a stall of
+ * HV_XEN_STALL_LOG_US or more is logged with).
+ */
 struct hv_xen_t0 {
 	uint64_t	wall_us;
 	uint64_t	cpu_us;
+	long		faults;
+	long		preempts;
 };
 
 /* hv-xen.c */
