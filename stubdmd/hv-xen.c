@@ -23,7 +23,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <xenctrl.h>
 #include <xenstore.h>
@@ -49,52 +48,24 @@
 #define HV_XEN_STATE_DIR	"/var/lib/xen"
 #define HV_XEN_CONSOLE_READ_MAX	16384
 
-static uint64_t
-hv_xen_cpu_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* The loop thread's page faults and preemptions so far. */
-static void
-hv_xen_rusage(long *faults, long *preempts)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_THREAD, &ru) < 0)
-		memset(&ru, 0, sizeof(ru));
-	*faults = ru.ru_minflt + ru.ru_majflt;
-	*preempts = ru.ru_nivcsw;
-}
-
+/*
+ * The loop thread's CPU time, page faults and preemptions so far: one
+ * getrusage(2) for all three (a thread's ru_utime + ru_stime is its
+ * exact run time, as CLOCK_THREAD_CPUTIME_ID's).
+ */
 struct hv_xen_t0
 hv_xen_t0_now(void)
 {
-	struct hv_xen_t0 t0 = { clock_now_us(), hv_xen_cpu_us(), 0, 0 };
+	struct hv_xen_t0 t = { clock_now_us(), 0, 0, 0 };
+	struct rusage ru;
 
-	hv_xen_rusage(&t0.faults, &t0.preempts);
-	return t0;
-}
-
-/*
- * A call that held the loop HV_XEN_STALL_LOG_US or more, with what may
- * have made it long: page faults (a copy-on-write after a builder's
- * fork goes through Xen in a PV dom0) and preemptions.
- */
-static void
-hv_xen_stall_log(const char *op, struct hv_xen_t0 t0, uint64_t d,
-    uint64_t cpu)
-{
-	long faults, preempts;
-
-	hv_xen_rusage(&faults, &preempts);
-	log_debug("xen: call '%s' held the event loop %llu us (%llu us on "
-	    "the CPU; %ld page faults, %ld preemptions)", op,
-	    (unsigned long long)d, (unsigned long long)cpu,
-	    faults - t0.faults, preempts - t0.preempts);
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		return t;
+	t.cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+	    1000000 + (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	t.faults = ru.ru_minflt + ru.ru_majflt;
+	t.preempts = ru.ru_nivcsw;
+	return t;
 }
 
 /* Whether d is op's longest so far in v (then kept). */
@@ -135,12 +106,21 @@ hv_xen_worker_time(struct hv_xen *x, const char *op, uint64_t us)
 void
 hv_xen_stall(struct hv_xen *x, struct hv_xen_t0 t0, const char *op)
 {
-	uint64_t d = clock_now_us() - t0.wall_us;
-	uint64_t cpu = hv_xen_cpu_us() - t0.cpu_us;
+	struct hv_xen_t0 t1 = hv_xen_t0_now();
+	uint64_t d = t1.wall_us - t0.wall_us;
+	uint64_t cpu = t1.cpu_us - t0.cpu_us;
 
 	hv_xen_stall_op(x, op, d, cpu);
+	/*
+	 * Logged with what may have made it long: page faults (a
+	 * copy-on-write after a builder's fork goes through Xen in a PV
+	 * dom0) and preemptions.
+	 */
 	if (d >= HV_XEN_STALL_LOG_US)
-		hv_xen_stall_log(op, t0, d, cpu);
+		log_debug("xen: call '%s' held the event loop %llu us (%llu us "
+		    "on the CPU; %ld page faults, %ld preemptions)", op,
+		    (unsigned long long)d, (unsigned long long)cpu,
+		    t1.faults - t0.faults, t1.preempts - t0.preempts);
 	if (d <= x->hv.max_stall_us)
 		return;
 	x->hv.max_stall_us = d;
