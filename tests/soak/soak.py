@@ -103,33 +103,51 @@ class Daemon:
     def qmp_fds(self):
         return self.stats().get("qmp_connections", 0)
 
+    def vnc_files(self):
+        # Each running guest's screen is one listening socket (stubdmd
+        # vnc.c), there for as long as its file: not a leak.
+        vnc = os.path.join(self.a.tmp, "vnc")
+        return len(os.listdir(vnc)) if os.path.isdir(vnc) else 0
+
+    def fd_kinds(self):
+        """What the daemon's descriptors are, by kind (for a report)."""
+        kinds = {}
+        d = "/proc/%d/fd" % self.pid()
+        for fd in os.listdir(d):
+            try:
+                k = re.sub(r"\[\d+\]$", "", os.readlink(os.path.join(d, fd)))
+            except OSError:
+                continue
+            kinds[k] = kinds.get(k, 0) + 1
+        return kinds
+
     def usage(self):
         pid = self.pid()
-        # Each QMP connection to a probed device model is one descriptor,
-        # held while its stub runs: counted by the daemon (Stats) and
-        # subtracted.  A sample counts when the QMP count did not move around it and
-        # it agrees with the sample before: a probe's connection opened
-        # or closed between the two reads (seen under load) is retaken.
-        last = None
+        # A probed device model's QMP connection (counted by the daemon,
+        # Stats) and a running guest's screen (one file each) are held
+        # while their stub runs, so both are subtracted.  A stub can still
+        # be restarted after the host settled (a hung monitor is found by
+        # its probes), so a sample counts only when neither count moved
+        # around it and it agrees with the sample before.
+        last = fds = None
         for _ in range(20):
-            before = self.qmp_fds()
+            before = (self.qmp_fds(), self.vnc_files())
             time.sleep(0.2)     # the daemon closes that control connection
-            fds = len(os.listdir("/proc/%d/fd" % pid)) - before
-            after = self.qmp_fds()
+            n = len(os.listdir("/proc/%d/fd" % pid))
+            after = (self.qmp_fds(), self.vnc_files())
+            fds = n - sum(after)
             if after == before and fds == last:
                 break
             last = fds if after == before else None
             time.sleep(0.1)
-        # Each running guest's screen is one listening socket (stubdmd
-        # vnc.c), there for as long as its file: not a leak.
-        vnc = os.path.join(self.a.tmp, "vnc")
-        fds -= len(os.listdir(vnc)) if os.path.isdir(vnc) else 0
+        kinds = self.fd_kinds()
         st = {}
         with open("/proc/%d/status" % pid) as f:
             for line in f:
                 k, _, v = line.partition(":")
                 st[k] = v.strip()
-        return fds, int(st["VmRSS"].split()[0]), int(st["VmHWM"].split()[0])
+        return (fds, int(st["VmRSS"].split()[0]), int(st["VmHWM"].split()[0]),
+                kinds)
 
     def stats(self):
         out = subprocess.run(
@@ -319,9 +337,10 @@ class Soak:
             bad.append("the host did not settle")
         self.checks -= len(bad)
         self.violations += ["%s: %s" % (phase, b) for b in bad]
-        fds, rss, hwm = self.daemon.usage()
+        fds, rss, hwm, kinds = self.daemon.usage()
         self.phases.append({"phase": phase, "pid": self.daemon.pid(),
                             "fds": fds, "rss": rss, "hwm": hwm,
+                            "kinds": kinds,
                             "guests": len(guests), "bad": len(bad)})
 
     def growth(self):
@@ -330,6 +349,9 @@ class Soak:
         if len({p["fds"] for p in ph}) > 1:
             self.violations.append("daemon fds vary between phases: %s" %
                                    [p["fds"] for p in ph])
+            for p in ph:            # what each phase held, to find the odd one
+                self.violations.append("  %s: %s" % (p["phase"], ", ".join(
+                    "%s x%d" % kv for kv in sorted(p["kinds"].items()))))
         self.checks += 1
         if not self.a.rss_check:    # a sanitizer's or valgrind's memory
             return
