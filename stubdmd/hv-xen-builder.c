@@ -2,12 +2,13 @@
 /*
  * The daemon's side of the builder processes (xlbuild.c): libxl builds,
  * attaches and destroys, queued and handed to a small pool of builders
- * (the policy's builders, forked at start and again when one dies), each
- * over its own socketpair (builder.h), one request at a time.  A builder
- * that hangs past its request's timeout is killed; one that crashes, is
- * killed or answers what it was not asked costs its own request, never
- * another's or the daemon (which is also why this is not libxl's
- * asynchronous API on the daemon's own loop).
+ * (the policy's builders, forked at start, and again when one died or
+ * the policy allows more: then on the forker's thread, not the loop's),
+ * each over its own socketpair (builder.h), one request at a time.  A
+ * builder that hangs past its request's timeout is killed; one that
+ * crashes, is killed or answers what it was not asked costs its own
+ * request, never another's or the daemon (which is also why this is not
+ * libxl's asynchronous API on the daemon's own loop).
  *
  * Requests go in the order they came, with two exceptions to overtaking
  * that keep what one builder guaranteed by its order: none passes an
@@ -41,6 +42,7 @@
 #define HV_XEN_REAP_POLLS		250	/* then SIGKILL */
 
 static void hv_xen_builder_pump(struct hv_xen *x);
+static void hv_xen_builder_cannot(struct hv_xen *x, int err);
 
 /* A domain whose destroy is queued or in hand: dying, as far as anyone asks. */
 bool
@@ -358,13 +360,11 @@ hv_xen_builder_bufs(const int sv[2])
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-/* Forked from the daemon: at start, and again after one died. */
+/* Its socketpair and events: sv[0] the daemon's end, sv[1] the builder's. */
 static int
-hv_xen_builder_fork(struct hv_xen_builder *b)
+hv_xen_builder_socket(struct hv_xen_builder *b, int sv[2])
 {
 	struct event_base *base = b->x->hv.base;
-	pid_t parent = getpid();
-	int sv[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
@@ -373,26 +373,130 @@ hv_xen_builder_fork(struct hv_xen_builder *b)
 	    hv_xen_builder_on_read, b);
 	b->ev_write = event_new(base, sv[0], EV_WRITE,
 	    hv_xen_builder_on_write, b);
-	rc = b->ev_read == NULL || b->ev_write == NULL ? -ENOMEM : 0;
-	if (rc == 0 && (b->pid = fork()) < 0)
-		rc = -errno;
+	if (b->ev_read != NULL && b->ev_write != NULL)
+		return 0;
+	hv_xen_builder_hangup(b);
+	close(sv[0]);
+	close(sv[1]);
+	return -ENOMEM;
+}
+
+/* The fork made (pid) or not (rc): the daemon's end of it, or nothing. */
+static int
+hv_xen_builder_forked(struct hv_xen_builder *b, const int sv[2], pid_t pid,
+    int rc)
+{
+	close(sv[1]);
 	if (rc < 0) {
 		b->pid = -1;
 		hv_xen_builder_hangup(b);
 		close(sv[0]);
-		close(sv[1]);
 		return rc;
 	}
-	if (b->pid == 0) {
-		close(sv[0]);
-		xlbuild_main(sv[1], parent);
-	}
-	close(sv[1]);
+	b->pid = pid;
 	b->fd = sv[0];
 	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
 	event_add(b->ev_read, NULL);
 	log_info("xen: builder process %ld started (%u of at most %u)",
 	    (long)b->pid, b->slot + 1, b->x->builders);
+	return 0;
+}
+
+/* Forked from the loop, at start, before any other thread runs. */
+static int
+hv_xen_builder_fork(struct hv_xen_builder *b)
+{
+	pid_t parent = getpid(), pid;
+	int sv[2], rc;
+
+	if ((rc = hv_xen_builder_socket(b, sv)) < 0)
+		return rc;
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		xlbuild_main(sv[1], parent);
+	}
+	return hv_xen_builder_forked(b, sv, pid, pid < 0 ? -errno : 0);
+}
+
+/* A builder forked on the forker's thread, and how long that took. */
+struct hv_xen_fork {
+	struct hv_xen_builder	*b;
+	int			 sv[2];
+	pid_t			 parent;
+	pid_t			 pid;
+	uint64_t		 us;
+};
+
+/* On the forker's thread: the child serves requests, never returns. */
+static int
+hv_xen_builder_fork_call(void *ctx, void *arg)
+{
+	struct hv_xen_fork *f = arg;
+	uint64_t t0 = clock_now_us();
+	int rc = 0;
+
+	if ((f->pid = fork()) == 0) {
+		close(f->sv[0]);
+		xlbuild_main(f->sv[1], f->parent);
+	}
+	if (f->pid < 0)
+		rc = -errno;
+	f->us = clock_now_us() - t0;
+	return rc;
+}
+
+/* From the loop; -ECANCELED: the daemon ends (the builder dies with it). */
+static void
+hv_xen_builder_fork_done(void *arg, int err)
+{
+	struct hv_xen_fork *f = arg;
+	struct hv_xen_builder *b = f->b;
+
+	if (err == -ECANCELED) {
+		close(f->sv[0]);
+		close(f->sv[1]);
+		free(f);
+		return;
+	}
+	b->starting = false;
+	err = hv_xen_builder_forked(b, f->sv, f->pid, err);
+	if (err == 0)
+		hv_xen_worker_time(b->x, "builder fork", f->us);
+	free(f);
+	if (err < 0) {
+		log_warnx("xen: cannot start a builder process: %s",
+		    strerror(-err));
+		hv_xen_builder_cannot(b->x, err);
+		return;
+	}
+	hv_xen_builder_retire(b);
+	hv_xen_builder_pump(b->x);
+}
+
+/* After start-up: a new builder comes from the forker (then a pump). */
+static int
+hv_xen_builder_spawn(struct hv_xen_builder *b)
+{
+	struct hv_xen_fork *f;
+	int rc;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -ENOMEM;
+	f->b = b;
+	f->parent = getpid();
+	if ((rc = hv_xen_builder_socket(b, f->sv)) < 0) {
+		free(f);
+		return rc;
+	}
+	if ((rc = lister_call(b->x->forker, hv_xen_builder_fork_call,
+	    hv_xen_builder_fork_done, f)) < 0) {
+		hv_xen_builder_hangup(b);
+		close(f->sv[0]);
+		close(f->sv[1]);
+		free(f);
+		return rc;
+	}
+	b->starting = true;
 	return 0;
 }
 
@@ -471,11 +575,11 @@ hv_xen_builder_may_send(const struct hv_xen *x, const struct hv_xen_job *j)
 }
 
 /*
- * An idle builder within the policy's number, else a new one (*forked),
- * else NULL.
+ * An idle builder within the policy's number, else NULL; then a new one
+ * is started in an empty slot, if there is one (*rc: if it cannot be).
  */
 static struct hv_xen_builder *
-hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *forked)
+hv_xen_builder_pick(struct hv_xen *x, int *rc)
 {
 	struct hv_xen_builder *b, *empty = NULL;
 	unsigned i;
@@ -485,33 +589,50 @@ hv_xen_builder_pick(struct hv_xen *x, int *rc, bool *forked)
 		b = &x->b[i];
 		if (b->pid > 0 && !b->lost && b->job == NULL && !b->blocked)
 			return b;
-		if (b->pid < 0 && !b->lost && empty == NULL)
+		if (b->pid < 0 && !b->lost && !b->starting && empty == NULL)
 			empty = b;
 	}
-	if (empty == NULL)
-		return NULL;
-	*forked = true;
-	return (*rc = hv_xen_builder_fork(empty)) == 0 ? empty : NULL;
+	if (empty != NULL)
+		*rc = hv_xen_builder_spawn(empty);
+	return NULL;
 }
 
-/* Whether any builder is alive (one that is will take the request later). */
+/* Whether any builder is alive or starting (it takes the request later). */
 static bool
 hv_xen_builder_any(const struct hv_xen *x)
 {
 	unsigned i;
 
 	for (i = 0; i < HV_BUILDERS_MAX; i++)
-		if (x->b[i].pid > 0)
+		if (x->b[i].pid > 0 || x->b[i].starting)
 			return true;
 	return false;
 }
 
 /*
+ * No builder could be started: with none alive or starting, the first
+ * request waiting for one fails (then the next one tries).
+ */
+static void
+hv_xen_builder_cannot(struct hv_xen *x, int err)
+{
+	struct hv_xen_job *j;
+
+	if (hv_xen_builder_any(x))
+		return;
+	TAILQ_FOREACH(j, &x->jobs, link)
+		if (j->b == NULL && hv_xen_builder_may_send(x, j)) {
+			hv_xen_builder_unsent(j, err, "cannot start the "
+			    "build helper");
+			hv_xen_builder_pump(x);
+			return;
+		}
+}
+
+/*
  * Requests go to idle builders in the order they came (but for what
  * hv_xen_builder_may_send holds back); the daemon never waits on a
- * builder.  A new builder's fork counts in the loop's stall, under a
- * name of its own: a fork of the daemon and a send are not the same
- * cost.
+ * builder, nor on a new one's fork (the forker's).
  */
 static void
 hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
@@ -520,18 +641,14 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 	struct hv_xen_builder *b;
 	struct hv_xen_job *j;
 	struct hv_xen_t0 t0 = hv_xen_t0_now();
-	bool forked = false;
 	int rc;
 
 	TAILQ_FOREACH(j, &x->jobs, link) {
 		if (j->b != NULL || !hv_xen_builder_may_send(x, j))
 			continue;
-		if ((b = hv_xen_builder_pick(x, &rc, &forked)) == NULL) {
-			if (rc < 0 && !hv_xen_builder_any(x)) {
-				hv_xen_builder_unsent(j, rc, "cannot start "
-				    "the build helper");
-				hv_xen_builder_pump(x);
-			}
+		if ((b = hv_xen_builder_pick(x, &rc)) == NULL) {
+			if (rc < 0)
+				hv_xen_builder_cannot(x, rc);
 			break;
 		}
 		if (hv_xen_builder_send(b, j) < 0) {
@@ -539,8 +656,7 @@ hv_xen_builder_pump_now(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 	}
-	hv_xen_stall(x, t0, forked ? "builder request and fork" :
-	    "builder request");
+	hv_xen_stall(x, t0, "builder request");
 }
 
 /* From the loop, never from inside a caller of the backend. */

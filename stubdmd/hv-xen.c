@@ -637,6 +637,7 @@ hv_xen_close(struct hv *hv)
 	lister_free(x->controls);
 	lister_free(x->lister);
 	hv_xen_builder_close(x);
+	lister_free(x->forker);		/* its builders' parent: after them */
 	if (x->ctl_worker.xch != NULL)
 		xc_interface_close(x->ctl_worker.xch);
 	if (x->worker.xch != NULL)
@@ -750,8 +751,9 @@ hv_xen_start(struct hv *hv)
 	 * took 72 ms of the loop in check-xen); after the first builders'
 	 * forks, which then copy a process of one thread.
 	 */
-	if ((e = lister_begin(x->lister)) == 0)
-		e = lister_begin(x->controls);
+	if ((e = lister_begin(x->lister)) == 0 &&
+	    (e = lister_begin(x->controls)) == 0)
+		e = lister_begin(x->forker);
 	return rc < 0 ? rc : e;
 }
 
@@ -851,7 +853,9 @@ hv_xen_open(struct event_base *base, char **err)
 	x->ctl_worker.xch = xc_interface_open(NULL, NULL, 0);
 	if (x->ctl_worker.xch != NULL)
 		x->controls = lister_new(base, NULL, &x->ctl_worker);
+	x->forker = lister_new(base, NULL, NULL);
 	if (hv_xen_builder_open(x) < 0 || x->console_dir == NULL ||
+	    x->forker == NULL ||
 	    (x->worker.xch != NULL && x->lister == NULL) ||
 	    (x->ctl_worker.xch != NULL && x->controls == NULL))
 		hv_xen_open_error(err, "out of memory");

@@ -55,6 +55,7 @@ struct hv_xen_builder {
 	struct hv_xen_job	*job;		/* in hand, or NULL */
 	bool			 blocked;	/* its socket was full */
 	bool			 lost;		/* dead or killed, not reaped */
+	bool			 starting;	/* its fork is on the forker */
 	bool			 retiring;	/* beyond the policy's number */
 	bool			 timed_out;
 	bool			 malformed;
@@ -120,6 +121,13 @@ struct hv_xen {
 	TAILQ_HEAD(, hv_xen_job)	 jobs;
 	struct hv_xen_builder		 b[HV_BUILDERS_MAX];
 	unsigned			 builders;	/* at most at work */
+	/*
+	 * Builders started after start-up are forked on this thread, not
+	 * the loop's (a fork of the daemon is 40 to 50 ms of it on an
+	 * emulated host).  It ends after them (their PR_SET_PDEATHSIG is
+	 * its end).
+	 */
+	struct lister			*forker;
 	char				*rbuf;		/* one reply */
 	uint64_t			 next_id;
 	struct hv_xen_name		 names[HV_XEN_NAMES];

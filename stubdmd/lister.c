@@ -28,9 +28,9 @@
  *
  * The worker calls the backend's functions and malloc only, with its own
  * handles, and blocks every signal.  The daemon forks builder processes
- * that run on without exec: a child never touches the queues, so the
- * mutex a fork may copy held is never taken in it, and glibc's malloc is
- * safe across fork.
+ * that run on without exec (from the loop, or a call on a worker of its
+ * own): a child never touches the queues, so the mutex a fork may copy
+ * held is never taken in it, and glibc's malloc is safe across fork.
  */
 #include <errno.h>
 #include <event2/event.h>
