@@ -21,9 +21,11 @@
 #    and through stubdmd's cold stub (memory = 256), and the stubs' boot
 #    (unpause to QEMU running, the stub's own uptime), printed beside the
 #    lean image's from cases 41 and 60.
-# Figures only; nothing here is a timed assertion.
+# D. The lean image's size and least memory within tests/xen/baseline's
+#    bounds (figures that do not move between runs).
+# Nothing here is a timed assertion.
 #   XEN_CASES="40 41 60 65" make check-xen
-# plan: 3
+# plan: 4
 
 LEAN=/test
 DEBIAN=/test/debian
@@ -271,3 +273,24 @@ echo "XENTEST: bench lean $boot"
 result "$([ -z "$why" ]; echo $?)" "lean image: the Debian image's guest \
 boots through libxl's stub and stubdmd's, for the side-by-side figures" \
     "$why"
+
+# D. The lean image against its baseline: what no run may pass.
+SCEN_T0=$(now)
+BASELINE=${BASELINE:-/test/baseline}
+# over FIGURE VALUE UNIT: why VALUE passes FIGURE's bound, or nothing.
+over() {
+	b=$(awk -v k="$1" '$1 == k { print $2 }' "$BASELINE" 2>/dev/null)
+	case ${b:-x}${2:-x} in
+	*[!0-9]*) echo " $1: no bound in $BASELINE or no figure ($2)" ;;
+	*) [ "$2" -le "$b" ] || echo " $1: $2 $3, over its bound $b $3" ;;
+	esac
+}
+kib=$(($(cat $LEAN/qemu-stubdom-linux-kernel $LEAN/qemu-stubdom-linux-rootfs |
+    wc -c) / 1024))
+why="$(over lean_image_kib "$kib" KiB)$(over lean_least_memory_mib \
+    "$least_lean" MiB)"
+echo "XENTEST: bench lean baseline: image $kib KiB, least memory" \
+    "$least_lean MiB; bounds:$(awk '/^lean_/ { printf " %s %s", $1, $2 }' \
+    "$BASELINE")"
+result "$([ -z "$why" ]; echo $?)" "lean image within tests/xen/baseline: \
+its size and its least stub memory" "${why# }"
