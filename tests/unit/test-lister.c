@@ -4,14 +4,19 @@
  * listing leaves the loop serving, a failed one is reported, one that
  * straddles a change of the daemon's is taken again, one at a time; calls
  * (domain controls) run in the order given, any number of them queued,
- * and every one is made and reported once, at the end too.
+ * and every one is made and reported once, at the end too.  A child
+ * forked by a call (a builder, hv-xen-builder.c) is the loop's to reap,
+ * and its PR_SET_PDEATHSIG comes with the worker's end.
  */
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -341,6 +346,83 @@ test_free_busy(struct event_base *base, struct fake *f)
 	atomic_store(&f->delay_ms, 0);
 }
 
+/* A call that forks a child as a builder is forked: it waits for death. */
+struct child {
+	pid_t	 parent;
+	pid_t	 pid;
+	int	 ready[2];	/* the child writes a byte once set up */
+	int	 done;
+	int	 err;
+};
+
+static int
+child_call(void *ctx, void *arg)
+{
+	struct child *c = arg;
+
+	if ((c->pid = fork()) == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		    getppid() != c->parent)
+			_exit(1);
+		(void)!write(c->ready[1], "", 1);
+		for (;;)
+			pause();
+	}
+	return c->pid < 0 ? -errno : 0;
+}
+
+static void
+child_done(void *arg, int err)
+{
+	struct child *c = arg;
+
+	c->done++;
+	c->err = err;
+}
+
+/*
+ * The forker's promise: the loop's thread reaps what the worker forked,
+ * and a child that asked to die with its parent dies when the worker's
+ * thread ends (Linux's parent-death signal follows the thread that
+ * forked), not before: so the forker must outlive the builders.
+ */
+static void
+test_fork(struct event_base *base, struct fake *f)
+{
+	struct lister *l = lister_new(base, NULL, NULL);
+	struct child c = { .parent = getpid() };
+	int status = 0, i;
+	pid_t r = 0;
+	char b;
+
+	CHECK(l != NULL && pipe(c.ready) == 0 &&
+	    lister_call(l, child_call, child_done, &c) == 0,
+	    "a call that forks is queued");
+	for (i = 0; i < 200 && c.done == 0; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+	CHECK(c.done == 1 && c.err == 0 && c.pid > 0, "the fork is reported");
+	CHECK(c.pid > 0 && read(c.ready[0], &b, 1) == 1,
+	    "the child asked to die with its parent and is its child");
+	usleep(50000);
+	CHECK(c.pid > 0 && waitpid(c.pid, &status, WNOHANG) == 0,
+	    "the loop's thread can wait for it: alive while the worker runs");
+	lister_free(l);
+	for (i = 0, r = 0; c.pid > 0 && i < 500 && r == 0; i++) {
+		if ((r = waitpid(c.pid, &status, WNOHANG)) == 0)
+			usleep(10000);
+	}
+	if (c.pid > 0 && r == 0) {	/* it outlived the worker: end it */
+		kill(c.pid, SIGKILL);
+		waitpid(c.pid, NULL, 0);
+	}
+	CHECK(r == c.pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "the worker's end kills it (SIGKILL), and the loop reaps it");
+	close(c.ready[0]);
+	close(c.ready[1]);
+}
+
 int
 main(void)
 {
@@ -359,6 +441,7 @@ main(void)
 	test_free_busy(base, &f);
 	test_burst(base, &f);
 	test_free_queued(base, &f);
+	test_fork(base, &f);
 	lister_free(NULL);
 	event_base_free(base);
 	return unit_done();
