@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <grp.h>
 #include <stdarg.h>
@@ -47,6 +48,11 @@ struct vnc_screen {
 	struct event		*ev_accept;
 	struct vnc_link		*link;		/* its client, or NULL */
 	bool			 seen;		/* in this sync */
+	/* Renamed: its file parked under its domid until want is free. */
+	bool			 parked;
+	char			 want[VNC_NAME_MAX + 1];
+	dev_t			 dev;		/* its file's, to remove */
+	ino_t			 ino;		/* only its own */
 	TAILQ_ENTRY(vnc_screen)	 entry;
 };
 
@@ -324,6 +330,16 @@ vnc_screen_own(struct vnc_screen *s, gid_t gid)
 	return 0;
 }
 
+/* Whether the file at its path is still its socket's. */
+static bool
+vnc_screen_mine(const struct vnc_screen *s)
+{
+	struct stat st;
+
+	return lstat(s->path, &st) == 0 && st.st_dev == s->dev &&
+	    st.st_ino == s->ino;
+}
+
 static void
 vnc_screen_free(struct vnc_screen *s)
 {
@@ -334,7 +350,8 @@ vnc_screen_free(struct vnc_screen *s)
 		event_free(s->ev_accept);
 	if (s->lfd != -1) {
 		close(s->lfd);
-		unlink(s->path);
+		if (vnc_screen_mine(s))
+			unlink(s->path);
 	}
 	free(s->path);
 	free(s);
@@ -345,6 +362,7 @@ static int
 vnc_screen_bind(struct vnc_screen *s)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st = { 0 };
 	mode_t old;
 	int rc = 0;
 
@@ -361,6 +379,10 @@ vnc_screen_bind(struct vnc_screen *s)
 	umask(old);
 	if (rc == 0 && listen(s->lfd, 4) == -1)
 		rc = -errno;
+	if (rc == 0 && lstat(s->path, &st) == -1)
+		rc = -errno;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
 	if (rc < 0) {
 		close(s->lfd);
 		s->lfd = -1;
@@ -370,18 +392,18 @@ vnc_screen_bind(struct vnc_screen *s)
 
 /* A file name from a guest's name: [A-Za-z0-9._-], else its domid. */
 static void
-vnc_file_name(const struct guest *g, char *buf, size_t size)
+vnc_file_name(const char *name, uint32_t domid, char *buf, size_t size)
 {
-	const char *p = g->name != NULL ? g->name : "";
+	const char *p = name != NULL ? name : "";
 	bool ok = *p != '\0' && *p != '.' && strlen(p) <= VNC_NAME_MAX;
 
 	for (; ok && *p != '\0'; p++)
 		ok = strchr("abcdefghijklmnopqrstuvwxyz"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p) != NULL;
 	if (ok)
-		snprintf(buf, size, "%s.sock", g->name);
+		snprintf(buf, size, "%s.sock", name);
 	else
-		snprintf(buf, size, "domid-%u.sock", g->domid);
+		snprintf(buf, size, "domid-%u.sock", domid);
 }
 
 static struct vnc_screen *
@@ -398,7 +420,7 @@ vnc_screen_new(struct vnc *v, const struct guest *g)
 	s->domid = g->domid;
 	s->stub = g->stub_domid;
 	snprintf(s->name, sizeof(s->name), "%s", g->name);
-	vnc_file_name(g, file, sizeof(file));
+	vnc_file_name(g->name, g->domid, file, sizeof(file));
 	if (asprintf(&s->path, "%s/%s", v->dir, file) == -1) {
 		s->path = NULL;
 		rc = -ENOMEM;
@@ -444,33 +466,70 @@ vnc_find(const struct vnc *v, uint32_t domid)
 	return NULL;
 }
 
-/*
- * The guest was renamed (xl rename): its socket takes the new name.  A
- * bound UNIX socket's file may move; clients on it stay, new ones come
- * by the new name.
- */
-static void
-vnc_screen_rename(struct vnc_screen *s, const struct guest *g)
+/* s's file moves to PATH (s's from then on); 0 or a negative errno. */
+static int
+vnc_screen_move(struct vnc_screen *s, char *path, unsigned flags)
 {
-	char file[VNC_NAME_MAX + 16], *path;
-
-	vnc_file_name(g, file, sizeof(file));
-	if (asprintf(&path, "%s/%s", s->v->dir, file) == -1)
-		return;
-	if (strcmp(path, s->path) != 0 && rename(s->path, path) < 0) {
-		vnc_log(s, LOG_LVL_WARNING, "cannot move %s to %s: %s",
-		    s->path, path, strerror(errno));
+	if (renameat2(AT_FDCWD, s->path, AT_FDCWD, path, flags) == -1) {
 		free(path);
-		return;
+		return -errno;
 	}
-	snprintf(s->name, sizeof(s->name), "%s", g->name);
-	vnc_log(s, LOG_LVL_INFO, "the guest's screen moved to %s", path);
 	free(s->path);
 	s->path = path;
+	return 0;
 }
 
+/*
+ * The guest was renamed (xl rename): its socket leaves the old name at
+ * once, parked under its domid (another renamed guest may take that
+ * name in the same sync: xl rename a z, then b a), ...
+ */
 static void
-vnc_sync_guest(struct vnc *v, const struct super_guest *sg, gid_t gid)
+vnc_screen_park(struct vnc_screen *s, const struct guest *g)
+{
+	char *path;
+	int rc;
+
+	snprintf(s->want, sizeof(s->want), "%s", g->name);
+	if (s->parked)
+		return;
+	if (asprintf(&path, "%s/.moving-%u.sock", s->v->dir, s->domid) == -1)
+		return;
+	if ((rc = vnc_screen_move(s, path, 0)) < 0)
+		vnc_log(s, LOG_LVL_WARNING, "cannot move %s aside: %s",
+		    s->path, strerror(-rc));
+	else
+		s->parked = true;
+}
+
+/*
+ * ... and takes the new one once no other screen has it: never over
+ * another's file (then next sync).  A bound UNIX socket's file may move;
+ * clients on it stay, new ones come by the new name.
+ */
+static void
+vnc_screen_unpark(struct vnc_screen *s)
+{
+	char file[VNC_NAME_MAX + 16], *path;
+	int rc;
+
+	vnc_file_name(s->want, s->domid, file, sizeof(file));
+	if (asprintf(&path, "%s/%s", s->v->dir, file) == -1)
+		return;
+	if ((rc = vnc_screen_move(s, path, RENAME_NOREPLACE)) < 0) {
+		if (rc != -EEXIST)
+			vnc_log(s, LOG_LVL_WARNING, "cannot move %s to %s/%s: "
+			    "%s", s->path, s->v->dir, file, strerror(-rc));
+		return;
+	}
+	s->parked = false;
+	snprintf(s->name, sizeof(s->name), "%s", s->want);
+	vnc_log(s, LOG_LVL_INFO, "the guest's screen moved to %s", s->path);
+}
+
+/* A guest's screen kept: seen, or gone with a rebuilt stub (NULL). */
+static struct vnc_screen *
+vnc_sync_keep(struct vnc *v, const struct super_guest *sg)
 {
 	struct vnc_screen *s = vnc_find(v, sg->g.domid);
 
@@ -478,20 +537,37 @@ vnc_sync_guest(struct vnc *v, const struct super_guest *sg, gid_t gid)
 		/* A rebuilt stub: a new screen; its client goes. */
 		TAILQ_REMOVE(&v->screens, s, entry);
 		vnc_screen_free(s);
-		s = NULL;
+		return NULL;
 	}
-	if (s == NULL && (s = vnc_screen_new(v, &sg->g)) != NULL)
-		TAILQ_INSERT_TAIL(&v->screens, s, entry);
 	if (s == NULL)
-		return;
-	if (strncmp(s->name, sg->g.name, sizeof(s->name) - 1) != 0)
-		vnc_screen_rename(s, &sg->g);
+		return NULL;
 	s->seen = true;
-	if (s->gid != gid && vnc_screen_own(s, gid) < 0)
+	if (strncmp(s->parked ? s->want : s->name, sg->g.name,
+	    sizeof(s->name) - 1) != 0)
+		vnc_screen_park(s, &sg->g);
+	return s;
+}
+
+/* A screen for a guest that has none, and the policy's group on each. */
+static void
+vnc_sync_add(struct vnc *v, const struct super_guest *sg, gid_t gid)
+{
+	struct vnc_screen *s = vnc_find(v, sg->g.domid);
+
+	if (s == NULL && (s = vnc_screen_new(v, &sg->g)) != NULL) {
+		s->seen = true;
+		TAILQ_INSERT_TAIL(&v->screens, s, entry);
+	}
+	if (s != NULL && s->gid != gid && vnc_screen_own(s, gid) < 0)
 		vnc_log(s, LOG_LVL_WARNING, "cannot give %s to the "
 		    "policy's vnc_group", s->path);
 }
 
+/*
+ * In this order: the screens kept (the renamed ones' files parked), the
+ * others gone, the new ones bound, the parked ones under their names: no
+ * file is taken over or moved while it is another screen's.
+ */
 void
 vnc_sync(struct vnc *v)
 {
@@ -503,7 +579,7 @@ vnc_sync(struct vnc *v)
 		s->seen = false;
 	while ((sg = super_next(v->sd->super, sg)) != NULL)
 		if (vnc_wanted(sg))
-			vnc_sync_guest(v, sg, gid);
+			vnc_sync_keep(v, sg);
 	for (s = TAILQ_FIRST(&v->screens); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (s->seen)
@@ -512,6 +588,12 @@ vnc_sync(struct vnc *v)
 		TAILQ_REMOVE(&v->screens, s, entry);
 		vnc_screen_free(s);
 	}
+	while ((sg = super_next(v->sd->super, sg)) != NULL)
+		if (vnc_wanted(sg))
+			vnc_sync_add(v, sg, gid);
+	TAILQ_FOREACH(s, &v->screens, entry)
+		if (s->parked)
+			vnc_screen_unpark(s);
 }
 
 static void

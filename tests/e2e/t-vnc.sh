@@ -173,6 +173,29 @@ check "... and it serves the same screen" rfbpy "$VNC/scr2.sock" key 0x1f
 hvsimctl rename "$g" scr1 || fail "rename scr2 back"
 wait_until 5 test -S "$VNC/scr1.sock" || fail "renamed back"
 
+# Two renames the daemon sees at once, the second to the first's old
+# name (b, the lower domid, is followed first): neither socket may take
+# the other's file, and a name reaches its own guest's screen.
+hvsimctl create-hvm swapb >/dev/null || fail "create-hvm swapb"
+hvsimctl create-hvm swapa >/dev/null || fail "create-hvm swapa"
+wait_gstate swapb running
+wait_gstate swapa running
+a=$(domid_of swapa) b=$(domid_of swapb)
+wait_until 5 'test -S "$VNC/swapa.sock" && test -S "$VNC/swapb.sock"' ||
+	fail "no screens for swapa and swapb"
+hvsimctl rename "$a" swapz && hvsimctl rename "$b" swapa ||
+	fail "rename swapa, swapb"
+check "renamed at once: each socket under its guest's new name" \
+	wait_until 5 'test -S "$VNC/swapz.sock" && test -S "$VNC/swapa.sock" && test ! -e "$VNC/swapb.sock"'
+rfbpy "$VNC/swapz.sock" key 0x21 && rfbpy "$VNC/swapa.sock" key 0x22
+check "... swapz.sock reaches swapz's screen" \
+	grep -q "domain $a: vnc key 0x21" "$T/hvsim.log"
+check "... swapa.sock reaches the renamed swapb's screen" \
+	grep -q "domain $b: vnc key 0x22" "$T/hvsim.log"
+hvsimctl destroy "$a" && hvsimctl destroy "$b" || fail "destroy swapa, swapz"
+check "... and both sockets go with their guests" \
+	wait_until 5 'test ! -e "$VNC/swapz.sock" && test ! -e "$VNC/swapa.sock"'
+
 s=$(stub_of scr1)
 "$STUBDMCTL" -S "$SOCK" restart scr1 >/dev/null || fail "restart scr1"
 check "a new stub: a new screen" wait_until 10 'test -S "$VNC/scr1.sock" && test "$(stub_of scr1)" != "$s" && is_gstate scr1 running'
