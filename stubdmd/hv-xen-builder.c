@@ -402,23 +402,7 @@ hv_xen_builder_forked(struct hv_xen_builder *b, const int sv[2], pid_t pid,
 	return 0;
 }
 
-/* Forked from the loop, at start, before any other thread runs. */
-static int
-hv_xen_builder_fork(struct hv_xen_builder *b)
-{
-	pid_t parent = getpid(), pid;
-	int sv[2], rc;
-
-	if ((rc = hv_xen_builder_socket(b, sv)) < 0)
-		return rc;
-	if ((pid = fork()) == 0) {
-		close(sv[0]);
-		xlbuild_main(sv[1], parent);
-	}
-	return hv_xen_builder_forked(b, sv, pid, pid < 0 ? -errno : 0);
-}
-
-/* A builder forked on the forker's thread, and how long that took. */
+/* A builder's fork (on the forker's thread, or at start on the loop). */
 struct hv_xen_fork {
 	struct hv_xen_builder	*b;
 	int			 sv[2];
@@ -427,7 +411,7 @@ struct hv_xen_fork {
 	uint64_t		 us;
 };
 
-/* On the forker's thread: the child serves requests, never returns. */
+/* The fork; the child serves requests and never returns. */
 static int
 hv_xen_builder_fork_call(void *ctx, void *arg)
 {
@@ -443,6 +427,19 @@ hv_xen_builder_fork_call(void *ctx, void *arg)
 		rc = -errno;
 	f->us = clock_now_us() - t0;
 	return rc;
+}
+
+/* Forked from the loop, at start, before any other thread runs. */
+static int
+hv_xen_builder_fork(struct hv_xen_builder *b)
+{
+	struct hv_xen_fork f = { .b = b, .parent = getpid() };
+	int rc;
+
+	if ((rc = hv_xen_builder_socket(b, f.sv)) < 0)
+		return rc;
+	rc = hv_xen_builder_fork_call(NULL, &f);
+	return hv_xen_builder_forked(b, f.sv, f.pid, rc);
 }
 
 /* From the loop; -ECANCELED: the daemon ends (the builder dies with it). */
@@ -490,9 +487,7 @@ hv_xen_builder_spawn(struct hv_xen_builder *b)
 	}
 	if ((rc = lister_call(b->x->forker, hv_xen_builder_fork_call,
 	    hv_xen_builder_fork_done, f)) < 0) {
-		hv_xen_builder_hangup(b);
-		close(f->sv[0]);
-		close(f->sv[1]);
+		hv_xen_builder_forked(b, f->sv, -1, rc);
 		free(f);
 		return rc;
 	}
