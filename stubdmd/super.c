@@ -700,12 +700,20 @@ super_find(struct super *s, const char *key)
 
 	id = strtoul(key, &end, 10);
 	if (*key >= '0' && *key <= '9' && *end == '\0')
-		return id < SUPER_DOMID_MAX && s->by_domid[id] ?
-		    &s->by_domid[id]->pub : NULL;
+		return id < SUPER_DOMID_MAX ? super_get(s, (uint32_t)id) : NULL;
 	TAILQ_FOREACH(sg, &s->guests, link)
 		if (strcmp(sg->pub.g.name, key) == 0)
 			return &sg->pub;
 	return NULL;
+}
+
+/* The guest of that domid, or NULL. */
+struct super_guest *
+super_get(struct super *s, uint32_t domid)
+{
+	if (domid >= SUPER_DOMID_MAX || s->by_domid[domid] == NULL)
+		return NULL;
+	return &s->by_domid[domid]->pub;
 }
 
 struct super_guest *

@@ -100,6 +100,7 @@ void	super_set_policy(struct super *s, const struct policy *p);
 void	super_set_observer(struct super *s, super_observer *cb, void *arg);
 
 struct super_guest *super_find(struct super *s, const char *name_or_domid);
+struct super_guest *super_get(struct super *s, uint32_t domid);
 struct super_guest *super_next(struct super *s, struct super_guest *prev);
 size_t	super_count(const struct super *s, int state);	/* -1: all */
 const struct super_stats *super_stats(struct super *s);

@@ -83,13 +83,12 @@ static void __attribute__((format(printf, 3, 4)))
 vnc_log(const struct vnc_screen *s, enum log_level lvl, const char *fmt, ...)
 {
 	struct log_guest lg = { s->name, (int)s->domid, s->stub, NULL };
-	struct super_guest *sg;
-	char key[16], msg[512];
+	struct super_guest *sg = super_get(s->v->sd->super, s->domid);
+	char msg[512];
 	va_list ap;
 
 	/* Its guest's state, as every guest line has (stubdmd(8)). */
-	snprintf(key, sizeof(key), "%u", (unsigned)s->domid);
-	if ((sg = super_find(s->v->sd->super, key)) != NULL)
+	if (sg != NULL)
 		lg.state = guest_state_name(sg->g.state);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
