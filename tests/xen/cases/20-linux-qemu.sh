@@ -12,6 +12,7 @@
 # The stub's console, as xenconsoled logs it.
 qlog() { echo "/var/log/xen/console/guest-$1-dm.log"; }
 show_console() { tail -n 40 "$(qlog "$1")" 2>/dev/null | sed "s/^/$1-dm: /"; }
+has_running_line() { grep -q "STUB: device model running at" "$1"; }
 ndying() { xl list 2>/dev/null | grep -c '^(null) '; }
 
 # 1. QEMU runs in the stub and writes "running" itself (this image's
@@ -31,6 +32,10 @@ else
 	grep -q "STUB: dm-argv: -xen-domid $gq -machine xenfv" "$cl" ||
 	    why="the stub did not read its arguments"
 	grep -q "STUB: QEMU started" "$cl" || why="$why no 'QEMU started' line"
+	# The init prints its line when its watch on the state fires and
+	# xenconsoled writes it to the log after: it may come a little after
+	# the state this test saw.
+	wait_for 10 has_running_line "$cl"
 	boot=$(sed -n 's/.*STUB: device model running at \([0-9.]*\) s.*/\1/p' \
 	    "$cl" | head -n 1)
 	[ -n "$boot" ] || why="$why no 'device model running' line"
