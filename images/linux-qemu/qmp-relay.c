@@ -56,6 +56,7 @@ struct relay {
 	int		 saved;		/* fd set 1's file, read-only */
 	int		 con;		/* console 1 */
 	off_t		 done;		/* the file's bytes already copied */
+	int		 failed;	/* the last client's error, or 0 */
 	char		 buf[RELAY_BUF];	/* passing between sockets */
 	char		 copy[RELAY_BUF];	/* the file to the console */
 };
@@ -281,10 +282,16 @@ main(int argc, char **argv)
 		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (c == -1)
 			continue;
-		/* A state that cannot be landed fails the client's save. */
-		if ((rc = relay_serve(&r, c)) < 0)
+		/*
+		 * A state that cannot be landed fails the client's save.  An
+		 * error said for the last client is not said again: once QEMU
+		 * has gone, every probe until the stub's end meets the same.
+		 */
+		rc = relay_serve(&r, c);
+		if (rc < 0 && rc != r.failed)
 			relay_say("qmp-relay: client dropped: %s",
 			    strerror(-rc));
+		r.failed = rc < 0 ? rc : 0;
 		close(c);
 	}
 }

@@ -5,7 +5,8 @@
 # (a descriptor of fd set 1 duplicated, truncated, written at the shared
 # offset, closed, then the reply): the state is on console 1 (a pty here)
 # when the reply reaches the client, only what is new each time, bytes
-# unchanged (a raw console), and everything else passes both ways.
+# unchanged (a raw console), and everything else passes both ways; a
+# QEMU gone drops each client, said once.
 . "$TOP/tests/lib.sh"
 RELAY=$BUILD/images/linux-qemu/qmp-relay
 [ -x "$RELAY" ] || fail "$RELAY is not built"
@@ -111,6 +112,37 @@ check("the file holds both at their offsets",
 got, seen = session([b"save 70000 3"])
 check("a state larger than the copy buffer arrives whole",
       seen[0] == state(70000, 3))
+
+# QEMU gone (its socket with it): each client is dropped, which the
+# stub's console says once, not once per client (a probe every second
+# until the stub ends); said again after QEMU came back and went again.
+def dropped(k):
+    for _ in range(k):
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(listen)
+        ok = c.recv(16) == b""
+        c.close()
+        if not ok:
+            return False
+    return True
+def drops():
+    log.seek(0)
+    return log.read().count("STUB: qmp-relay: client dropped: "
+                            "No such file or directory")
+os.unlink(qsock)
+check("QEMU gone: five clients dropped", dropped(5))
+check("... said once", drops() == 1)
+threading.Thread(target=qemu, daemon=True).start()
+for _ in range(100):
+    if os.path.exists(qsock):
+        break
+    time.sleep(0.05)
+got, seen = session([b'{"execute": "query-status"}'])
+check("QEMU back: a client served again",
+      got[1] == b'{"return": "{"execute": "query-status"}"}\r\n')
+os.unlink(qsock)
+check("QEMU gone again: dropped, and said again", dropped(2) and
+      drops() == 2)
 p.terminate()
 p.wait()
 log.seek(0)
