@@ -11,7 +11,7 @@
 #include "stubdmd/xstore.h"
 
 #define DEVICES_PATH_MAX	256
-#define DEVICES_DEVID_MAX	0xfffffffUL	/* xvd's extended numbers */
+#define DEVICES_DEVID_MAX	0x1fffffffUL	/* xvd's extended: 1 << 28 | disk << 8 */
 #define DEVICES_DOMID_MAX	0x7fefUL	/* below DOMID_FIRST_RESERVED */
 #define DEVICES_IDE_DISKS	4		/* hda..hdd */
 #define DEVICES_IDE_CDROMS	5		/* libxl: "disk > 4" refused */
@@ -454,21 +454,36 @@ devices_kind(struct devices_ctx *c, unsigned max, struct hv_devices *out)
 	return rc;
 }
 
-int
-devices_discover(struct xstore *xs, uint32_t guest, struct hv_devices *out,
-    char *err, size_t errlen)
+/* Both kinds, or the disks only (nics false). */
+static int
+devices_discover_kinds(struct xstore *xs, uint32_t domid, bool nics,
+    struct hv_devices *out, char *err, size_t errlen)
 {
-	struct devices_ctx c = { xs, guest, "vbd", "", "", err, errlen };
+	struct devices_ctx c = { xs, domid, "vbd", "", "", err, errlen };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = devices_kind(&c, HV_DISKS_MAX, out)) == 0) {
+	if ((rc = devices_kind(&c, HV_DISKS_MAX, out)) == 0 && nics) {
 		c.kind = "vif";
 		rc = devices_kind(&c, HV_NICS_MAX, out);
 	}
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	return rc;
+}
+
+int
+devices_discover(struct xstore *xs, uint32_t guest, struct hv_devices *out,
+    char *err, size_t errlen)
+{
+	return devices_discover_kinds(xs, guest, true, out, err, errlen);
+}
+
+int
+devices_discover_disks(struct xstore *xs, uint32_t domid,
+    struct hv_devices *out, char *err, size_t errlen)
+{
+	return devices_discover_kinds(xs, domid, false, out, err, errlen);
 }
 
 /* ---- QEMU's arguments (libxl_dm.c, a stub domain's device model) ---- */

@@ -32,6 +32,9 @@ struct devices_args {
  */
 int	devices_discover(struct xstore *xs, uint32_t guest,
 	    struct hv_devices *out, char *err, size_t errlen);
+/* Its disks only (a stub's, whose NICs are not the guest's kind). */
+int	devices_discover_disks(struct xstore *xs, uint32_t domid,
+	    struct hv_devices *out, char *err, size_t errlen);
 /* QEMU's arguments for them, in libxl's forms for a stub domain. */
 void	devices_qemu_args(const struct hv_devices *d, uint32_t guest,
 	    struct devices_args *a);

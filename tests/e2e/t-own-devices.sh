@@ -73,10 +73,12 @@ check "the new stub has the same devices" test "$(stub_devices dev1 | sort)" = \
 check "and its device model started" \
 	test "$(xenstore-read /local/domain/$s2/device-model/$g/state)" = running
 
-# A CD-ROM with no medium, a PV-only NIC, a disk past hdd (PV only).
+# A CD-ROM with no medium, a PV-only NIC, disks past hdd (PV only), one
+# with xvd's extended number (1 << 28 | 16 << 8: xvdq).
 # shellcheck disable=SC2046
 hvsimctl create-hvm dev2 $(disk 5632 hdc '' phy r cdrom) \
 	$(disk 51776 xvde /srv/dev2-e.img) \
+	$(disk 268439552 xvdq /srv/dev2-q.img) \
 	"dev=vif/1/mac=00:16:3e:00:00:01" "dev=vif/1/type=vif" >/dev/null ||
 	fail "create-hvm dev2"
 wait_gstate dev2 running
@@ -85,8 +87,10 @@ check "QEMU: an empty CD-ROM as libxl writes it" bash -c \
 check "QEMU: no drive for xvde (libxl emulates hda..hdd only)" \
 	lacks_arg dev2 xvde
 check "QEMU: no emulated NIC for a vif-only NIC: -net none" has_arg dev2 '-net none'
-check "the stub gets the disk and the vif, no PV disk for the empty CD-ROM" \
-	test "$(stub_devices dev2 | wc -l)/$(stub_devices dev2 | grep -c ',hdc,')" = 2/0
+check "the stub gets the disks and the vif, no PV disk for the empty CD-ROM" \
+	test "$(stub_devices dev2 | wc -l)/$(stub_devices dev2 | grep -c ',hdc,')" = 3/0
+check "... xvdq by its extended number" bash -c \
+	"'$HVSIMCTL' --rundir '$SIM' devices $(stub_of dev2) | grep -qF 'vbd=268439552,0,xvdq,'"
 
 # A guest with no devices still works, and may take the spare.
 wait_until 10 'test -n "$(live_spares)"' || fail "the pool did not refill"
@@ -121,6 +125,8 @@ check "a bad MAC" bad b-mac "mac has characters" \
 	"dev=vif/0/mac=00:16:3e:zz:00:01"
 check "a read-only IDE disk (libxl refuses it)" bad b-ro "read-only IDE" \
 	$(disk 768 hda /srv/x phy r)
+check "a device number past xvd's extended ones" bad b-devid "up to 536870911" \
+	$(disk 536870912 xvdq /srv/x)
 check "10,000 disks" bad b-flood "the guest has 10000, stubdmd gives a stub at most 16" \
 	flood=vbd:10000
 check "a refused guest counts build failures (restart policy)" \
