@@ -284,6 +284,49 @@ super_media_attached(void *arg, int err, uint32_t domid, const char *why)
 
 /* ---- checks before anything is done -------------------------------- */
 
+/*
+ * The media stubdmd gave this stub (its PV CD-ROMs xvdz<a + drive>), read
+ * back from the stub's own vbds: a daemon restarted since the insert knows
+ * them again, and its eject takes the disk back.  The backend's entry is
+ * dom0's (devices_discover checks the frontend's path to it).
+ */
+static void
+super_media_given(struct super *s, struct sguest *sg, struct super_media *v,
+    struct hv_devices *d)
+{
+	struct log_guest lg = super_lg(sg);
+	const struct hv_disk *k;
+	struct super_medium *m;
+	struct hv_disk disk;
+	char err[160];
+	unsigned i, j;
+
+	if (devices_discover_disks(s->sd->xs, (uint32_t)sg->pub.g.stub_domid,
+	    d, err, sizeof(err)) < 0) {
+		log_guest(LOG_LVL_WARNING, &lg, NULL, "CD-ROM media: the "
+		    "stub's devices: %s; taken as given none", err);
+		return;
+	}
+	for (i = 0; i < d->ndisks; i++) {
+		k = &d->disks[i];
+		if (strncmp(k->vdev, "xvdz", 4) != 0 || strlen(k->vdev) != 5)
+			continue;
+		for (j = 0; j < v->n; j++) {
+			m = &v->m[j];
+			if (m->drive.index != (unsigned)(k->vdev[4] - 'a') ||
+			    devices_medium_disk(&m->drive, k->target,
+			    &disk) < 0)
+				continue;
+			snprintf(m->file, sizeof(m->file), "%s", k->target);
+			m->disk = disk;
+			m->ours = true;
+			log_guest(LOG_LVL_INFO, &lg, NULL, "CD-ROM %s holds %s "
+			    "(given to its stub as %s before)", m->drive.vdev,
+			    m->file, k->vdev);
+		}
+	}
+}
+
 /* The guest's CD-ROM drives, from its own vbd backends, once a stub. */
 static int
 super_media_drives(struct super *s, struct sguest *sg, char *why,
@@ -324,6 +367,8 @@ super_media_drives(struct super *s, struct sguest *sg, char *why,
 			    k->target);
 		v->n++;
 	}
+	if (v->n > 0)
+		super_media_given(s, sg, v, d);
 	v->stub = sg->pub.g.stub_domid;
 	free(d);
 	return 0;

@@ -8,7 +8,8 @@
 # Refused: an unprivileged user, an adopted (xl's) guest, a bad path, an
 # unknown drive.  A device model that answers the change with an error
 # or never answers: the half-done insert is undone, the daemon and the
-# probe live on, and nothing is counted as the device model hanging.
+# probe live on, and nothing is counted as the device model hanging.  A
+# daemon restarted while a medium is in finds it on the stub.
 . "$TOP/tests/lib.sh"
 command -v setpriv >/dev/null || { echo "setpriv (util-linux) missing"; exit 77; }
 ctl() { "$STUBDMCTL" -S "$T/ctl.sock" "$@"; }
@@ -98,6 +99,20 @@ check "... the guest runs on, its device model ok" bash -c "test \"\$('$STUBDMCT
 check "... the same stub" test "$(stub_of cd1)" = "$stub"
 hvsimctl qmp "$stub" ok >/dev/null
 check "it answers again: insert works" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' cd-insert cd1 hdc '$iso' >/dev/null"
+
+# The daemon restarted while the medium is in: it finds the medium on its
+# stub (xvdzc) at its first change, and the eject takes the disk back.
+stubdmd_stop
+stubdmd_start
+wait_until 10 'ctl --json status cd1 | grep -q "\"dm_health\": \"ok\""' ||
+	fail "cd1's device model not probed after the restart"
+check "restarted: the stub kept the ISO's disk" has_dev cd1 "vbd=$(( (1 << 28) | (678 << 8) )),0,xvdzc,phy,r,cdrom,raw,$iso"
+check "restarted: cd-eject of the medium inserted before works" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' cd-eject cd1 hdc | grep -qxF 'cd1 hdc: ejected'"
+check "... logged as found on the stub" grep -q "guest \"cd1\".*CD-ROM hdc holds $iso (given to its stub as xvdzc before)" "$T/stubdmd.log"
+check "... the stub lost the ISO's disk" bash -c "! '$HVSIMCTL' --rundir '$SIM' devices $stub | grep -q xvdzc"
+check "... the drive is empty" test "$(cdroms cd1)" = '[{"device": "hdc", "medium": null}]'
+check "... an insert works again" bash -c "'$STUBDMCTL' -S '$T/ctl.sock' cd-insert cd1 hdc '$iso' >/dev/null"
+misses=$(stat_of dm_probe_misses)
 
 # A hung device model: no change is sent to it.
 hvsimctl qmp "$stub" hang >/dev/null

@@ -369,6 +369,12 @@ ctl_build_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 		return ctl_err(o, rc, "cannot create the domain");
 	}
 	d->vdevs = v;
+	for (rc = 0, len = 0; len < v->n && rc == 0; len++)
+		rc = vdev_stub_disk_write(h, d, v->word[len]);
+	if (rc < 0) {
+		dom_destroy(h, d);
+		return ctl_err(o, rc, "cannot write the stub's disks");
+	}
 	if ((rc = dm_attach(h, d, &cfg)) < 0) {
 		dom_destroy(h, d);
 		return ctl_err(o, rc, "out of memory");
@@ -414,6 +420,7 @@ ctl_attach_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	}
 	for (i = 0; i < v->n; i++) {
 		dom_console(d, "device: %s", v->word[i]);
+		vdev_stub_disk_write(h, d, v->word[i]);
 		d->vdevs->word[d->vdevs->n++] = v->word[i];
 	}
 	hvsim_log(h, "domain %u (%s) given %zu devices", d->domid, d->name,
@@ -459,6 +466,7 @@ ctl_detach_pv(struct hvsim *h, char **args, int n, struct ctl_out *o)
 	for (i = 1; i < n; i++) {
 		k = ctl_vdev_find(d->vdevs, args[i]);
 		dom_console(d, "device removed: %s", args[i]);
+		vdev_stub_disk_forget(h, d, args[i]);
 		free(d->vdevs->word[k]);
 		memmove(&d->vdevs->word[k], &d->vdevs->word[k + 1],
 		    (d->vdevs->n - (size_t)k - 1) * sizeof(char *));

@@ -29,6 +29,11 @@ int	vdev_create_word(struct hvsim *, const struct dom *, const char *word,
 	    char *err, size_t errlen);
 int	vdev_flood_word(struct hvsim *, const struct dom *, const char *word,
 	    char *err, size_t errlen);
+/* A stub's vbd= word written to xenstore as libxl would, and removed. */
+int	vdev_stub_disk_write(struct hvsim *, const struct dom *,
+	    const char *word);
+void	vdev_stub_disk_forget(struct hvsim *, const struct dom *,
+	    const char *word);
 /* The vbd=/vif= words among build-pv's arguments into *out (malloc'd). */
 int	vdev_parse(char **args, int n, struct vdevs **out, char *err,
 	    size_t errlen);
