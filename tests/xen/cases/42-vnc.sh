@@ -19,8 +19,9 @@
 #    guest/cdrom.inc): an ISO made now by Debian's genisoimage with a
 #    fresh volume id, stubdmctl cd-insert'ed while the guest runs, is
 #    read by the guest ("GUEST: cd CD001 <volume id>" on COM1, from its
-#    primary volume descriptor); after stubdmctl cd-eject the guest says
-#    "GUEST: cd no medium" again.
+#    primary volume descriptor); the daemon is then restarted (SIGTERM,
+#    started again) with the ISO in, and after stubdmctl cd-eject the
+#    guest says "GUEST: cd no medium" again, the stub's disk xvdzc gone.
 # D. xl create with libxl's stub and vnc = 1 (xl's default card): the
 #    VNC server libxl runs in dom0 for the stub's PV framebuffer (the one
 #    xl vncviewer opens) does not show the guest's screen, as stubdmd(8)
@@ -166,6 +167,16 @@ cd_none() { [ "$(tr -d '\r' </tmp/qemuvnc1.serial 2>/dev/null |
     grep -c 'GUEST: cd no medium')" -ge "$1" ]; }
 # cd_diag: what dom0 and the stub say of the medium's disk 8 s into an
 # insert (shown if it fails: a failed insert takes the disk back).
+# The daemon stopped (SIGTERM) and started while the ISO is in, as an
+# upgrade does: it adopts the guest, its probe answers again.
+cd_ok() { stubdmctl --json status qemuvnc1 2>/dev/null |
+    grep -q '"dm_health": "ok"'; }
+cd_restart() {
+	kill -TERM "$DAEMON"
+	wait "$DAEMON" 2>/dev/null
+	start_daemon
+	wait_for 60 log_has "qemuvnc1.*adopted" && wait_for 60 cd_ok
+}
 cd_diag() {
 	sleep 8
 	st=$(domid qemuvnc1-dm)
@@ -194,12 +205,20 @@ elif echo "cd-insert: $out ($(elapsed "$t") s)" &&
     ! wait_for 60 serial_has /tmp/qemuvnc1.serial "GUEST: cd CD001 $vol\$"; then
 	cwhy="the guest did not read volume $vol:$(tr -d '\r' \
 	    </tmp/qemuvnc1.serial | grep 'GUEST: cd' | tr '\n' ' ')"
-elif stubdmctl status qemuvnc1 | grep '^cdrom' &&
-    ! out=$(timeout 120 stubdmctl cd-eject qemuvnc1 hdc 2>&1); then
-	cwhy="stubdmctl cd-eject: $out"
+elif ! stubdmctl status qemuvnc1 | grep '^cdrom' || ! cd_restart; then
+	cwhy="the daemon restarted with the ISO in: qemuvnc1 not adopted, or \
+its device model not probed ok"
+elif ! out=$(timeout 120 stubdmctl cd-eject qemuvnc1 hdc 2>&1); then
+	cwhy="stubdmctl cd-eject after the daemon's restart: $out"
 elif ! wait_for 30 cd_none 2; then
 	cwhy="after cd-eject the guest still sees a medium:$(tr -d '\r' \
 	    </tmp/qemuvnc1.serial | grep 'GUEST: cd' | tr '\n' ' ')"
+elif ! log_has "qemuvnc1.*CD-ROM hdc holds /tmp/qemuvnc1.iso (given to its \
+stub as xvdzc before)"; then
+	cwhy="the restarted daemon did not say it found the ISO on the stub"
+elif xenstore-exists "/local/domain/$(domid qemuvnc1-dm)/device/vbd/\
+$(( (1 << 28) | (678 << 8) ))"; then	# xvdzc: two letters, index 678
+	cwhy="the stub still has the ISO's disk xvdzc after the eject"
 fi
 if [ -n "$cwhy" ]; then
 	vnc_logs
@@ -207,7 +226,8 @@ if [ -n "$cwhy" ]; then
 fi
 result "$([ -z "$cwhy" ]; echo $?)" "own mode: an ISO made by genisoimage, \
 stubdmctl cd-insert'ed into hdc while the guest runs, is read by the guest \
-over ATAPI (CD001, volume $vol); after cd-eject it sees no medium" "$cwhy"
+over ATAPI (CD001, volume $vol); after the daemon's restart and cd-eject it \
+sees no medium and the stub's disk is gone" "$cwhy"
 [ -z "$vg" ] || mkguest --destroy "$vg" >/dev/null 2>&1
 
 # D. libxl's stub with vnc = 1: what xl vncviewer's server shows.
