@@ -309,13 +309,11 @@ super_media_given(struct super *s, struct sguest *sg, struct super_media *v,
 	}
 	for (i = 0; i < d->ndisks; i++) {
 		k = &d->disks[i];
-		if (strncmp(k->vdev, "xvdz", 4) != 0 || strlen(k->vdev) != 5)
-			continue;
 		for (j = 0; j < v->n; j++) {
 			m = &v->m[j];
-			if (m->drive.index != (unsigned)(k->vdev[4] - 'a') ||
-			    devices_medium_disk(&m->drive, k->target,
-			    &disk) < 0)
+			/* The disk an insert of that file would have given. */
+			if (devices_medium_disk(&m->drive, k->target,
+			    &disk) < 0 || strcmp(disk.vdev, k->vdev) != 0)
 				continue;
 			snprintf(m->file, sizeof(m->file), "%s", k->target);
 			m->disk = disk;
