@@ -167,6 +167,13 @@ vdev_fields(const char *word, char *buf, size_t size, char **f)
 	return n;
 }
 
+/* The backend kind libxl writes for a stub's disk of TYPE (a vbd= field). */
+static const char *
+vdev_stub_kind(const char *type)
+{
+	return strcmp(type, "qdisk") == 0 ? "qdisk" : "vbd";
+}
+
 /*
  * A stub's disk in xenstore, as libxl writes one it gives a stub (at its
  * build or by a device add): the backend's keys and the frontend.  A word
@@ -176,25 +183,23 @@ int
 vdev_stub_disk_write(struct hvsim *h, const struct dom *d, const char *word)
 {
 	char buf[VDEV_WORD_MAX], *f[VDEV_FIELDS], kv[5][VDEV_WORD_MAX + 16];
-	char *kvp[5];
-	int i;
+	char *kvp[5] = { kv[0], kv[1], kv[2], kv[3], kv[4] };
 
 	if (strncmp(word, "vbd=", 4) != 0 ||
 	    vdev_fields(word, buf, sizeof(buf), f) != VDEV_FIELDS)
 		return 0;
 	/* f: devid, backend, vdev, type, mode, device-type, format, file */
-	snprintf(kv[0], sizeof(kv[0]), "params=%s%s%s",
-	    strcmp(f[6], "raw") == 0 || strcmp(f[6], "empty") == 0 ? "" : f[6],
-	    strcmp(f[6], "raw") == 0 || strcmp(f[6], "empty") == 0 ? "" : ":",
-	    strcmp(f[6], "empty") == 0 ? "" : f[7]);
+	if (strcmp(f[6], "empty") == 0)
+		snprintf(kv[0], sizeof(kv[0]), "params=");
+	else if (strcmp(f[6], "raw") == 0)
+		snprintf(kv[0], sizeof(kv[0]), "params=%s", f[7]);
+	else
+		snprintf(kv[0], sizeof(kv[0]), "params=%s:%s", f[6], f[7]);
 	snprintf(kv[1], sizeof(kv[1]), "type=%s", f[3]);
 	snprintf(kv[2], sizeof(kv[2]), "mode=%s", f[4]);
 	snprintf(kv[3], sizeof(kv[3]), "dev=%s", f[2]);
 	snprintf(kv[4], sizeof(kv[4]), "device-type=%s", f[5]);
-	for (i = 0; i < 5; i++)
-		kvp[i] = kv[i];
-	return vdev_write(h, d, strcmp(f[3], "qdisk") == 0 ? "qdisk" : "vbd",
-	    f[0], kvp, 5);
+	return vdev_write(h, d, vdev_stub_kind(f[3]), f[0], kvp, 5);
 }
 
 /* The disk taken back from the stub: libxl removes both ends. */
@@ -210,7 +215,7 @@ vdev_stub_disk_forget(struct hvsim *h, const struct dom *d, const char *word)
 	    d->domid, f[0]);
 	xsd_remove(h, path);
 	snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u/%s",
-	    strcmp(f[3], "qdisk") == 0 ? "qdisk" : "vbd", d->domid, f[0]);
+	    vdev_stub_kind(f[3]), d->domid, f[0]);
 	xsd_remove(h, path);
 }
 
