@@ -165,8 +165,6 @@ cwhy=""
 vol=STUBDM_$(nonce | tr a-f A-F | cut -c1-12)
 cd_none() { [ "$(tr -d '\r' </tmp/qemuvnc1.serial 2>/dev/null |
     grep -c 'GUEST: cd no medium')" -ge "$1" ]; }
-# cd_diag: what dom0 and the stub say of the medium's disk 8 s into an
-# insert (shown if it fails: a failed insert takes the disk back).
 # The daemon stopped (SIGTERM) and started while the ISO is in, as an
 # upgrade does: it adopts the guest, its probe answers again.
 cd_ok() { stubdmctl --json status qemuvnc1 2>/dev/null |
@@ -177,6 +175,8 @@ cd_restart() {
 	start_daemon
 	wait_for 60 log_has "qemuvnc1.*adopted" && wait_for 60 cd_ok
 }
+# cd_diag: what dom0 and the stub say of the medium's disk 8 s into an
+# insert (shown if it fails: a failed insert takes the disk back).
 cd_diag() {
 	sleep 8
 	st=$(domid qemuvnc1-dm)
