@@ -18,6 +18,7 @@
 
 #define POOL_PATH_MAX	256
 #define POOL_NAME_PREFIX "stubdm-spare-"
+#define POOL_HOLD_POLL_MS	250	/* held: look again */
 
 /* What a spare is built from: a guest whose settings build the same
  * stub domain may take it. */
@@ -57,6 +58,9 @@ struct pool {
 	uint64_t			 fill_at;	/* when ev_fill fires */
 	uint64_t			 next_serial;
 	struct pool_stats		 stats;
+	unsigned			(*busy)(void *);
+	void				*busy_arg;
+	uint64_t			 held_since;	/* 0: not held */
 };
 
 struct pool_ticket {
@@ -309,6 +313,28 @@ pool_count(const struct pool *pl, const struct pool_set *set)
 	return n;
 }
 
+/* Stubs are starting: come back later, if it has not been too long. */
+static bool
+pool_held(struct pool *pl, uint64_t now)
+{
+	unsigned n = pl->busy != NULL ? pl->busy(pl->busy_arg) : 0;
+
+	if (n > 0 && pl->held_since != 0 &&
+	    now - pl->held_since >= POOL_HOLD_MAX_MS)
+		log_info("pool: filling after %u s although %u stub domains "
+		    "are still starting", POOL_HOLD_MAX_MS / 1000, n);
+	else if (n > 0) {
+		if (pl->held_since == 0)
+			log_debug("pool: fill held while %u stub domains start",
+			    n);
+		pl->held_since = pl->held_since != 0 ? pl->held_since : now;
+		pool_schedule(pl, POOL_HOLD_POLL_MS);
+		return true;
+	}
+	pl->held_since = 0;
+	return false;
+}
+
 static void
 pool_fill(struct pool *pl)
 {
@@ -316,6 +342,8 @@ pool_fill(struct pool *pl)
 	struct pool_set *set;
 	unsigned have;
 
+	if (pool_held(pl, now))
+		return;
 	TAILQ_FOREACH(set, &pl->sets, link) {
 		if (now < set->retry_at) {	/* in back-off: come back */
 			pool_schedule(pl, set->retry_at - now);
@@ -348,6 +376,13 @@ pool_new(struct stubdmd *sd)
 		return NULL;
 	}
 	return pl;
+}
+
+void
+pool_set_hold(struct pool *pl, unsigned (*busy)(void *), void *arg)
+{
+	pl->busy = busy;
+	pl->busy_arg = arg;
 }
 
 void
@@ -501,7 +536,7 @@ pool_take(struct pool *pl, const struct policy_settings *cfg,
 	snprintf(uuid, 37, "%s", st->uuid);
 	pl->stats.taken++;
 	pool_stub_free(pl, st);
-	/* Refill in the background, after the guest's own work. */
+	/* Refilled once the stubs starting now have started (pool_held). */
 	pool_schedule(pl, 0);
 	return 0;
 }

@@ -32,6 +32,15 @@ struct pool_stats {
 
 struct pool *pool_new(struct stubdmd *sd);
 void	pool_free(struct pool *pl);
+/*
+ * What holds a fill back: busy(arg) counts the stub domains starting
+ * (being built, booting, their device model not yet ready).  While it
+ * is not 0 the pool builds nothing, POOL_HOLD_MAX_MS at most: a spare
+ * built beside them would take dom0's CPU from the guests waiting for
+ * them (a guest that took a spare waits for its devices and QEMU).
+ */
+#define POOL_HOLD_MAX_MS	15000
+void	pool_set_hold(struct pool *pl, unsigned (*busy)(void *), void *arg);
 /* Destroy the spares a previous run left, then fill the pools. */
 void	pool_start(struct pool *pl, const struct hv_dominfo *v, size_t n);
 /* Pools follow the policy: changed ones are drained and rebuilt. */

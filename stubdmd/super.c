@@ -550,6 +550,21 @@ const char *const super_mode_reasons[] = {
 	[SUPER_MODE_OTHER_DM] = "already has a device model domain",
 };
 
+/* The pool's hold (pool.h): stub domains being built or booting. */
+static unsigned
+super_starting(void *arg)
+{
+	struct super *s = arg;
+	const struct sguest *sg;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(sg, &s->guests, link)
+		if (sg->pub.g.state == GUEST_SPAWNING ||
+		    sg->pub.g.state == GUEST_STARTING)
+			n++;
+	return n;
+}
+
 struct super *
 super_new(struct stubdmd *sd)
 {
@@ -582,6 +597,7 @@ super_new(struct stubdmd *sd)
 		super_free(s);
 		return NULL;
 	}
+	pool_set_hold(s->pool, super_starting, s);
 	for (i = 0; i < SUPER_DOMID_MAX; i++)
 		s->stub_owner[i] = -1;
 	return s;
