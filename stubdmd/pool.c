@@ -313,20 +313,36 @@ pool_count(const struct pool *pl, const struct pool_set *set)
 	return n;
 }
 
-/* Stubs are starting: come back later, if it has not been too long. */
+/* Some pool has fewer spares than it wants. */
+static bool
+pool_short(const struct pool *pl)
+{
+	const struct pool_set *set;
+
+	TAILQ_FOREACH(set, &pl->sets, link)
+		if (pool_count(pl, set) < set->size)
+			return true;
+	return false;
+}
+
+/*
+ * Stubs are starting and a spare is wanted: come back later, if it has
+ * not been too long.  A host without a pool is never held (no timer).
+ */
 static bool
 pool_held(struct pool *pl, uint64_t now)
 {
-	unsigned n = pl->busy != NULL ? pl->busy(pl->busy_arg) : 0;
+	unsigned n = pl->busy != NULL && pool_short(pl) ?
+	    pl->busy(pl->busy_arg) : 0;
 
 	if (n > 0 && pl->held_since != 0 &&
 	    now - pl->held_since >= POOL_HOLD_MAX_MS)
-		log_info("pool: filling after %u s although %u stub domains "
-		    "are still starting", POOL_HOLD_MAX_MS / 1000, n);
+		log_info("pool: filling after %u s although stub domains are "
+		    "still starting (%u)", POOL_HOLD_MAX_MS / 1000, n);
 	else if (n > 0) {
 		if (pl->held_since == 0)
-			log_debug("pool: fill held while %u stub domains start",
-			    n);
+			log_debug("pool: fill held while stub domains start "
+			    "(%u)", n);
 		pl->held_since = pl->held_since != 0 ? pl->held_since : now;
 		pool_schedule(pl, POOL_HOLD_POLL_MS);
 		return true;

@@ -13,6 +13,7 @@ memory = 64
 pool_size = 0
 start_timeout = 1m
 P
+sed -i 's/^\[global\]$/[global]\nlog_level = debug/' "$T/policy.ini"
 ctl() { "$STUBDMCTL" -S "$T/ctl.sock" "$@"; }
 stat_of() { ctl --json stats | tr -d ' \n' | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 spares() { hvsimctl list | awk '$2 ~ /^stubdm-spare-/ && $4 != "dying"' | wc -l; }
@@ -36,9 +37,10 @@ take p1
 sleep 2
 check "held: no spare built while slow1's stub starts" test "$(pooled)/$(spares)" = 0/0/0
 check "slow1 still starting" is_gstate slow1 starting
+check "the hold is logged" grep -q "pool: fill held while stub domains start" "$T/stubdmd.log"
 wait_until 30 'test "$(spares)" = 1' || fail "the pool was never filled"
 check "the bound: filled while slow1 still starts" is_gstate slow1 starting
-check "the bound is logged" grep -q "pool: filling after 15 s although 1 stub domains are still starting" "$T/stubdmd.log"
+check "the bound's end is logged" grep -q "pool: filling after 15 s although stub domains are still starting (1)" "$T/stubdmd.log"
 wait_until 10 'test "$(stat_of pool_ready)" = 1' || fail "the spare never got ready"
 
 # The fill goes on as soon as the starting stub is gone.
@@ -54,6 +56,23 @@ wait_until 10 'test "$(spares)" = 1' || fail "no fill after slow2 went"
 check "filled when slow2 went, not by the bound" test \
 	"$(grep -c 'pool: filling after' "$T/stubdmd.log")" = 1
 check "one stub per guest" test "$(live_stubs p1)$(live_stubs p2)" = 11
+
+# A host without a pool is never held: no timer polls for a spare no one
+# wants (a reload while a stub starts fills, or would hold, the pools).
+write_policy <<'P'
+pool_size = 0
+[guest "slow*"]
+memory = 64
+start_timeout = 1m
+P
+sed -i 's/^\[global\]$/[global]\nlog_level = debug/' "$T/policy.ini"
+hvsimctl create-hvm slow3 >/dev/null
+wait_gstate slow3 starting
+held=$(grep -c 'pool: fill held' "$T/stubdmd.log")
+ctl reload >/dev/null
+wait_until 10 'test "$(stat_of pool_target)" = 0' || fail "the reload did not drop the pool"
+sleep 1
+check "no pool: never held" test "$(grep -c 'pool: fill held' "$T/stubdmd.log")" = "$held"
 check "the daemon lives on" ctl list
 stubdmd_stop
 done_testing
