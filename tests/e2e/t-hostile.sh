@@ -101,6 +101,11 @@ g=$(hvsimctl create-hvm hostile)
 wait_until 10 'test "$(gstate_id "$g")" = starting'
 s=$(gfield_id "$g" stub)
 st=/local/domain/$s/device-model/$g/state
+# The record says starting before the daemon has made the stub's
+# device-model directory (n<stub>) and written its target, last: a stub
+# acts once it has its target (under load the writes below came first
+# once, and were refused).
+wait_until 10 "xenstore-exists /local/domain/$s/target" || fail "stub $s got no target"
 huge=$(head -c 3900 /dev/zero | tr '\0' 'r')
 for v in garbage "running " " running" RUNNING "running
 " "$huge" "$(printf 'running\001')"; do
