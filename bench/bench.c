@@ -580,6 +580,28 @@ bench_write_policy(const struct bench_run *r)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/*
+ * xenstored fires each watch once when it is set: the daemon's two on
+ * @introduceDomain and @releaseDomain are two events at its start, and
+ * under load one of them once came after "supervising" and was counted
+ * in the run.  A run starts once both are in.
+ */
+static void
+bench_wait_watches(const struct bench_run *r)
+{
+	struct bench_stats s;
+	char sock[PATH_MAX];
+	int i;
+
+	bench_path(sock, r, "ctl.sock");
+	for (i = 0; i < 200 && !bench_interrupted; i++) {
+		if (bench_stats(sock, &s) == 0 && s.events >= 2)
+			return;
+		bench_sleep_us(50000);
+	}
+	bench_note("the daemon's first two watch events did not come");
+}
+
 static int
 bench_start(struct bench_run *r, const struct bench_opts *o)
 {
@@ -606,6 +628,7 @@ bench_start(struct bench_run *r, const struct bench_opts *o)
 	    "--sim", sim, NULL }, log, xs, -1);
 	if (r->daemon == -1 || bench_wait_file(log, "supervising", 20) < 0)
 		return -1;
+	bench_wait_watches(r);
 	return 0;
 }
 
