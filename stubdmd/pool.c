@@ -340,10 +340,11 @@ pool_held(struct pool *pl, uint64_t now)
 		log_info("pool: filling after %u s although stub domains are "
 		    "still starting (%u)", POOL_HOLD_MAX_MS / 1000, n);
 	else if (n > 0) {
-		if (pl->held_since == 0)
+		if (pl->held_since == 0) {
 			log_debug("pool: fill held while stub domains start "
 			    "(%u)", n);
-		pl->held_since = pl->held_since != 0 ? pl->held_since : now;
+			pl->held_since = now;
+		}
 		pool_schedule(pl, POOL_HOLD_POLL_MS);
 		return true;
 	}

@@ -6,14 +6,19 @@
 # their device models; never more than POOL_HOLD_MAX_MS (15 s) late.
 . "$TOP/tests/lib.sh"
 hvsim_start --boot-delay 300 --qemu-start 50
-write_policy <<'P'
+# policy: write_policy's, stdin appended, logging at debug (the hold's
+# line).
+policy() {
+	write_policy
+	sed -i 's/^\[global\]$/[global]\nlog_level = debug/' "$T/policy.ini"
+}
+policy <<'P'
 pool_size = 1
 [guest "slow*"]
 memory = 64
 pool_size = 0
 start_timeout = 1m
 P
-sed -i 's/^\[global\]$/[global]\nlog_level = debug/' "$T/policy.ini"
 ctl() { "$STUBDMCTL" -S "$T/ctl.sock" "$@"; }
 stat_of() { ctl --json stats | tr -d ' \n' | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 spares() { hvsimctl list | awk '$2 ~ /^stubdm-spare-/ && $4 != "dying"' | wc -l; }
@@ -59,13 +64,12 @@ check "one stub per guest" test "$(live_stubs p1)$(live_stubs p2)" = 11
 
 # A host without a pool is never held: no timer polls for a spare no one
 # wants (a reload while a stub starts fills, or would hold, the pools).
-write_policy <<'P'
+policy <<'P'
 pool_size = 0
 [guest "slow*"]
 memory = 64
 start_timeout = 1m
 P
-sed -i 's/^\[global\]$/[global]\nlog_level = debug/' "$T/policy.ini"
 hvsimctl create-hvm slow3 >/dev/null
 wait_gstate slow3 starting
 held=$(grep -c 'pool: fill held' "$T/stubdmd.log")
